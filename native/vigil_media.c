@@ -1,0 +1,518 @@
+/* vigil_media: demux + decode + reduce to analysis form (luma at <= 640 px, float planar PCM).
+ * Builds against FFmpeg 5.1 through 7.x: only APIs present in all of them are used. */
+#include "vigil_media.h"
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/avutil.h>
+#include <libavutil/channel_layout.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/opt.h>
+#include <libavutil/pixdesc.h>
+#include <libavutil/time.h>
+#include <libswresample/swresample.h>
+#include <libswscale/swscale.h>
+#include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+/* A decoder that rejects this many packets in a row before ever producing a frame is fed garbage. */
+#define MAX_ERRORS_BEFORE_FIRST_FRAME 64
+
+typedef struct decoder {
+    int index;                 /* stream index, -1 when absent */
+    AVStream *stream;
+    AVCodecContext *codec;
+    int frames;                /* frames produced so far */
+    int errors_in_a_row;
+    int flushed;               /* NULL packet sent at end of input */
+    int finished;              /* decoder returned AVERROR_EOF */
+} decoder;
+
+struct vg_ctx {
+    AVFormatContext *format;
+    AVPacket *packet;
+    AVFrame *frame;
+    decoder video, audio;
+    int analysis_max_width;
+    int64_t start_time;        /* AV_TIME_BASE units; subtracted from every pts */
+    int input_ended;
+    decoder *draining;         /* decoder to pull frames from before reading more packets */
+    vg_item pending_event;     /* an event to hand out before anything else */
+    int has_pending_event;
+
+    /* video reduction */
+    uint8_t *luma;             /* analysis luma, width x height */
+    int luma_capacity;
+    uint16_t *row_sums;
+    int row_sums_capacity;
+    struct SwsContext *sws;    /* only for pixel formats without a plain 8-bit luma plane */
+    AVFrame *sws_frame;
+
+    /* audio conversion */
+    SwrContext *swr;
+    AVChannelLayout swr_in_layout;
+    int swr_in_format, swr_in_rate;
+    float *samples;
+    int samples_capacity;      /* floats */
+
+    /* blocking-read watchdog */
+    atomic_int interrupted;
+    double io_timeout;
+    int64_t deadline_us;       /* 0: none */
+    int stalled;
+
+    char error[512];
+};
+
+static void set_error(vg_ctx *ctx, const char *what, int averr) {
+    char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
+    if (averr) {
+        av_strerror(averr, buf, sizeof buf);
+        snprintf(ctx->error, sizeof ctx->error, "%s: %s", what, buf);
+    } else {
+        snprintf(ctx->error, sizeof ctx->error, "%s", what);
+    }
+}
+
+static int interrupt_cb(void *opaque) {
+    vg_ctx *ctx = opaque;
+    if (atomic_load(&ctx->interrupted)) return 1;
+    if (ctx->deadline_us && av_gettime_relative() > ctx->deadline_us) {
+        ctx->stalled = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static void arm_deadline(vg_ctx *ctx, double seconds) {
+    ctx->deadline_us = seconds > 0 ? av_gettime_relative() + (int64_t)(seconds * 1e6) : 0;
+}
+
+static int open_decoder(vg_ctx *ctx, decoder *d, enum AVMediaType type, int threads) {
+    d->index = -1;
+    const AVCodec *codec = NULL;
+    int index = av_find_best_stream(ctx->format, type, -1, -1, &codec, 0);
+    if (index < 0 || !codec) return 0; /* no such stream, or no decoder for it: analyse without */
+    AVCodecContext *c = avcodec_alloc_context3(codec);
+    if (!c) return AVERROR(ENOMEM);
+    int ret = avcodec_parameters_to_context(c, ctx->format->streams[index]->codecpar);
+    if (ret < 0) { avcodec_free_context(&c); return ret; }
+    c->pkt_timebase = ctx->format->streams[index]->time_base;
+    c->thread_count = threads;
+    /* Keep damaged pictures: the corruption detector needs to see them. */
+    c->flags |= AV_CODEC_FLAG_OUTPUT_CORRUPT;
+    ret = avcodec_open2(c, codec, NULL);
+    if (ret < 0) { avcodec_free_context(&c); return ret; }
+    d->index = index;
+    d->stream = ctx->format->streams[index];
+    d->codec = c;
+    return 0;
+}
+
+static int analysis_factor(int width, int max_width) {
+    if (max_width <= 0 || width <= max_width) return 1;
+    return (width + max_width - 1) / max_width;
+}
+
+int32_t vg_open(const char *url, const vg_open_options *options, vg_ctx **out, char *error, int32_t error_size) {
+    *out = NULL;
+    vg_ctx *ctx = av_mallocz(sizeof *ctx);
+    if (!ctx) { snprintf(error, error_size, "out of memory"); return VG_ERR_FAILED; }
+    ctx->video.index = ctx->audio.index = -1;
+    ctx->analysis_max_width = options->analysis_max_width;
+    ctx->io_timeout = options->io_timeout_seconds;
+    ctx->start_time = AV_NOPTS_VALUE;
+    ctx->swr_in_format = -1;
+
+    av_log_set_level(AV_LOG_FATAL); /* errors are reported through vg_last_error and events */
+    avformat_network_init();
+
+    ctx->format = avformat_alloc_context();
+    ctx->packet = av_packet_alloc();
+    ctx->frame = av_frame_alloc();
+    if (!ctx->format || !ctx->packet || !ctx->frame) { set_error(ctx, "out of memory", 0); goto fail; }
+    ctx->format->interrupt_callback.callback = interrupt_cb;
+    ctx->format->interrupt_callback.opaque = ctx;
+
+    arm_deadline(ctx, options->open_timeout_seconds);
+    int ret = avformat_open_input(&ctx->format, url, NULL, NULL);
+    if (ret < 0) {
+        ctx->format = NULL; /* freed by avformat_open_input on failure */
+        set_error(ctx, ctx->stalled ? "cannot open input (timed out)" : "cannot open input", ctx->stalled ? 0 : ret);
+        goto fail;
+    }
+    ret = avformat_find_stream_info(ctx->format, NULL);
+    if (ret < 0) { set_error(ctx, ctx->stalled ? "no stream information (timed out)" : "cannot read stream information", ctx->stalled ? 0 : ret); goto fail; }
+    arm_deadline(ctx, 0);
+
+    if (options->want_video && (ret = open_decoder(ctx, &ctx->video, AVMEDIA_TYPE_VIDEO, options->decode_threads)) < 0) {
+        set_error(ctx, "cannot open video decoder", ret); goto fail;
+    }
+    if (options->want_audio && (ret = open_decoder(ctx, &ctx->audio, AVMEDIA_TYPE_AUDIO, 1)) < 0) {
+        set_error(ctx, "cannot open audio decoder", ret); goto fail;
+    }
+    if (ctx->video.index < 0 && ctx->audio.index < 0) { set_error(ctx, "no decodable audio or video stream", 0); goto fail; }
+    /* Drop every packet of streams nobody decodes, at the demuxer. */
+    for (unsigned i = 0; i < ctx->format->nb_streams; i++)
+        if ((int)i != ctx->video.index && (int)i != ctx->audio.index)
+            ctx->format->streams[i]->discard = AVDISCARD_ALL;
+    ctx->start_time = ctx->format->start_time;
+    *out = ctx;
+    return 0;
+
+fail:
+    snprintf(error, error_size, "%s", ctx->error);
+    vg_close(ctx);
+    return VG_ERR_FAILED;
+}
+
+int32_t vg_get_info(vg_ctx *ctx, vg_info *out) {
+    memset(out, 0, sizeof *out);
+    out->video_stream = ctx->video.index;
+    out->audio_stream = ctx->audio.index;
+    if (ctx->video.index >= 0) {
+        AVCodecParameters *p = ctx->video.stream->codecpar;
+        out->width = p->width;
+        out->height = p->height;
+        int f = analysis_factor(p->width, ctx->analysis_max_width);
+        out->analysis_width = p->width / f;
+        out->analysis_height = p->height / f;
+        AVRational r = av_guess_frame_rate(ctx->format, ctx->video.stream, NULL);
+        out->fps = r.num && r.den ? av_q2d(r) : 0;
+        snprintf(out->video_codec, sizeof out->video_codec, "%s", avcodec_get_name(p->codec_id));
+    }
+    if (ctx->audio.index >= 0) {
+        AVCodecParameters *p = ctx->audio.stream->codecpar;
+        out->sample_rate = p->sample_rate;
+        out->channels = p->ch_layout.nb_channels;
+        snprintf(out->audio_codec, sizeof out->audio_codec, "%s", avcodec_get_name(p->codec_id));
+    }
+    out->duration = ctx->format->duration != AV_NOPTS_VALUE ? ctx->format->duration / (double)AV_TIME_BASE : -1;
+    snprintf(out->format_name, sizeof out->format_name, "%s", ctx->format->iformat->name);
+    return 0;
+}
+
+static double seconds(vg_ctx *ctx, AVStream *st, int64_t ts) {
+    if (ts == AV_NOPTS_VALUE) return NAN;
+    if (ctx->start_time == AV_NOPTS_VALUE) /* no container start: the first timestamp seen is zero */
+        ctx->start_time = av_rescale_q(ts, st->time_base, AV_TIME_BASE_Q);
+    return ts * av_q2d(st->time_base) - ctx->start_time / (double)AV_TIME_BASE;
+}
+
+static int ensure_luma(vg_ctx *ctx, int size) {
+    if (ctx->luma_capacity >= size) return 0;
+    av_freep(&ctx->luma);
+    ctx->luma = av_malloc(size);
+    ctx->luma_capacity = ctx->luma ? size : 0;
+    return ctx->luma ? 0 : AVERROR(ENOMEM);
+}
+
+/* Integer box filter: every analysis pixel is the mean of an f x f block of source luma. Averaging
+ * (rather than point sampling) also attenuates grain, which the freeze detector depends on. */
+static int box_downscale(vg_ctx *ctx, const uint8_t *src, int stride, int w, int h, int f) {
+    int ow = w / f, oh = h / f, span = ow * f;
+    if (ensure_luma(ctx, ow * oh) < 0) return AVERROR(ENOMEM);
+    if (ctx->row_sums_capacity < span) {
+        av_freep(&ctx->row_sums);
+        ctx->row_sums = av_malloc(span * sizeof(uint16_t));
+        ctx->row_sums_capacity = ctx->row_sums ? span : 0;
+        if (!ctx->row_sums) return AVERROR(ENOMEM);
+    }
+    const uint32_t scale = (1u << 16) / (uint32_t)(f * f); /* multiply-shift instead of a divide */
+    for (int y = 0; y < oh; y++) {
+        uint16_t *sums = ctx->row_sums;
+        const uint8_t *row = src + (size_t)y * f * stride;
+        for (int x = 0; x < span; x++) sums[x] = row[x];
+        for (int k = 1; k < f; k++) {
+            const uint8_t *r = row + (size_t)k * stride;
+            for (int x = 0; x < span; x++) sums[x] += r[x];
+        }
+        uint8_t *dst = ctx->luma + (size_t)y * ow;
+        for (int x = 0; x < ow; x++) {
+            uint32_t s = 0;
+            for (int k = 0; k < f; k++) s += sums[x * f + k];
+            dst[x] = (uint8_t)((s * scale + (1u << 15)) >> 16);
+        }
+    }
+    return 0;
+}
+
+static int plain_luma(const AVFrame *frame) {
+    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(frame->format);
+    return d && !(d->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_PAL | AV_PIX_FMT_FLAG_BITSTREAM | AV_PIX_FMT_FLAG_HWACCEL)) &&
+           d->nb_components >= 1 && d->comp[0].plane == 0 && d->comp[0].step == 1 && d->comp[0].depth == 8 &&
+           d->comp[0].offset == 0;
+}
+
+static int frame_is_key(const AVFrame *f) {
+#if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT(58, 7, 100)
+    return (f->flags & AV_FRAME_FLAG_KEY) != 0;
+#else
+    return f->key_frame;
+#endif
+}
+
+static int video_item(vg_ctx *ctx, AVFrame *frame, vg_item *out) {
+    int w = frame->width, h = frame->height;
+    int f = analysis_factor(w, ctx->analysis_max_width);
+    int ow = w / f, oh = h / f;
+    const uint8_t *luma;
+    int stride;
+    int full_range = frame->color_range == AVCOL_RANGE_JPEG || frame->format == AV_PIX_FMT_YUVJ420P ||
+                     frame->format == AV_PIX_FMT_YUVJ422P || frame->format == AV_PIX_FMT_YUVJ444P;
+    if (plain_luma(frame)) {
+        if (f == 1) {
+            luma = frame->data[0];
+            stride = frame->linesize[0];
+        } else {
+            int ret = box_downscale(ctx, frame->data[0], frame->linesize[0], w, h, f);
+            if (ret < 0) return ret;
+            luma = ctx->luma;
+            stride = ow;
+        }
+    } else {
+        /* 10-bit, RGB, packed formats: swscale to 8-bit 4:2:0 at the analysis size. YUV to YUV keeps
+         * the source range; RGB sources come out limited range. */
+        ctx->sws = sws_getCachedContext(ctx->sws, w, h, frame->format, ow, oh, AV_PIX_FMT_YUV420P, SWS_AREA, NULL, NULL, NULL);
+        if (!ctx->sws) { set_error(ctx, "unsupported pixel format", 0); return VG_ERR_FAILED; }
+        if (!ctx->sws_frame) ctx->sws_frame = av_frame_alloc();
+        if (!ctx->sws_frame) return AVERROR(ENOMEM);
+        if (ctx->sws_frame->width != ow || ctx->sws_frame->height != oh) {
+            av_frame_unref(ctx->sws_frame);
+            ctx->sws_frame->format = AV_PIX_FMT_YUV420P;
+            ctx->sws_frame->width = ow;
+            ctx->sws_frame->height = oh;
+            int ret = av_frame_get_buffer(ctx->sws_frame, 32);
+            if (ret < 0) return ret;
+        }
+        sws_scale(ctx->sws, (const uint8_t *const *)frame->data, frame->linesize, 0, h, ctx->sws_frame->data, ctx->sws_frame->linesize);
+        luma = ctx->sws_frame->data[0];
+        stride = ctx->sws_frame->linesize[0];
+        const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(frame->format);
+        if (d && (d->flags & AV_PIX_FMT_FLAG_RGB)) full_range = 0;
+    }
+    memset(out, 0, sizeof *out);
+    out->kind = VG_ITEM_VIDEO;
+    out->stream_index = ctx->video.index;
+    out->pts = seconds(ctx, ctx->video.stream, frame->best_effort_timestamp);
+#if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT(58, 2, 100)
+    out->duration = frame->duration > 0 ? frame->duration * av_q2d(ctx->video.stream->time_base) : 0;
+#else
+    out->duration = frame->pkt_duration > 0 ? frame->pkt_duration * av_q2d(ctx->video.stream->time_base) : 0;
+#endif
+    out->luma = luma;
+    out->luma_stride = stride;
+    out->width = ow;
+    out->height = oh;
+    out->source_width = w;
+    out->source_height = h;
+    out->pict_type = frame->pict_type;
+    out->key_frame = frame_is_key(frame);
+    out->decode_error_flags = frame->decode_error_flags;
+    out->corrupt = (frame->flags & AV_FRAME_FLAG_CORRUPT) != 0;
+    out->full_range = full_range;
+    return 1;
+}
+
+static int audio_item(vg_ctx *ctx, AVFrame *frame, vg_item *out) {
+    int channels = frame->ch_layout.nb_channels, n = frame->nb_samples;
+    if (channels <= 0 || n <= 0) return 0;
+    int needed = channels * n;
+    if (ctx->samples_capacity < needed) {
+        av_freep(&ctx->samples);
+        ctx->samples = av_malloc(needed * sizeof(float));
+        ctx->samples_capacity = ctx->samples ? needed : 0;
+        if (!ctx->samples) return AVERROR(ENOMEM);
+    }
+    if (frame->format == AV_SAMPLE_FMT_FLTP) {
+        for (int c = 0; c < channels; c++) memcpy(ctx->samples + (size_t)c * n, frame->extended_data[c], n * sizeof(float));
+    } else {
+        /* Rebuild the resampler when the input format changes mid-stream (codec change, new channel layout). */
+        if (!ctx->swr || ctx->swr_in_format != frame->format || ctx->swr_in_rate != frame->sample_rate ||
+            av_channel_layout_compare(&ctx->swr_in_layout, &frame->ch_layout) != 0) {
+            swr_free(&ctx->swr);
+            av_channel_layout_uninit(&ctx->swr_in_layout);
+            int ret = swr_alloc_set_opts2(&ctx->swr, &frame->ch_layout, AV_SAMPLE_FMT_FLTP, frame->sample_rate,
+                                          &frame->ch_layout, frame->format, frame->sample_rate, 0, NULL);
+            if (ret < 0 || (ret = swr_init(ctx->swr)) < 0) { set_error(ctx, "cannot convert audio", ret); return VG_ERR_FAILED; }
+            av_channel_layout_copy(&ctx->swr_in_layout, &frame->ch_layout);
+            ctx->swr_in_format = frame->format;
+            ctx->swr_in_rate = frame->sample_rate;
+        }
+        uint8_t *planes[64];
+        if (channels > 64) channels = 64;
+        for (int c = 0; c < channels; c++) planes[c] = (uint8_t *)(ctx->samples + (size_t)c * n);
+        int got = swr_convert(ctx->swr, planes, n, (const uint8_t **)frame->extended_data, n);
+        if (got < 0) { set_error(ctx, "cannot convert audio", got); return VG_ERR_FAILED; }
+        if (got < n) { /* same rate, so this does not happen; keep the planes consistent if it does */
+            for (int c = 0; c < channels; c++) memmove(ctx->samples + (size_t)c * got, ctx->samples + (size_t)c * n, got * sizeof(float));
+            n = got;
+        }
+    }
+    memset(out, 0, sizeof *out);
+    out->kind = VG_ITEM_AUDIO;
+    out->stream_index = ctx->audio.index;
+    out->pts = seconds(ctx, ctx->audio.stream, frame->best_effort_timestamp);
+    out->duration = frame->sample_rate > 0 ? n / (double)frame->sample_rate : 0;
+    out->samples = ctx->samples;
+    out->channels = channels;
+    out->sample_count = n;
+    out->sample_rate = frame->sample_rate;
+    return 1;
+}
+
+static void event_item(vg_ctx *ctx, vg_item *out, int code, int stream_index, int64_t ts) {
+    memset(out, 0, sizeof *out);
+    out->kind = VG_ITEM_EVENT;
+    out->event_code = code;
+    out->stream_index = stream_index;
+    AVStream *st = stream_index >= 0 ? ctx->format->streams[stream_index] : NULL;
+    out->pts = st ? seconds(ctx, st, ts) : NAN;
+}
+
+/* Pulls one frame out of a decoder. 1: item; 0: decoder wants input; < 0 error. */
+static int receive(vg_ctx *ctx, decoder *d, vg_item *out) {
+    for (;;) {
+        int ret = avcodec_receive_frame(d->codec, ctx->frame);
+        if (ret == AVERROR(EAGAIN)) return 0;
+        if (ret == AVERROR_EOF) { d->finished = 1; return 0; }
+        if (ret < 0) {
+            /* A broken frame: report it and carry on with the next one. */
+            event_item(ctx, out, VG_EVENT_DECODE_ERROR, d->index, AV_NOPTS_VALUE);
+            return 1;
+        }
+        d->frames++;
+        d->errors_in_a_row = 0;
+        ret = d == &ctx->video ? video_item(ctx, ctx->frame, out) : audio_item(ctx, ctx->frame, out);
+        av_frame_unref(ctx->frame);
+        if (ret != 0) return ret;
+    }
+}
+
+int32_t vg_read(vg_ctx *ctx, vg_item *out) {
+    if (ctx->has_pending_event) {
+        *out = ctx->pending_event;
+        ctx->has_pending_event = 0;
+        return 1;
+    }
+    for (;;) {
+        if (atomic_load(&ctx->interrupted)) { set_error(ctx, "interrupted", 0); return VG_ERR_INTERRUPTED; }
+        if (ctx->draining) {
+            int ret = receive(ctx, ctx->draining, out);
+            if (ret != 0) return ret;
+            ctx->draining = NULL;
+        }
+        if (ctx->input_ended) {
+            /* End of input: flush each decoder, then drain what it still holds. */
+            decoder *ds[2] = {&ctx->video, &ctx->audio};
+            for (int i = 0; i < 2; i++) {
+                decoder *d = ds[i];
+                if (d->index < 0 || d->finished) continue;
+                if (!d->flushed) { avcodec_send_packet(d->codec, NULL); d->flushed = 1; }
+                int ret = receive(ctx, d, out);
+                if (ret != 0) return ret;
+                d->finished = 1;
+            }
+            return 0;
+        }
+
+        arm_deadline(ctx, ctx->io_timeout);
+        int ret = av_read_frame(ctx->format, ctx->packet);
+        arm_deadline(ctx, 0);
+        if (ret == AVERROR_EOF || (ret < 0 && ctx->format->pb && avio_feof(ctx->format->pb) && !ctx->stalled)) {
+            ctx->input_ended = 1;
+            continue;
+        }
+        if (ret < 0) {
+            if (ctx->stalled) {
+                snprintf(ctx->error, sizeof ctx->error, "no data for %.1f s (input stalled)", ctx->io_timeout);
+                ctx->stalled = 0;
+                return VG_ERR_STALLED;
+            }
+            if (atomic_load(&ctx->interrupted)) { set_error(ctx, "interrupted", 0); return VG_ERR_INTERRUPTED; }
+            set_error(ctx, "read failed", ret);
+            return VG_ERR_FAILED;
+        }
+        decoder *d = ctx->packet->stream_index == ctx->video.index ? &ctx->video
+                   : ctx->packet->stream_index == ctx->audio.index ? &ctx->audio : NULL;
+        if (!d) { av_packet_unref(ctx->packet); continue; }
+
+        int corrupt = (ctx->packet->flags & AV_PKT_FLAG_CORRUPT) != 0;
+        int64_t pts = ctx->packet->pts != AV_NOPTS_VALUE ? ctx->packet->pts : ctx->packet->dts;
+        ret = avcodec_send_packet(d->codec, ctx->packet);
+        av_packet_unref(ctx->packet);
+        if (ret < 0 && ret != AVERROR(EAGAIN)) {
+            if (d->frames == 0 && ++d->errors_in_a_row >= MAX_ERRORS_BEFORE_FIRST_FRAME) {
+                set_error(ctx, d == &ctx->video ? "cannot decode video" : "cannot decode audio", ret);
+                return VG_ERR_FAILED;
+            }
+            event_item(ctx, out, VG_EVENT_DECODE_ERROR, d->index, pts);
+            if (corrupt) event_item(ctx, &ctx->pending_event, VG_EVENT_PACKET_CORRUPT, d->index, pts), ctx->has_pending_event = 1;
+            return 1;
+        }
+        ctx->draining = d;
+        if (corrupt) {
+            event_item(ctx, out, VG_EVENT_PACKET_CORRUPT, d->index, pts);
+            return 1;
+        }
+    }
+}
+
+const char *vg_last_error(vg_ctx *ctx) { return ctx->error; }
+
+void vg_interrupt(vg_ctx *ctx) { atomic_store(&ctx->interrupted, 1); }
+
+void vg_close(vg_ctx *ctx) {
+    if (!ctx) return;
+    avcodec_free_context(&ctx->video.codec);
+    avcodec_free_context(&ctx->audio.codec);
+    if (ctx->format) avformat_close_input(&ctx->format);
+    av_packet_free(&ctx->packet);
+    av_frame_free(&ctx->frame);
+    av_frame_free(&ctx->sws_frame);
+    sws_freeContext(ctx->sws);
+    swr_free(&ctx->swr);
+    av_channel_layout_uninit(&ctx->swr_in_layout);
+    av_freep(&ctx->luma);
+    av_freep(&ctx->row_sums);
+    av_freep(&ctx->samples);
+    av_free(ctx);
+}
+
+int32_t vg_encode_jpeg_gray(const uint8_t *pixels, int32_t stride, int32_t width, int32_t height, uint8_t *out, int32_t out_size) {
+    const AVCodec *codec = avcodec_find_encoder(AV_CODEC_ID_MJPEG);
+    if (!codec) return VG_ERR_FAILED;
+    AVCodecContext *c = avcodec_alloc_context3(codec);
+    AVFrame *frame = av_frame_alloc();
+    AVPacket *pkt = av_packet_alloc();
+    int result = VG_ERR_FAILED;
+    if (!c || !frame || !pkt) goto done;
+    /* mjpeg wants full-range 4:2:0; gray becomes Y with neutral chroma. */
+    c->width = width;
+    c->height = height;
+    c->pix_fmt = AV_PIX_FMT_YUVJ420P;
+    c->time_base = (AVRational){1, 25};
+    c->flags |= AV_CODEC_FLAG_QSCALE;
+    c->global_quality = FF_QP2LAMBDA * 4;
+    if (avcodec_open2(c, codec, NULL) < 0) goto done;
+    frame->format = c->pix_fmt;
+    frame->width = width;
+    frame->height = height;
+    frame->quality = c->global_quality;
+    if (av_frame_get_buffer(frame, 32) < 0) goto done;
+    for (int y = 0; y < height; y++) memcpy(frame->data[0] + (size_t)y * frame->linesize[0], pixels + (size_t)y * stride, width);
+    for (int p = 1; p <= 2; p++)
+        for (int y = 0; y < (height + 1) / 2; y++) memset(frame->data[p] + (size_t)y * frame->linesize[p], 128, (width + 1) / 2);
+    if (avcodec_send_frame(c, frame) < 0 || avcodec_send_frame(c, NULL) < 0) goto done;
+    if (avcodec_receive_packet(c, pkt) < 0) goto done;
+    if (pkt->size <= out_size) { memcpy(out, pkt->data, pkt->size); result = pkt->size; }
+done:
+    av_packet_free(&pkt);
+    av_frame_free(&frame);
+    avcodec_free_context(&c);
+    return result;
+}
+
+const char *vg_version(void) { return av_version_info(); }

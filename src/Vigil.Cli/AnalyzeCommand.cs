@@ -1,0 +1,98 @@
+using System.CommandLine;
+using Vigil.Detectors;
+using Vigil.Events;
+using Vigil.Media;
+using Vigil.Pipeline;
+
+namespace Vigil.Cli;
+
+/// <summary><c>vigil analyze INPUT</c>: one input through the selected detectors, reported in the event contract.</summary>
+internal static class AnalyzeCommand
+{
+    public const int ExitOk = 0, ExitInputFailed = 1, ExitUsage = 2;
+
+    public static Command Create()
+    {
+        var input = new Argument<string>("input") { Description = "File path or URL (http(s)/HLS, srt://, udp://, rtmp://, rtsp://)" };
+        var json = new Option<bool>("--json") { Description = "JSON Lines on stdout (EVENTS.md): defect lines, then a summary line" };
+        var detectors = new Option<string?>("--detectors", "-d") { Description = $"Comma-separated kinds or families to run (default: all): {string.Join(", ", DetectorCatalog.Kinds)}" };
+        var settings = new Option<string[]>("--set", "-s")
+        {
+            Description = "Threshold as kind.option=value, repeatable (e.g. video.freeze.min_duration=3); see `vigil detectors`",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var threads = new Option<int>("--decode-threads") { Description = "Video decode threads (0: one per core)", DefaultValueFactory = _ => 0 };
+        var width = new Option<int>("--analysis-width") { Description = "Detectors see luma box-averaged to at most this width", DefaultValueFactory = _ => 640 };
+        var command = new Command("analyze", "Analyse a file or live URL and report defects") { input, json, detectors, settings, threads, width };
+        command.SetAction(async (parse, cancel) =>
+        {
+            var request = new AnalyzeRequest(
+                parse.GetValue(input)!, parse.GetValue(json), parse.GetValue(detectors),
+                parse.GetValue(settings) ?? [], parse.GetValue(threads), parse.GetValue(width));
+            return await RunAsync(request, cancel);
+        });
+        return command;
+    }
+
+    public sealed record AnalyzeRequest(string Input, bool Json, string? Detectors, string[] Settings, int DecodeThreads, int AnalysisWidth);
+
+    public static async Task<int> RunAsync(AnalyzeRequest request, CancellationToken cancel)
+    {
+        IReadOnlyList<DetectorDescriptor> selected;
+        DetectorSettings settings;
+        try
+        {
+            selected = DetectorCatalog.Select(request.Detectors);
+            settings = DetectorSettings.Parse(request.Settings);
+            DetectorCatalog.Validate(settings);
+        }
+        catch (ArgumentException e)
+        {
+            await Console.Error.WriteLineAsync($"vigil: {e.Message}");
+            return ExitUsage;
+        }
+
+        MediaSource source;
+        try
+        {
+            source = MediaSource.Open(request.Input, new MediaOpenOptions { DecodeThreads = request.DecodeThreads, AnalysisMaxWidth = request.AnalysisWidth });
+        }
+        catch (MediaException e)
+        {
+            await Console.Error.WriteLineAsync($"vigil: {e.Message}");
+            return ExitInputFailed;
+        }
+
+        using (source)
+        {
+            var output = request.Json ? Console.Out : null;
+            var collector = new DefectCollector(onEnded: defect =>
+            {
+                if (output is null) return;
+                lock (output) output.WriteLine(ContractJson.Defect(defect));
+            });
+            var detectors = DetectorCatalog.Create(selected, new DetectorContext(source.Info, collector, settings));
+            var analyzer = new StreamAnalyzer(source, detectors);
+            AnalysisSummary summary;
+            try
+            {
+                summary = request.Json || Console.IsErrorRedirected
+                    ? await analyzer.RunAsync(cancel)
+                    : await TerminalReport.WithProgressAsync(source.Info, analyzer, cancel);
+            }
+            catch (MediaException e)
+            {
+                await Console.Error.WriteLineAsync($"vigil: {request.Input}: {e.Message}");
+                return ExitInputFailed;
+            }
+            if (summary.VideoFrames == 0 && summary.AudioBlocks == 0)
+            {
+                await Console.Error.WriteLineAsync($"vigil: {request.Input}: nothing could be decoded");
+                return ExitInputFailed;
+            }
+            if (request.Json) Console.Out.WriteLine(ContractJson.Summary(summary, collector.Count));
+            else TerminalReport.Print(request.Input, summary, collector.Ended);
+            return ExitOk;
+        }
+    }
+}

@@ -1,0 +1,12 @@
+using System.CommandLine;
+using Vigil.Cli;
+
+// vigil: analyse a media file or live URL for defects a viewer would notice.
+var root = new RootCommand("Vigil — live audio/video quality monitor")
+{
+    AnalyzeCommand.Create(),
+    DemoCommand.Create(),
+    DetectorsCommand.Create(),
+    BenchCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,76 @@
+using Vigil.Detectors.Audio;
+using Vigil.Detectors.Video;
+using Vigil.Media;
+
+namespace Vigil.Detectors;
+
+/// <summary>What a detector needs to be built for one stream.</summary>
+public sealed record DetectorContext(MediaInfo Media, IDefectSink Sink, DetectorSettings Settings);
+
+/// <summary>One entry of the catalog: a defect kind, what it listens to, its options and how to build it.</summary>
+public sealed record DetectorDescriptor(
+    string Kind,
+    string Description,
+    bool NeedsVideo,
+    bool NeedsAudio,
+    IReadOnlyList<(string Name, string Default)> Options,
+    Func<DetectorSettings, IDetectorOptions> BindOptions,
+    Func<DetectorContext, IDetector> Create);
+
+/// <summary>Maps defect kinds to detector factories; an instance runs the subset it is configured with.</summary>
+public static class DetectorCatalog
+{
+    public static IReadOnlyList<DetectorDescriptor> All { get; } =
+    [
+        Entry<BlackOptions>(BlackDetector.KindName, "picture black (logos allowed) for ≥ 1 s", video: true,
+            (o, c) => new BlackDetector(o, c.Sink)),
+        Entry<FreezeOptions>(FreezeDetector.KindName, "picture unchanged (noise ignored) for ≥ 2 s", video: true,
+            (o, c) => new FreezeDetector(o, c.Sink)),
+        Entry<SilenceOptions>(SilenceDetector.KindName, "all channels, or one channel, below −60 dBFS for ≥ 2 s", video: false,
+            (o, c) => new SilenceDetector(o, c.Sink)),
+    ];
+
+    public static IReadOnlyList<string> Kinds => All.Select(d => d.Kind).ToArray();
+
+    /// <summary>
+    /// Resolves a comma-separated selection (<c>video.black,audio.silence</c>; a prefix such as
+    /// <c>video</c> selects a family; null or empty selects all). Unknown names throw.
+    /// </summary>
+    public static IReadOnlyList<DetectorDescriptor> Select(string? selection)
+    {
+        if (string.IsNullOrWhiteSpace(selection)) return All;
+        var chosen = new List<DetectorDescriptor>();
+        foreach (var name in selection.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var matches = All.Where(d => d.Kind.Equals(name, StringComparison.OrdinalIgnoreCase)
+                                         || d.Kind.StartsWith(name + ".", StringComparison.OrdinalIgnoreCase)).ToList();
+            if (matches.Count == 0)
+                throw new ArgumentException($"unknown detector '{name}' (known: {string.Join(", ", Kinds)})");
+            chosen.AddRange(matches.Where(m => !chosen.Contains(m)));
+        }
+        return chosen;
+    }
+
+    /// <summary>Builds the selected detectors that the input can feed (no audio detectors on an input without audio).</summary>
+    public static IReadOnlyList<IDetector> Create(IEnumerable<DetectorDescriptor> selected, DetectorContext context) =>
+        selected.Where(d => (!d.NeedsVideo || context.Media.Video is not null) && (!d.NeedsAudio || context.Media.Audio is not null))
+            .Select(d => d.Create(context)).ToList();
+
+    /// <summary>
+    /// Checks every setting against the catalog (known kind, known option, value in range) so a typo
+    /// fails before any decoding starts. Throws <see cref="ArgumentException"/> naming the culprit.
+    /// </summary>
+    public static void Validate(DetectorSettings settings)
+    {
+        foreach (var key in settings.Values.Keys)
+            if (!All.Any(d => key.StartsWith(d.Kind + ".", StringComparison.OrdinalIgnoreCase)))
+                throw new ArgumentException($"'{key}': no detector kind matches (known: {string.Join(", ", Kinds)})");
+        foreach (var d in All) d.BindOptions(settings);
+    }
+
+    private static DetectorDescriptor Entry<TOptions>(string kind, string description, bool video, Func<TOptions, DetectorContext, IDetector> create)
+        where TOptions : IDetectorOptions, new() =>
+        new(kind, description, NeedsVideo: video, NeedsAudio: !video, DetectorSettings.Describe<TOptions>().ToList(),
+            settings => settings.Bind<TOptions>(kind),
+            context => create(context.Settings.Bind<TOptions>(kind), context));
+}

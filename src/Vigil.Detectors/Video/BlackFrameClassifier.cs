@@ -1,0 +1,65 @@
+using Vigil.Media;
+
+namespace Vigil.Detectors.Video;
+
+/// <summary>
+/// Decides whether one picture is black, cell by cell (see <see cref="LumaCells"/>). A cell is black
+/// when nearly all its pixels are dark AND it is flat: a dark but detailed scene has texture and is
+/// not black (FFmpeg's blackdetect calls it black). A picture is black when its non-black cells lie
+/// outside the central region and cover at most <see cref="BlackOptions.LogoArea"/>: a channel bug
+/// on black is still black (blackdetect misses it once the bug exceeds 2 %), while a title card or
+/// credits in the middle of the screen are not.
+/// </summary>
+public sealed class BlackFrameClassifier(BlackOptions options)
+{
+    private readonly LumaCells _cells = new();
+    private bool[] _masked = [];
+    private bool[] _central = [];
+
+    /// <summary>Share of pixels at or below the dark threshold in the last picture classified.</summary>
+    public double DarkFraction { get; private set; }
+
+    public bool IsBlack(VideoFrame frame)
+    {
+        // 10 % of nominal range above black: Y <= 37 for limited range, as blackdetect's pix_th.
+        var threshold = frame.FullRange
+            ? (int)(options.PixelThreshold * 255)
+            : 16 + (int)(options.PixelThreshold * 219);
+        _cells.MeasureWithDark(frame, threshold);
+        PrepareRegions();
+
+        var pixels = _cells.Pixels;
+        var dark = _cells.Dark;
+        double area = 0, darkArea = 0, nonBlackArea = 0;
+        var maxVariance = options.MaxDetail * options.MaxDetail;
+        var centralDetail = false;
+        for (var i = 0; i < _cells.Count; i++)
+        {
+            if (_masked[i]) continue;
+            area += pixels[i];
+            darkArea += dark[i];
+            var blackCell = dark[i] >= options.PictureThreshold * pixels[i] && _cells.Variance(i) <= maxVariance;
+            if (blackCell) continue;
+            nonBlackArea += pixels[i];
+            if (_central[i]) centralDetail = true;
+        }
+        DarkFraction = area > 0 ? darkArea / area : 0;
+        return area > 0 && !centralDetail && nonBlackArea <= options.LogoArea * area;
+    }
+
+    private void PrepareRegions()
+    {
+        var count = _cells.Count;
+        if (_masked.Length == count) return;
+        _masked = new bool[count];
+        _central = new bool[count];
+        for (var r = 0; r < _cells.Rows; r++)
+            for (var c = 0; c < _cells.Columns; c++)
+            {
+                var x = (c + 0.5) * LumaCells.CellSize / _cells.Width;
+                var y = (r + 0.5) * LumaCells.CellSize / _cells.Height;
+                _masked[r * _cells.Columns + c] = options.Mask.Covers(x, y);
+                _central[r * _cells.Columns + c] = x is > 0.2 and < 0.8 && y is > 0.2 and < 0.8;
+            }
+    }
+}

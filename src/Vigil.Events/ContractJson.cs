@@ -1,0 +1,89 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Vigil.Detectors;
+using Vigil.Pipeline;
+
+namespace Vigil.Events;
+
+/// <summary>
+/// Writes events in the v1 contract (EVENTS.md): one JSON object per line. Times and confidences are
+/// rounded to 3 decimals and always carry a decimal point (<c>6.0</c>, <c>9.04</c>), as the contract shows.
+/// </summary>
+public static class ContractJson
+{
+    public static string Defect(Defect defect) => Write(w =>
+    {
+        w.WriteString("event", defect.End is null ? "defect_start" : "defect");
+        w.WriteString("kind", defect.Kind);
+        Number(w, "start", defect.Start);
+        if (defect.End is { } end) Number(w, "end", end);
+        Number(w, "confidence", defect.Confidence);
+        if (defect.Details is { Count: > 0 } details)
+        {
+            w.WriteStartObject("details");
+            foreach (var (key, value) in details) Number(w, key, value, "0.0###");
+            w.WriteEndObject();
+        }
+        if (defect.Stream is { } stream) w.WriteNumber("stream", stream);
+    });
+
+    public static string Summary(AnalysisSummary summary, int defects, LoudnessSummary? loudness = null) => Write(w =>
+    {
+        w.WriteString("event", "summary");
+        Number(w, "duration", summary.Duration);
+        if (summary.Media.Video is { } v)
+        {
+            w.WriteStartObject("video");
+            w.WriteString("codec", v.Codec);
+            w.WriteNumber("width", v.Width);
+            w.WriteNumber("height", v.Height);
+            Number(w, "fps", v.Fps);
+            w.WriteNumber("frames", summary.VideoFrames);
+            w.WriteEndObject();
+        }
+        if (summary.Media.Audio is { } a)
+        {
+            w.WriteStartObject("audio");
+            w.WriteString("codec", a.Codec);
+            w.WriteNumber("sample_rate", a.SampleRate);
+            w.WriteNumber("channels", a.Channels);
+            w.WriteEndObject();
+        }
+        if (loudness is { } l)
+        {
+            w.WriteStartObject("loudness");
+            Number(w, "integrated_lufs", l.IntegratedLufs, "0.0#");
+            Number(w, "lra_lu", l.LoudnessRangeLu, "0.0#");
+            Number(w, "true_peak_dbtp", l.TruePeakDbtp, "0.0#");
+            w.WriteEndObject();
+        }
+        w.WriteNumber("defects", defects);
+        if (summary.CorruptPackets > 0) w.WriteNumber("corrupt_packets", summary.CorruptPackets);
+        if (summary.DecodeErrors > 0) w.WriteNumber("decode_errors", summary.DecodeErrors);
+        Number(w, "wall_seconds", summary.WallSeconds);
+    });
+
+    private static void Number(Utf8JsonWriter w, string name, double value, string format = "0.0##")
+    {
+        w.WritePropertyName(name);
+        if (double.IsFinite(value)) w.WriteRawValue(value.ToString(format, CultureInfo.InvariantCulture), skipInputValidation: true);
+        else w.WriteNullValue(); // -inf LUFS of pure silence has no JSON number
+    }
+
+    private static string Write(Action<Utf8JsonWriter> body)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            body(w);
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+}
+
+/// <summary>Whole-input loudness for the summary (ITU-R BS.1770-4 / EBU R128).</summary>
+public sealed record LoudnessSummary(double IntegratedLufs, double LoudnessRangeLu, double TruePeakDbtp);

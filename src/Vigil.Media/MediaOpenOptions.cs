@@ -1,0 +1,20 @@
+namespace Vigil.Media;
+
+/// <summary>How to open and reduce an input. Defaults suit analysing a file as fast as possible.</summary>
+public sealed record MediaOpenOptions
+{
+    /// <summary>Video decode threads; 0 lets FFmpeg choose (one per core). Live monitors of many streams use 1.</summary>
+    public int DecodeThreads { get; init; }
+
+    /// <summary>Luma is box-averaged by an integer factor to at most this width (640 → 1080p is read at 640×360).</summary>
+    public int AnalysisMaxWidth { get; init; } = 640;
+
+    /// <summary>Opening (connect, probe) fails after this long.</summary>
+    public TimeSpan OpenTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>A read that gets no data for this long fails as a stall; null waits forever (files).</summary>
+    public TimeSpan? IoTimeout { get; init; }
+
+    public bool Video { get; init; } = true;
+    public bool Audio { get; init; } = true;
+}

@@ -1,0 +1,87 @@
+namespace Vigil.Media;
+
+/// <summary>Decoder error flags carried by a frame (AVFrame.decode_error_flags).</summary>
+[Flags]
+public enum DecodeErrors
+{
+    None = 0,
+    InvalidBitstream = 1,
+    MissingReference = 2,
+    ConcealmentActive = 4,
+    DecodeSlices = 8,
+}
+
+/// <summary>Picture coding type, as FFmpeg's AVPictureType.</summary>
+public enum PictureType { Unknown = 0, I = 1, P = 2, B = 3, S = 4, SI = 5, SP = 6, BI = 7 }
+
+/// <summary>
+/// One decoded picture reduced to analysis form: 8-bit luma at the analysis size, tightly packed.
+/// Frames are pooled and reference counted: whoever holds one past the call that handed it over
+/// calls <see cref="Retain"/>, and every holder calls <see cref="Release"/> once.
+/// </summary>
+public sealed class VideoFrame
+{
+    private readonly FramePool<VideoFrame>? _pool;
+    private byte[] _luma;
+    private int _references;
+
+    internal VideoFrame(FramePool<VideoFrame>? pool, int capacity)
+    {
+        _pool = pool;
+        _luma = new byte[capacity];
+    }
+
+    /// <summary>A free-standing frame (tests, tools); not pooled.</summary>
+    public static VideoFrame Create(int width, int height, double pts)
+    {
+        var frame = new VideoFrame(null, width * height);
+        frame.Reset(width, height, pts);
+        return frame;
+    }
+
+    public int Width { get; private set; }
+    public int Height { get; private set; }
+    /// <summary>Media time in seconds from the start of the input.</summary>
+    public double Pts { get; set; }
+    /// <summary>Frame duration in seconds; 0 when the container did not say.</summary>
+    public double Duration { get; set; }
+    public int SourceWidth { get; set; }
+    public int SourceHeight { get; set; }
+    public PictureType PictureType { get; set; }
+    public bool IsKeyFrame { get; set; }
+    public DecodeErrors DecodeErrors { get; set; }
+    /// <summary>The decoder marked the whole frame corrupt.</summary>
+    public bool IsCorrupt { get; set; }
+    /// <summary>Luma spans 0..255 (JPEG range) rather than 16..235.</summary>
+    public bool FullRange { get; set; }
+
+    /// <summary>Row-major luma, <see cref="Width"/> bytes per row.</summary>
+    public Span<byte> Luma => _luma.AsSpan(0, Width * Height);
+
+    public ReadOnlySpan<byte> Row(int y) => _luma.AsSpan(y * Width, Width);
+
+    internal void Reset(int width, int height, double pts)
+    {
+        var size = width * height;
+        if (_luma.Length < size) _luma = new byte[size];
+        Width = width;
+        Height = height;
+        Pts = pts;
+        Duration = 0;
+        SourceWidth = width;
+        SourceHeight = height;
+        PictureType = PictureType.Unknown;
+        IsKeyFrame = false;
+        DecodeErrors = DecodeErrors.None;
+        IsCorrupt = false;
+        FullRange = false;
+        _references = 1;
+    }
+
+    public void Retain() => Interlocked.Increment(ref _references);
+
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _references) == 0) _pool?.Return(this);
+    }
+}

@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Vigil.Detectors;
+using Vigil.Media;
+
+namespace Vigil.Pipeline;
+
+/// <summary>
+/// Runs one input through its detectors: a converter thread decodes into pooled frames and hands
+/// them, in memory, through a bounded channel to the detector loop. The channel's bound is what
+/// keeps memory flat on an input of any length: for files the converter waits for the detectors;
+/// with <see cref="AnalyzerOptions.ShedWhenBehind"/> (live) the oldest analysis frames are dropped
+/// and counted instead, so one slow stream never delays the others.
+/// </summary>
+public sealed class StreamAnalyzer
+{
+    private readonly MediaSource _source;
+    private readonly IReadOnlyList<IDetector> _detectors;
+    private readonly IVideoDetector[] _video;
+    private readonly IAudioDetector[] _audio;
+    private readonly IMediaEventDetector[] _events;
+    private readonly AnalyzerOptions _options;
+    private long _videoFrames, _audioBlocks, _corruptPackets, _decodeErrors, _shed;
+    private double _endOfMedia;
+
+    public StreamAnalyzer(MediaSource source, IReadOnlyList<IDetector> detectors, AnalyzerOptions? options = null)
+    {
+        _source = source;
+        _detectors = detectors;
+        _video = detectors.OfType<IVideoDetector>().ToArray();
+        _audio = detectors.OfType<IAudioDetector>().ToArray();
+        _events = detectors.OfType<IMediaEventDetector>().ToArray();
+        _options = options ?? new AnalyzerOptions();
+    }
+
+    /// <summary>Video frames analysed so far.</summary>
+    public long VideoFrames => Interlocked.Read(ref _videoFrames);
+
+    /// <summary>Analysis frames dropped because the detectors fell behind (live mode only).</summary>
+    public long ShedFrames => Interlocked.Read(ref _shed);
+
+    /// <summary>Media time reached, in seconds.</summary>
+    public double Position => Volatile.Read(ref _endOfMedia);
+
+    /// <summary>Analyses to the end of the input. Converter failures surface as <see cref="MediaException"/>.</summary>
+    public async Task<AnalysisSummary> RunAsync(CancellationToken cancellation = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var channel = Channel.CreateBounded<MediaItem>(
+            new BoundedChannelOptions(_options.QueueCapacity)
+            {
+                SingleReader = true,
+                SingleWriter = true,
+                FullMode = _options.ShedWhenBehind ? BoundedChannelFullMode.DropOldest : BoundedChannelFullMode.Wait,
+            },
+            dropped =>
+            {
+                Interlocked.Increment(ref _shed);
+                Release(dropped);
+            });
+
+        using var stop = cancellation.Register(_source.Interrupt);
+        var converter = new Thread(() => Convert(channel.Writer, cancellation)) { IsBackground = true, Name = "vigil-converter" };
+        converter.Start();
+
+        try
+        {
+            await foreach (var item in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+                Dispatch(item);
+        }
+        finally
+        {
+            converter.Join();
+        }
+
+        foreach (var detector in _detectors) detector.Flush(_endOfMedia);
+        return new AnalysisSummary(_source.Info, _endOfMedia, _videoFrames, _audioBlocks, _corruptPackets, _decodeErrors,
+            _shed, clock.Elapsed.TotalSeconds);
+    }
+
+    private void Convert(ChannelWriter<MediaItem> writer, CancellationToken cancellation)
+    {
+        var fps = _source.Info.Video?.Fps is > 0 and var f ? f : 25;
+        var videoTimes = new TimestampRepair(1 / fps);
+        var audioTimes = new TimestampRepair(0);
+        Exception? failure = null;
+        try
+        {
+            while (true)
+            {
+                var item = _source.Read();
+                if (item.Kind == MediaItemKind.End) break;
+                if (item.Video is { } frame) (frame.Pts, frame.Duration) = videoTimes.Next(frame.Pts, frame.Duration);
+                if (item.Audio is { } block) block.Pts = audioTimes.Next(block.Pts, block.Duration).Pts;
+                while (!writer.TryWrite(item))
+                {
+                    if (!writer.WaitToWriteAsync(cancellation).AsTask().GetAwaiter().GetResult())
+                    {
+                        Release(item);
+                        return;
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+        writer.TryComplete(failure);
+    }
+
+    private void Dispatch(MediaItem item)
+    {
+        switch (item.Kind)
+        {
+            case MediaItemKind.Video:
+            {
+                var frame = item.Video!;
+                foreach (var detector in _video) detector.Process(frame);
+                _videoFrames++;
+                Advance(frame.Pts + frame.Duration);
+                frame.Release();
+                break;
+            }
+            case MediaItemKind.Audio:
+            {
+                var block = item.Audio!;
+                foreach (var detector in _audio) detector.Process(block);
+                Advance(block.Pts + block.Duration);
+                _audioBlocks++;
+                block.Release();
+                break;
+            }
+            case MediaItemKind.Event:
+            {
+                if (item.Event.Kind == MediaEventKind.PacketCorrupt) _corruptPackets++;
+                else _decodeErrors++;
+                foreach (var detector in _events) detector.Process(item.Event);
+                break;
+            }
+        }
+    }
+
+    private void Advance(double time)
+    {
+        if (time > _endOfMedia) Volatile.Write(ref _endOfMedia, time);
+    }
+
+    private static void Release(MediaItem item)
+    {
+        item.Video?.Release();
+        item.Audio?.Release();
+    }
+}
+
+/// <summary>How a <see cref="StreamAnalyzer"/> buffers between converter and detectors.</summary>
+public sealed record AnalyzerOptions
+{
+    /// <summary>Items (frames, audio blocks) in flight between converter and detectors.</summary>
+    public int QueueCapacity { get; init; } = 32;
+
+    /// <summary>Live mode: drop the oldest items when the detectors fall behind instead of waiting.</summary>
+    public bool ShedWhenBehind { get; init; }
+}
