@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Vigil.Cli;
+using Vigil.Cli.Bench;
 
 // vigil: analyse a media file or live URL for defects a viewer would notice.
 var root = new RootCommand("Vigil — live audio/video quality monitor")
