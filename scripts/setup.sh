@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what Vigil needs on Debian/Ubuntu when it is missing: FFmpeg's development headers (the
 # native shim compiles against them), the ffmpeg CLI (demo clips, tests, benchmarks), a C compiler,
-# make and pkg-config, and GNU time (peak memory in benchmarks). Idempotent and quiet when all is there.
+# make and pkg-config, and GNU time (peak memory in benchmarks). With --tests, also what only the
+# tests need. Idempotent and quiet when all is there.
 set -euo pipefail
+tests=0; [[ "${1:-}" == "--tests" ]] && tests=1
 
 need=()
 have_pkg() { pkg-config --exists "$1" 2>/dev/null; }

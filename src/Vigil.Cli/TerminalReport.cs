@@ -10,6 +10,12 @@ internal static class TerminalReport
 {
     private static readonly IAnsiConsole Err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
 
+    static TerminalReport()
+    {
+        // no colour codes in a pipe or a file
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Capabilities.Ansi = false;
+    }
+
     public static async Task<AnalysisSummary> WithProgressAsync(MediaInfo media, StreamAnalyzer analyzer, CancellationToken cancel)
     {
         AnalysisSummary? summary = null;

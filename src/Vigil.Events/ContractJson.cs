@@ -23,7 +23,12 @@ public static class ContractJson
         if (defect.Details is { Count: > 0 } details)
         {
             w.WriteStartObject("details");
-            foreach (var (key, value) in details) Number(w, key, value, "0.0###");
+            foreach (var (key, value) in details)
+            {
+                // counts and indices (channel, stream) read as integers; measurements keep a decimal point
+                if (value == Math.Floor(value) && Math.Abs(value) < 1e15 && key is "channel" or "stream" or "frames") w.WriteNumber(key, (long)value);
+                else Number(w, key, value, "0.0###");
+            }
             w.WriteEndObject();
         }
         if (defect.Stream is { } stream) w.WriteNumber("stream", stream);
