@@ -25,6 +25,7 @@ typedef struct decoder {
     AVStream *stream;
     AVCodecContext *codec;
     int frames;                /* frames produced so far */
+    int64_t last_packet;       /* ctx->packets when this stream last delivered one */
     int errors_in_a_row;
     int flushed;               /* NULL packet sent at end of input */
     int finished;              /* decoder returned AVERROR_EOF */
@@ -36,8 +37,11 @@ struct vg_ctx {
     AVFrame *frame;
     decoder video, audio;
     int analysis_max_width;
+    int decode_threads;
+    int want_video, want_audio;
     int64_t start_time;        /* AV_TIME_BASE units; subtracted from every pts */
     int input_ended;
+    int64_t packets;           /* packets demuxed so far, of any stream */
     decoder *draining;         /* decoder to pull frames from before reading more packets */
     vg_item pending_event;     /* an event to hand out before anything else */
     int has_pending_event;
@@ -90,25 +94,35 @@ static void arm_deadline(vg_ctx *ctx, double seconds) {
     ctx->deadline_us = seconds > 0 ? av_gettime_relative() + (int64_t)(seconds * 1e6) : 0;
 }
 
-static int open_decoder(vg_ctx *ctx, decoder *d, enum AVMediaType type, int threads) {
-    d->index = -1;
-    const AVCodec *codec = NULL;
-    int index = av_find_best_stream(ctx->format, type, -1, -1, &codec, 0);
-    if (index < 0 || !codec) return 0; /* no such stream, or no decoder for it: analyse without */
+static int open_decoder_at(vg_ctx *ctx, decoder *d, int index, int threads) {
+    AVStream *st = ctx->format->streams[index];
+    const AVCodec *codec = avcodec_find_decoder(st->codecpar->codec_id);
+    if (!codec) return AVERROR_DECODER_NOT_FOUND;
     AVCodecContext *c = avcodec_alloc_context3(codec);
     if (!c) return AVERROR(ENOMEM);
-    int ret = avcodec_parameters_to_context(c, ctx->format->streams[index]->codecpar);
+    int ret = avcodec_parameters_to_context(c, st->codecpar);
     if (ret < 0) { avcodec_free_context(&c); return ret; }
-    c->pkt_timebase = ctx->format->streams[index]->time_base;
+    c->pkt_timebase = st->time_base;
     c->thread_count = threads;
     /* Keep damaged pictures: the corruption detector needs to see them. */
     c->flags |= AV_CODEC_FLAG_OUTPUT_CORRUPT;
     ret = avcodec_open2(c, codec, NULL);
     if (ret < 0) { avcodec_free_context(&c); return ret; }
+    avcodec_free_context(&d->codec);
+    memset(d, 0, sizeof *d);
     d->index = index;
-    d->stream = ctx->format->streams[index];
+    d->stream = st;
     d->codec = c;
+    st->discard = AVDISCARD_DEFAULT;
     return 0;
+}
+
+static int open_decoder(vg_ctx *ctx, decoder *d, enum AVMediaType type, int threads) {
+    d->index = -1;
+    const AVCodec *codec = NULL;
+    int index = av_find_best_stream(ctx->format, type, -1, -1, &codec, 0);
+    if (index < 0 || !codec) return 0; /* no such stream, or no decoder for it: analyse without */
+    return open_decoder_at(ctx, d, index, threads);
 }
 
 static int analysis_factor(int width, int max_width) {
@@ -122,6 +136,9 @@ int32_t vg_open(const char *url, const vg_open_options *options, vg_ctx **out, c
     if (!ctx) { snprintf(error, error_size, "out of memory"); return VG_ERR_FAILED; }
     ctx->video.index = ctx->audio.index = -1;
     ctx->analysis_max_width = options->analysis_max_width;
+    ctx->decode_threads = options->decode_threads;
+    ctx->want_video = options->want_video;
+    ctx->want_audio = options->want_audio;
     ctx->io_timeout = options->io_timeout_seconds;
     ctx->start_time = AV_NOPTS_VALUE;
     ctx->swr_in_format = -1;
@@ -150,14 +167,18 @@ int32_t vg_open(const char *url, const vg_open_options *options, vg_ctx **out, c
     if (options->want_video && (ret = open_decoder(ctx, &ctx->video, AVMEDIA_TYPE_VIDEO, options->decode_threads)) < 0) {
         set_error(ctx, "cannot open video decoder", ret); goto fail;
     }
+    /* Audio decoding is cheap: one thread whatever the video gets. */
     if (options->want_audio && (ret = open_decoder(ctx, &ctx->audio, AVMEDIA_TYPE_AUDIO, 1)) < 0) {
         set_error(ctx, "cannot open audio decoder", ret); goto fail;
     }
     if (ctx->video.index < 0 && ctx->audio.index < 0) { set_error(ctx, "no decodable audio or video stream", 0); goto fail; }
-    /* Drop every packet of streams nobody decodes, at the demuxer. */
-    for (unsigned i = 0; i < ctx->format->nb_streams; i++)
-        if ((int)i != ctx->video.index && (int)i != ctx->audio.index)
+    /* Drop packets of kinds nobody decodes at the demuxer. Other audio/video streams stay: one may
+     * take over when ours goes quiet (see adopt_new_stream). */
+    for (unsigned i = 0; i < ctx->format->nb_streams; i++) {
+        enum AVMediaType type = ctx->format->streams[i]->codecpar->codec_type;
+        if (!(type == AVMEDIA_TYPE_VIDEO && ctx->video.index >= 0) && !(type == AVMEDIA_TYPE_AUDIO && ctx->audio.index >= 0))
             ctx->format->streams[i]->discard = AVDISCARD_ALL;
+    }
     ctx->start_time = ctx->format->start_time;
     *out = ctx;
     return 0;
@@ -408,6 +429,36 @@ static int receive(vg_ctx *ctx, decoder *d, vg_item *out) {
     }
 }
 
+/* A stream we do not decode delivered a packet. It is taken on when we have no stream of its kind
+ * (live feeds whose audio starts late) or when ours has gone quiet, i.e. the feed switched over (a
+ * spliced MPEG-TS whose new PMT brings new PIDs and codecs). Otherwise its packet is dropped. */
+#define QUIET_PACKETS 64
+
+static decoder *adopt_new_stream(vg_ctx *ctx, int index) {
+    AVStream *st = ctx->format->streams[index];
+    if (st->discard == AVDISCARD_ALL) return NULL;
+    enum AVMediaType type = st->codecpar->codec_type;
+    decoder *d = type == AVMEDIA_TYPE_VIDEO && ctx->want_video ? &ctx->video
+               : type == AVMEDIA_TYPE_AUDIO && ctx->want_audio ? &ctx->audio : NULL;
+    if (!d) {
+        st->discard = AVDISCARD_ALL;
+        return NULL;
+    }
+    if (d->index >= 0 && ctx->packets - d->last_packet < QUIET_PACKETS) return NULL; /* ours is alive */
+    int old = d->index;
+    if (open_decoder_at(ctx, d, index, d == &ctx->video ? ctx->decode_threads : 1) < 0) {
+        st->discard = AVDISCARD_ALL;
+        return NULL;
+    }
+    if (old >= 0) {
+        ctx->format->streams[old]->discard = AVDISCARD_ALL;
+        if (ctx->draining == d) ctx->draining = NULL;
+        event_item(ctx, &ctx->pending_event, VG_EVENT_CODEC_CHANGE, index, AV_NOPTS_VALUE);
+        ctx->has_pending_event = 1;
+    }
+    return d;
+}
+
 int32_t vg_read(vg_ctx *ctx, vg_item *out) {
     if (ctx->has_pending_event) {
         *out = ctx->pending_event;
@@ -454,7 +505,22 @@ int32_t vg_read(vg_ctx *ctx, vg_item *out) {
         }
         decoder *d = ctx->packet->stream_index == ctx->video.index ? &ctx->video
                    : ctx->packet->stream_index == ctx->audio.index ? &ctx->audio : NULL;
+        ctx->packets++;
+        if (!d) d = adopt_new_stream(ctx, ctx->packet->stream_index);
         if (!d) { av_packet_unref(ctx->packet); continue; }
+        d->last_packet = ctx->packets;
+        if (d->stream->codecpar->codec_id != d->codec->codec_id) {
+            /* The codec changed mid-stream (a new PMT, a spliced feed): start a decoder for the new one. */
+            int64_t at = ctx->packet->pts != AV_NOPTS_VALUE ? ctx->packet->pts : ctx->packet->dts;
+            if (open_decoder_at(ctx, d, d->index, d == &ctx->video ? ctx->decode_threads : 1) < 0) {
+                av_packet_unref(ctx->packet);
+                set_error(ctx, "the stream changed to a codec that cannot be decoded", 0);
+                return VG_ERR_FAILED;
+            }
+            av_packet_unref(ctx->packet);
+            event_item(ctx, out, VG_EVENT_CODEC_CHANGE, d->index, at);
+            return 1;
+        }
 
         int corrupt = (ctx->packet->flags & AV_PKT_FLAG_CORRUPT) != 0;
         int64_t pts = ctx->packet->pts != AV_NOPTS_VALUE ? ctx->packet->pts : ctx->packet->dts;

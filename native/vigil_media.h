@@ -37,6 +37,7 @@ enum { VG_ITEM_END = 0, VG_ITEM_VIDEO = 1, VG_ITEM_AUDIO = 2, VG_ITEM_EVENT = 3 
 enum {
     VG_EVENT_PACKET_CORRUPT = 1,   /* demuxer flagged a packet corrupt (e.g. MPEG-TS continuity error) */
     VG_EVENT_DECODE_ERROR = 2,     /* the decoder rejected a packet */
+    VG_EVENT_CODEC_CHANGE = 3,     /* the stream switched codec; a new decoder took over */
 };
 
 /* Read results below zero. */

@@ -1,4 +1,5 @@
 using Vigil.Detectors.Audio;
+using Vigil.Detectors.Stream;
 using Vigil.Detectors.Video;
 using Vigil.Media;
 
@@ -28,6 +29,8 @@ public static class DetectorCatalog
             (o, c) => new FreezeDetector(o, c.Sink)),
         Entry<SilenceOptions>(SilenceDetector.KindName, "all channels, or one channel, below −60 dBFS for ≥ 2 s", video: false,
             (o, c) => new SilenceDetector(o, c.Sink)),
+        Entry<DiscontinuityOptions>(DiscontinuityDetector.KindName, "timestamp jumps, lost packets, missing frames, codec changes",
+            video: false, (o, c) => new DiscontinuityDetector(o, c.Sink), needsMedia: false),
     ];
 
     public static IReadOnlyList<string> Kinds => All.Select(d => d.Kind).ToArray();
@@ -68,9 +71,10 @@ public static class DetectorCatalog
         foreach (var d in All) d.BindOptions(settings);
     }
 
-    private static DetectorDescriptor Entry<TOptions>(string kind, string description, bool video, Func<TOptions, DetectorContext, IDetector> create)
+    private static DetectorDescriptor Entry<TOptions>(string kind, string description, bool video, Func<TOptions, DetectorContext, IDetector> create,
+        bool needsMedia = true)
         where TOptions : IDetectorOptions, new() =>
-        new(kind, description, NeedsVideo: video, NeedsAudio: !video, DetectorSettings.Describe<TOptions>().ToList(),
+        new(kind, description, NeedsVideo: needsMedia && video, NeedsAudio: needsMedia && !video, DetectorSettings.Describe<TOptions>().ToList(),
             settings => settings.Bind<TOptions>(kind),
             context => create(context.Settings.Bind<TOptions>(kind), context));
 }

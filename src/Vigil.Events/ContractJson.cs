@@ -25,8 +25,8 @@ public static class ContractJson
             w.WriteStartObject("details");
             foreach (var (key, value) in details)
             {
-                // counts and indices (channel, stream) read as integers; measurements keep a decimal point
-                if (value == Math.Floor(value) && Math.Abs(value) < 1e15 && key is "channel" or "stream" or "frames") w.WriteNumber(key, (long)value);
+                // counts and indices (channel, packets) read as integers
+                if (value == Math.Floor(value) && Math.Abs(value) < 1e15) w.WriteNumber(key, (long)value);
                 else Number(w, key, value, "0.0###");
             }
             w.WriteEndObject();
@@ -67,6 +67,7 @@ public static class ContractJson
         w.WriteNumber("defects", defects);
         if (summary.CorruptPackets > 0) w.WriteNumber("corrupt_packets", summary.CorruptPackets);
         if (summary.DecodeErrors > 0) w.WriteNumber("decode_errors", summary.DecodeErrors);
+        if (summary.Discontinuities > 0) w.WriteNumber("discontinuities", summary.Discontinuities);
         Number(w, "wall_seconds", summary.WallSeconds);
     });
 

@@ -7,7 +7,18 @@ public enum MediaEventKind
     PacketCorrupt = 1,
     /// <summary>The decoder rejected a packet.</summary>
     DecodeError = 2,
+    /// <summary>The stream switched to another codec mid-stream; a new decoder took over.</summary>
+    CodecChange = 3,
+    /// <summary>Timestamps jumped (splice, wrap, encoder restart); <see cref="MediaEvent.Value"/> is the jump in seconds.
+    /// Raised by the pipeline, which keeps media time continuous across it.</summary>
+    TimestampJump = 4,
+    /// <summary>Frames are missing: a gap of <see cref="MediaEvent.Value"/> seconds between consecutive video frames.
+    /// Raised by the pipeline.</summary>
+    FrameGap = 5,
 }
 
-/// <summary>A bitstream-level event at media time <see cref="Pts"/> (NaN when the packet had no timestamp).</summary>
-public readonly record struct MediaEvent(MediaEventKind Kind, int StreamIndex, double Pts);
+/// <summary>
+/// A bitstream-level event at media time <see cref="Pts"/> (NaN when the packet had no timestamp), with a
+/// kind-specific <see cref="Value"/>.
+/// </summary>
+public readonly record struct MediaEvent(MediaEventKind Kind, int StreamIndex, double Pts, double Value = 0);

@@ -10,5 +10,6 @@ public sealed record AnalysisSummary(
     long AudioBlocks,
     long CorruptPackets,
     long DecodeErrors,
+    long Discontinuities,
     long ShedFrames,
     double WallSeconds);

@@ -9,8 +9,9 @@ namespace Vigil.Pipeline;
 /// Runs one input through its detectors: a converter thread decodes into pooled frames and hands
 /// them, in memory, through a bounded channel to the detector loop. The channel's bound is what
 /// keeps memory flat on an input of any length: for files the converter waits for the detectors;
-/// with <see cref="AnalyzerOptions.ShedWhenBehind"/> (live) the oldest analysis frames are dropped
-/// and counted instead, so one slow stream never delays the others.
+/// with <see cref="AnalyzerOptions.ShedWhenBehind"/> (live) video frames are dropped and counted
+/// once the queue is three-quarters full, so one slow stream never delays the others. Audio and
+/// events are never shed: they are cheap, and losing them would fake silence or hide errors.
 /// </summary>
 public sealed class StreamAnalyzer
 {
@@ -20,7 +21,7 @@ public sealed class StreamAnalyzer
     private readonly IAudioDetector[] _audio;
     private readonly IMediaEventDetector[] _events;
     private readonly AnalyzerOptions _options;
-    private long _videoFrames, _audioBlocks, _corruptPackets, _decodeErrors, _shed;
+    private long _videoFrames, _audioBlocks, _corruptPackets, _decodeErrors, _discontinuities, _shed;
     private double _endOfMedia;
 
     public StreamAnalyzer(MediaSource source, IReadOnlyList<IDetector> detectors, AnalyzerOptions? options = null)
@@ -47,20 +48,10 @@ public sealed class StreamAnalyzer
     {
         var clock = Stopwatch.StartNew();
         var channel = Channel.CreateBounded<MediaItem>(
-            new BoundedChannelOptions(_options.QueueCapacity)
-            {
-                SingleReader = true,
-                SingleWriter = true,
-                FullMode = _options.ShedWhenBehind ? BoundedChannelFullMode.DropOldest : BoundedChannelFullMode.Wait,
-            },
-            dropped =>
-            {
-                Interlocked.Increment(ref _shed);
-                Release(dropped);
-            });
+            new BoundedChannelOptions(_options.QueueCapacity) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
 
         using var stop = cancellation.Register(_source.Interrupt);
-        var converter = new Thread(() => Convert(channel.Writer, cancellation)) { IsBackground = true, Name = "vigil-converter" };
+        var converter = new Thread(() => Convert(channel, cancellation)) { IsBackground = true, Name = "vigil-converter" };
         converter.Start();
 
         try
@@ -75,14 +66,16 @@ public sealed class StreamAnalyzer
 
         foreach (var detector in _detectors) detector.Flush(_endOfMedia);
         return new AnalysisSummary(_source.Info, _endOfMedia, _videoFrames, _audioBlocks, _corruptPackets, _decodeErrors,
-            _shed, clock.Elapsed.TotalSeconds);
+            _discontinuities, _shed, clock.Elapsed.TotalSeconds);
     }
 
-    private void Convert(ChannelWriter<MediaItem> writer, CancellationToken cancellation)
+    private void Convert(Channel<MediaItem> channel, CancellationToken cancellation)
     {
+        var writer = channel.Writer;
+        var shedAt = Math.Max(1, _options.QueueCapacity * 3 / 4);
         var fps = _source.Info.Video?.Fps is > 0 and var f ? f : 25;
-        var videoTimes = new TimestampRepair(1 / fps);
-        var audioTimes = new TimestampRepair(0);
+        var timeline = new Timeline();
+        var videoEnd = double.NaN;
         Exception? failure = null;
         try
         {
@@ -90,16 +83,36 @@ public sealed class StreamAnalyzer
             {
                 var item = _source.Read();
                 if (item.Kind == MediaItemKind.End) break;
-                if (item.Video is { } frame) (frame.Pts, frame.Duration) = videoTimes.Next(frame.Pts, frame.Duration);
-                if (item.Audio is { } block) block.Pts = audioTimes.Next(block.Pts, block.Duration).Pts;
-                while (!writer.TryWrite(item))
+                if (item.Video is { } frame)
                 {
-                    if (!writer.WaitToWriteAsync(cancellation).AsTask().GetAwaiter().GetResult())
+                    (frame.Pts, frame.Duration) = timeline.Map(Timeline.Kind.Video, frame.Pts, frame.Duration, 1 / fps);
+                    if (!double.IsNaN(timeline.LastJump))
+                        Write(writer, new MediaItem(MediaItemKind.Event, Event: new MediaEvent(MediaEventKind.TimestampJump, _source.Info.Video!.StreamIndex, frame.Pts, timeline.LastJump)), cancellation);
+                    else if (frame.Pts - videoEnd > FrameGapFactor * frame.Duration)
+                        // frames are missing: dropped frames raise no decoder flag, only this gap
+                        Write(writer, new MediaItem(MediaItemKind.Event, Event: new MediaEvent(MediaEventKind.FrameGap, _source.Info.Video!.StreamIndex, videoEnd, frame.Pts - videoEnd)), cancellation);
+                    videoEnd = frame.Pts + frame.Duration;
+                    if (_options.ShedWhenBehind && channel.Reader.Count >= shedAt)
                     {
-                        Release(item);
-                        return;
+                        Interlocked.Increment(ref _shed);
+                        frame.Release();
+                        continue;
                     }
                 }
+                if (item.Audio is { } block)
+                {
+                    block.Pts = timeline.Map(Timeline.Kind.Audio, block.Pts, block.Duration, block.Duration).Pts;
+                    if (!double.IsNaN(timeline.LastJump))
+                        Write(writer, new MediaItem(MediaItemKind.Event, Event: new MediaEvent(MediaEventKind.TimestampJump, _source.Info.Audio!.StreamIndex, block.Pts, timeline.LastJump)), cancellation);
+                }
+                if (item.Kind == MediaItemKind.Event)
+                {
+                    var e = item.Event;
+                    Timeline.Kind? track = e.StreamIndex == _source.Info.Video?.StreamIndex ? Timeline.Kind.Video
+                        : e.StreamIndex == _source.Info.Audio?.StreamIndex ? Timeline.Kind.Audio : null;
+                    item = item with { Event = e with { Pts = timeline.MapEvent(track, e.Pts) } };
+                }
+                if (!Write(writer, item, cancellation)) return;
             }
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
@@ -110,6 +123,22 @@ public sealed class StreamAnalyzer
             failure = e;
         }
         writer.TryComplete(failure);
+    }
+
+    /// <summary>A video frame later than this many frame durations after the previous one means frames are missing.</summary>
+    private const double FrameGapFactor = 1.5;
+
+    private bool Write(ChannelWriter<MediaItem> writer, MediaItem item, CancellationToken cancellation)
+    {
+        while (!writer.TryWrite(item))
+        {
+            if (!writer.WaitToWriteAsync(cancellation).AsTask().GetAwaiter().GetResult())
+            {
+                Release(item);
+                return false;
+            }
+        }
+        return true;
     }
 
     private void Dispatch(MediaItem item)
@@ -137,7 +166,8 @@ public sealed class StreamAnalyzer
             case MediaItemKind.Event:
             {
                 if (item.Event.Kind == MediaEventKind.PacketCorrupt) _corruptPackets++;
-                else _decodeErrors++;
+                else if (item.Event.Kind == MediaEventKind.DecodeError) _decodeErrors++;
+                else if (item.Event.Kind is MediaEventKind.TimestampJump or MediaEventKind.FrameGap) _discontinuities++;
                 foreach (var detector in _events) detector.Process(item.Event);
                 break;
             }
