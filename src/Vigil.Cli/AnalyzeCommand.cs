@@ -23,18 +23,35 @@ internal static class AnalyzeCommand
         };
         var threads = new Option<int>("--decode-threads") { Description = "Video decode threads (0: one per core)", DefaultValueFactory = _ => 0 };
         var width = new Option<int>("--analysis-width") { Description = "Detectors see luma box-averaged to at most this width", DefaultValueFactory = _ => 640 };
-        var command = new Command("analyze", "Analyse a file or live URL and report defects") { input, json, detectors, settings, threads, width };
+        var duration = new Option<double?>("--duration") { Description = "Stop after this many seconds of media (live inputs never end by themselves)" };
+        var stall = new Option<double>("--stall-timeout") { Description = "A network input that delivers nothing for this many seconds fails as stalled", DefaultValueFactory = _ => 10 };
+        var starts = new Option<bool>("--starts") { Description = "With --json, also print a defect_start line the moment each defect is confirmed (as the service does)" };
+        var command = new Command("analyze", "Analyse a file or live URL and report defects") { input, json, detectors, settings, threads, width, duration, stall, starts };
         command.SetAction(async (parse, cancel) =>
         {
             var request = new AnalyzeRequest(
                 parse.GetValue(input)!, parse.GetValue(json), parse.GetValue(detectors),
-                parse.GetValue(settings) ?? [], parse.GetValue(threads), parse.GetValue(width));
+                parse.GetValue(settings) ?? [], parse.GetValue(threads), parse.GetValue(width))
+            {
+                Duration = parse.GetValue(duration),
+                StallTimeout = parse.GetValue(stall),
+                Starts = parse.GetValue(starts),
+            };
             return await RunAsync(request, cancel);
         });
         return command;
     }
 
-    public sealed record AnalyzeRequest(string Input, bool Json, string? Detectors, string[] Settings, int DecodeThreads, int AnalysisWidth);
+    public sealed record AnalyzeRequest(string Input, bool Json, string? Detectors, string[] Settings, int DecodeThreads, int AnalysisWidth)
+    {
+        public double? Duration { get; init; }
+        public double StallTimeout { get; init; } = 10;
+        public bool Starts { get; init; }
+    }
+
+    /// <summary>A URL with a network scheme (files and pipes never stall; a feed can).</summary>
+    private static bool IsNetwork(string input) =>
+        Uri.TryCreate(input, UriKind.Absolute, out var uri) && uri.Scheme is not ("file" or "pipe") && uri.Scheme.Length > 1;
 
     public static async Task<int> RunAsync(AnalyzeRequest request, CancellationToken cancel)
     {
@@ -55,7 +72,12 @@ internal static class AnalyzeCommand
         MediaSource source;
         try
         {
-            source = MediaSource.Open(request.Input, new MediaOpenOptions { DecodeThreads = request.DecodeThreads, AnalysisMaxWidth = request.AnalysisWidth });
+            source = MediaSource.Open(request.Input, new MediaOpenOptions
+            {
+                DecodeThreads = request.DecodeThreads,
+                AnalysisMaxWidth = request.AnalysisWidth,
+                IoTimeout = IsNetwork(request.Input) && request.StallTimeout > 0 ? TimeSpan.FromSeconds(request.StallTimeout) : null,
+            });
         }
         catch (MediaException e)
         {
@@ -66,13 +88,14 @@ internal static class AnalyzeCommand
         using (source)
         {
             var output = request.Json ? Console.Out : null;
-            var collector = new DefectCollector(onEnded: defect =>
+            void Print(Defect defect)
             {
                 if (output is null) return;
                 lock (output) output.WriteLine(ContractJson.Defect(defect));
-            });
+            }
+            var collector = new DefectCollector(onStarted: request.Starts ? Print : null, onEnded: Print);
             var detectors = DetectorCatalog.Create(selected, new DetectorContext(source.Info, collector, settings));
-            var analyzer = new StreamAnalyzer(source, detectors);
+            var analyzer = new StreamAnalyzer(source, detectors, new AnalyzerOptions { MaxDuration = request.Duration });
             AnalysisSummary summary;
             try
             {

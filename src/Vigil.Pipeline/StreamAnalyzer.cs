@@ -83,6 +83,7 @@ public sealed class StreamAnalyzer
             {
                 var item = _source.Read();
                 if (item.Kind == MediaItemKind.End) break;
+
                 if (item.Video is { } frame)
                 {
                     (frame.Pts, frame.Duration) = timeline.Map(Timeline.Kind.Video, frame.Pts, frame.Duration, 1 / fps);
@@ -104,6 +105,11 @@ public sealed class StreamAnalyzer
                     block.Pts = timeline.Map(Timeline.Kind.Audio, block.Pts, block.Duration, block.Duration).Pts;
                     if (!double.IsNaN(timeline.LastJump))
                         Write(writer, new MediaItem(MediaItemKind.Event, Event: new MediaEvent(MediaEventKind.TimestampJump, _source.Info.Audio!.StreamIndex, block.Pts, timeline.LastJump)), cancellation);
+                }
+                if (_options.MaxDuration is { } limit && (item.Video?.Pts ?? item.Audio?.Pts) >= limit)
+                {
+                    Release(item);
+                    break;
                 }
                 if (item.Kind == MediaItemKind.Event)
                 {
@@ -192,6 +198,9 @@ public sealed record AnalyzerOptions
     /// <summary>Items (frames, audio blocks) in flight between converter and detectors.</summary>
     public int QueueCapacity { get; init; } = 32;
 
-    /// <summary>Live mode: drop the oldest items when the detectors fall behind instead of waiting.</summary>
+    /// <summary>Live mode: drop video frames when the detectors fall behind instead of waiting.</summary>
     public bool ShedWhenBehind { get; init; }
+
+    /// <summary>Stop after this much media time (live inputs never end by themselves); null: to the end.</summary>
+    public double? MaxDuration { get; init; }
 }
