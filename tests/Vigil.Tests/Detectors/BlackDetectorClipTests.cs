@@ -41,6 +41,14 @@ public sealed class BlackDetectorClipTests
     }
 
     [Fact]
+    public async Task Analyze_TitleCardInTheCentre_ReportsNoBlack()
+    {
+        // the logo allowance is for the edges only: a small card in the middle of black is content
+        var result = await Analysis.RunAsync(await TestClips.TitleCardOnBlack(), Black);
+        Assert.Empty(result.Of(Black));
+    }
+
+    [Fact]
     public async Task Analyze_DarkDetailedScene_ReportsNoBlack()
     {
         // testsrc2 with every luma value squeezed into 16..36: dark, but edges, text and motion are visible

@@ -56,6 +56,15 @@ public static class TestClips
         "-c:v libx264 -preset ultrafast -pix_fmt yuv420p -g 50");
 
     /// <summary>
+    /// testsrc2 for 4 s, black from 1.0 to 3.6 s except a white 64x32 box (2.7 % of the frame) in the
+    /// middle of the picture: a title card, which is content, not black.
+    /// </summary>
+    public static Task<string> TitleCardOnBlack() => Generate("title-card.mp4",
+        "-f lavfi -i testsrc2=size=320x240:rate=25:duration=4 -vf \"" +
+        "drawbox=enable='gte(t,1)*lt(t,3.6)':color=black:t=fill," +
+        $"drawbox=enable='gte(t,1)*lt(t,3.6)':x=128:y=104:w=64:h=32:color=white:t=fill\" {Video320}");
+
+    /// <summary>
     /// testsrc2 for 4 s with luma squeezed into 16..36 (every pixel at or below blackdetect's Y ≤ 37):
     /// a dark scene that still shows its detail (edges, text, moving shapes). Not black.
     /// </summary>
