@@ -18,6 +18,8 @@ public sealed class FreezeDetector : IVideoDetector
     private const double NoiseSigmasPerMedian = 1 / 0.6745;
     private const double NoiseSigmas = 6;
     private const double HistogramStep = 0.25;
+    /// <summary>A gap between pictures longer than this is a discontinuity (as <see cref="IntervalTracker"/>'s default).</summary>
+    private const double MaxJump = 1.0;
 
     private readonly FreezeOptions _options;
     private readonly IntervalTracker _tracker;
@@ -27,7 +29,7 @@ public sealed class FreezeDetector : IVideoDetector
     private bool[] _masked = [];
     private readonly int[] _histogram = new int[256];
     private bool _hasReference;
-    private double _referencePts;
+    private double _referencePts, _referenceEnd;
     private int _width, _height;
     private double _largestStaticChange;
 
@@ -51,6 +53,13 @@ public sealed class FreezeDetector : IVideoDetector
         {
             // first picture, or the resolution changed: nothing to compare with
             _tracker.Close();
+            Adopt(frame);
+            return;
+        }
+        if (!_tracker.IsOpen && (frame.Pts < _referenceEnd - 1e-3 || frame.Pts - _referenceEnd > MaxJump))
+        {
+            // a freeze would start at the reference picture, on the far side of a timestamp jump:
+            // start over from this picture so no freeze straddles the discontinuity
             Adopt(frame);
             return;
         }
@@ -133,6 +142,7 @@ public sealed class FreezeDetector : IVideoDetector
                         (c + 0.5) * LumaCells.CellSize / _width, (r + 0.5) * LumaCells.CellSize / _height);
         }
         _referencePts = frame.Pts;
+        _referenceEnd = frame.Pts + frame.Duration;
         _hasReference = true;
     }
 }

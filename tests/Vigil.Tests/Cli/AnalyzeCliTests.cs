@@ -1,0 +1,131 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Vigil.Tests.Support;
+
+namespace Vigil.Tests.Cli;
+
+/// <summary>
+/// <c>vigil analyze</c> run as a process: bad input gives exit code 1 and one clear line on stderr,
+/// never a crash or a stack trace; <c>--json</c> puts only contract JSON lines on stdout, summary last.
+/// </summary>
+public sealed class AnalyzeCliTests
+{
+    private static void AssertFailedCleanly(VigilCli.Run run, string input, int exitCode = 1)
+    {
+        Assert.True(run.ExitCode == exitCode, $"exit {run.ExitCode}, expected {exitCode}; stderr: {run.Stderr}");
+        Assert.Equal("", run.Stdout);
+        var line = Assert.Single(run.StderrLines);
+        Assert.StartsWith("vigil: ", line);
+        if (input.Length > 0) Assert.Contains(input, line);
+        Assert.DoesNotContain("Exception", line);
+    }
+
+    /// <summary>Parses stdout as JSON Lines; every line must be an object with an "event"; the summary comes last, once.</summary>
+    private static List<JsonElement> JsonLines(VigilCli.Run run)
+    {
+        var events = run.StdoutLines.Select(line => JsonDocument.Parse(line).RootElement).ToList();
+        Assert.NotEmpty(events);
+        Assert.All(events, e => Assert.Equal(JsonValueKind.Object, e.ValueKind));
+        Assert.Equal("summary", events[^1].GetProperty("event").GetString());
+        Assert.All(events[..^1], e => Assert.Equal("defect", e.GetProperty("event").GetString()));
+        Assert.Equal(events.Count - 1, events[^1].GetProperty("defects").GetInt32());
+        return events;
+    }
+
+    [Fact]
+    public async Task Analyze_MissingFile_ExitsOneWithOneLine()
+    {
+        var missing = Path.Combine(TestClips.WorkFolder, "no-such-clip.mp4");
+        AssertFailedCleanly(await VigilCli.RunAsync("analyze", missing, "--json"), missing);
+    }
+
+    [Fact]
+    public async Task Analyze_RandomBytes_ExitsOneWithOneLine()
+    {
+        var garbage = await TestClips.RandomBytes();
+        AssertFailedCleanly(await VigilCli.RunAsync("analyze", garbage, "--json"), garbage);
+    }
+
+    [Fact]
+    public async Task Analyze_Mp4CutInHalf_ExitsOneWithOneLine()
+    {
+        // ffmpeg writes the moov index at the end: the first half has none and cannot be opened
+        var half = await TestClips.FirstHalf(TestClips.Mp4WithAudio(), "av-half.mp4");
+        AssertFailedCleanly(await VigilCli.RunAsync("analyze", half, "--json"), half);
+    }
+
+    [Fact]
+    public async Task Analyze_UnreachableHttpUrl_ExitsOneWithOneLine()
+    {
+        const string url = "http://127.0.0.1:9/x.ts"; // discard port: connection refused
+        AssertFailedCleanly(await VigilCli.RunAsync("analyze", url, "--json"), url);
+    }
+
+    [Fact]
+    public async Task Analyze_UdpWithNoSender_TimesOutWithOneLine()
+    {
+        int port;
+        using (var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0))) port = ((IPEndPoint)probe.Client.LocalEndPoint!).Port;
+        var url = $"udp://127.0.0.1:{port}?timeout=500000"; // FFmpeg's udp read timeout, in µs
+        AssertFailedCleanly(await VigilCli.RunAsync("analyze", url, "--json"), url);
+    }
+
+    [Fact]
+    public async Task Analyze_TsCutInHalf_AnalysesToItsEnd()
+    {
+        var half = await TestClips.FirstHalf(TestClips.TsWithAudio(), "av-half.ts");
+        var run = await VigilCli.RunAsync("analyze", half, "--json");
+        Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}: {run.Stderr}");
+        var summary = JsonLines(run)[^1];
+        Assert.InRange(summary.GetProperty("duration").GetDouble(), 2.0, 4.0); // about half of the 6 s
+        Assert.InRange(summary.GetProperty("video").GetProperty("frames").GetInt32(), 50, 100);
+    }
+
+    [Fact]
+    public async Task Analyze_FaststartMp4CutInHalf_AnalysesWhatIsThere()
+    {
+        // with the index at the front the first half opens; its data simply stops
+        var faststart = TestClips.Generate("av-faststart.mp4",
+            $"-i \"{await TestClips.Mp4WithAudio()}\" -c copy -movflags +faststart");
+        var half = await TestClips.FirstHalf(faststart, "av-faststart-half.mp4");
+        var run = await VigilCli.RunAsync("analyze", half, "--json");
+        Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}: {run.Stderr}");
+        Assert.InRange(JsonLines(run)[^1].GetProperty("duration").GetDouble(), 2.0, 4.0);
+    }
+
+    [Fact]
+    public async Task Analyze_Json_StdoutHoldsOnlyContractLinesWithSummaryLast()
+    {
+        var clip = await TestClips.Black();
+        var run = await VigilCli.RunAsync("analyze", clip, "--json");
+        Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}: {run.Stderr}");
+        var events = JsonLines(run);
+        var black = Assert.Single(events, e => e.GetProperty("event").GetString() == "defect");
+        Assert.Equal("video.black", black.GetProperty("kind").GetString());
+        Assert.Equal(2.0, black.GetProperty("start").GetDouble(), 0.041);
+        Assert.Equal(4.0, black.GetProperty("end").GetDouble(), 0.041);
+        var summary = events[^1];
+        Assert.Equal(6.0, summary.GetProperty("duration").GetDouble(), 0.05);
+        var video = summary.GetProperty("video");
+        Assert.Equal("h264", video.GetProperty("codec").GetString());
+        Assert.Equal(320, video.GetProperty("width").GetInt32());
+        Assert.Equal(240, video.GetProperty("height").GetInt32());
+        Assert.Equal(25.0, video.GetProperty("fps").GetDouble());
+        Assert.Equal(150, video.GetProperty("frames").GetInt32());
+        Assert.True(summary.GetProperty("wall_seconds").GetDouble() >= 0);
+        // and nothing on stderr that looks like an error
+        Assert.DoesNotContain("vigil:", run.Stderr);
+    }
+
+    [Theory]
+    [InlineData("--detectors", "video.blak", "unknown detector 'video.blak'")]
+    [InlineData("--set", "video.black.min_durration=2", "no option 'min_durration'")]
+    [InlineData("--set", "video.black.min_duration=-5", "video.black.min_duration must be between")]
+    public async Task Analyze_BadOption_ExitsTwoWithOneLine(string option, string value, string message)
+    {
+        var run = await VigilCli.RunAsync("analyze", await TestClips.Content(), option, value, "--json");
+        AssertFailedCleanly(run, "", exitCode: 2);
+        Assert.Contains(message, run.Stderr);
+    }
+}

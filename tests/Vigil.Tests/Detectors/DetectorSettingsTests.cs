@@ -1,0 +1,108 @@
+using Vigil.Detectors;
+using Vigil.Detectors.Audio;
+using Vigil.Detectors.Video;
+
+namespace Vigil.Tests.Detectors;
+
+/// <summary>Binding <c>kind.option=value</c> onto options records, and the errors a typo must produce.</summary>
+public sealed class DetectorSettingsTests
+{
+    [Fact]
+    public void Bind_NoSettings_GivesContractDefaults()
+    {
+        var black = DetectorSettings.Empty.Bind<BlackOptions>(BlackDetector.KindName);
+        Assert.Equal(1.0, black.MinDuration);
+        Assert.Equal(0.10, black.PixelThreshold);
+        Assert.Equal(0.98, black.PictureThreshold);
+        Assert.Equal(2.0, DetectorSettings.Empty.Bind<FreezeOptions>(FreezeDetector.KindName).MinDuration);
+        var silence = DetectorSettings.Empty.Bind<SilenceOptions>(SilenceDetector.KindName);
+        Assert.Equal(-60, silence.ThresholdDb);
+        Assert.Equal(2.0, silence.MinDuration);
+    }
+
+    [Fact]
+    public void Bind_SnakeCaseNames_SetTheirOwnKindOnly()
+    {
+        var settings = DetectorSettings.Parse([
+            "video.freeze.min_duration=3.5", "VIDEO.FREEZE.MIN_CHANGED_CELLS = 4", "video.freeze.mask=0.8,0.0,0.2,0.1",
+            "audio.silence.threshold_db=-70",
+        ]);
+        var freeze = settings.Bind<FreezeOptions>(FreezeDetector.KindName);
+        Assert.Equal(3.5, freeze.MinDuration);
+        Assert.Equal(4, freeze.MinChangedCells);
+        var region = Assert.Single(freeze.Mask.Regions);
+        Assert.Equal((0.8, 0.0, 0.2, 0.1), region);
+        Assert.Equal(-70, settings.Bind<SilenceOptions>(SilenceDetector.KindName).ThresholdDb);
+        // video.black is untouched by the freeze settings
+        Assert.Equal(1.0, settings.Bind<BlackOptions>(BlackDetector.KindName).MinDuration);
+    }
+
+    [Theory]
+    [InlineData("video.black.min_duration=-1", "video.black.min_duration must be between")]
+    [InlineData("video.black.pixel_threshold=1.5", "video.black.pixel_threshold must be between")]
+    [InlineData("audio.silence.threshold_db=3", "audio.silence.threshold_db must be between")]
+    [InlineData("video.freeze.max_cell_change=1", "video.freeze.max_cell_change must be between")] // below min_cell_change (3)
+    [InlineData("video.freeze.min_changed_cells=0", "video.freeze.min_changed_cells must be between")]
+    [InlineData("video.black.min_duration=abc", "video.black.min_duration: 'abc' is not a valid Double")]
+    [InlineData("video.freeze.min_changed_cells=2.5", "'2.5' is not a valid Int32")]
+    [InlineData("video.black.mask=0.5,0.5,0.7", "is not a valid RegionMask")]
+    [InlineData("video.black.min_durration=2", "video.black has no option 'min_durration'")]
+    public void Validate_BadSetting_ThrowsNamingTheCulprit(string assignment, string message)
+    {
+        var settings = DetectorSettings.Parse([assignment]);
+        var error = Assert.Throws<ArgumentException>(() => DetectorCatalog.Validate(settings));
+        Assert.Contains(message, error.Message);
+    }
+
+    [Fact]
+    public void Validate_UnknownKind_ThrowsListingKnownKinds()
+    {
+        var error = Assert.Throws<ArgumentException>(() => DetectorCatalog.Validate(DetectorSettings.Parse(["video.blak.min_duration=2"])));
+        Assert.Contains("'video.blak.min_duration'", error.Message);
+        Assert.Contains("video.black", error.Message);
+    }
+
+    [Theory]
+    [InlineData("min_duration")]
+    [InlineData("=3")]
+    [InlineData("")]
+    public void Parse_NotAnAssignment_Throws(string assignment)
+    {
+        var error = Assert.Throws<ArgumentException>(() => DetectorSettings.Parse([assignment]));
+        Assert.Contains("expected kind.option=value", error.Message);
+    }
+
+    [Fact]
+    public void Validate_GoodSettings_DoesNotThrow()
+    {
+        DetectorCatalog.Validate(DetectorSettings.Parse(["video.black.logo_area=0.2", "audio.silence.max_click=0.1"]));
+    }
+
+    [Theory]
+    [InlineData(null, new[] { "video.black", "video.freeze", "audio.silence" })]
+    [InlineData("video", new[] { "video.black", "video.freeze" })]
+    [InlineData("audio.silence, video.black", new[] { "audio.silence", "video.black" })]
+    [InlineData("video.black,video,video.black", new[] { "video.black", "video.freeze" })]
+    public void Select_Selection_ResolvesKindsAndFamilies(string? selection, string[] expected)
+    {
+        Assert.Equal(expected, DetectorCatalog.Select(selection).Select(d => d.Kind));
+    }
+
+    [Fact]
+    public void Select_UnknownName_Throws()
+    {
+        var error = Assert.Throws<ArgumentException>(() => DetectorCatalog.Select("video.blur"));
+        Assert.Contains("unknown detector 'video.blur'", error.Message);
+    }
+
+    [Fact]
+    public void Catalog_EveryEntry_DescribesItsOptionsWithDefaults()
+    {
+        foreach (var descriptor in DetectorCatalog.All)
+        {
+            Assert.Contains(descriptor.Options, o => o.Name == "min_duration");
+            Assert.All(descriptor.Options, o => Assert.Equal(o.Name, o.Name.ToLowerInvariant()));
+            Assert.NotNull(descriptor.BindOptions(DetectorSettings.Empty));
+        }
+    }
+}

@@ -1,0 +1,13 @@
+using Vigil.Detectors;
+using Vigil.Detectors.Video;
+using Vigil.Tests.Support;
+
+namespace Vigil.Tests.Detectors;
+
+/// <summary>The detector contract for <see cref="FreezeDetector"/>: the defect unit is the same textured picture every time.</summary>
+public sealed class FreezeDetectorContractTests : VideoDetectorContractTests
+{
+    protected override IDetector Create(IDefectSink sink) => new FreezeDetector(new FreezeOptions(), sink);
+    protected override double MinDuration => new FreezeOptions().MinDuration;
+    protected override void FillDefect(Span<byte> luma, int width, int height) => Synthetic.FillNoise(luma, seed: 7);
+}
