@@ -36,7 +36,7 @@ public sealed class ContractJsonTests
         var json = ContractJson.Defect(new Defect("audio.silence", 2.00049, 4.4996, 0.123456,
             new Dictionary<string, double> { ["channel"] = 1 }, Stream: 1));
         Assert.Equal(
-            """{"event":"defect","kind":"audio.silence","start":2.0,"end":4.5,"confidence":0.123,"details":{"channel":1.0},"stream":1}""",
+            """{"event":"defect","kind":"audio.silence","start":2.0,"end":4.5,"confidence":0.123,"details":{"channel":1},"stream":1}""",
             json);
     }
 
@@ -51,7 +51,7 @@ public sealed class ContractJsonTests
     [Fact]
     public void Summary_AudioVideoWithLoudness_HasTheContractFieldsInOrder()
     {
-        var summary = new AnalysisSummary(AudioVideo, 15.0, 375, 703, 0, 0, 0, 0.8);
+        var summary = new AnalysisSummary(AudioVideo, 15.0, 375, 703, 0, 0, 0, 0, 0.8);
         var json = ContractJson.Summary(summary, 2, new LoudnessSummary(-20.1, 1.2, -5.9));
         Assert.Equal(
             """{"event":"summary","duration":15.0,"video":{"codec":"h264","width":1280,"height":720,"fps":25.0,"frames":375},"audio":{"codec":"aac","sample_rate":48000,"channels":2},"loudness":{"integrated_lufs":-20.1,"lra_lu":1.2,"true_peak_dbtp":-5.9},"defects":2,"wall_seconds":0.8}""",
@@ -62,7 +62,7 @@ public sealed class ContractJsonTests
     public void Summary_AudioOnlyWithErrors_OmitsVideoAndCountsErrors()
     {
         var media = AudioVideo with { Video = null };
-        var json = ContractJson.Summary(new AnalysisSummary(media, 7.0, 0, 300, 4, 2, 0, 0.0123), 0);
+        var json = ContractJson.Summary(new AnalysisSummary(media, 7.0, 0, 300, 4, 2, 0, 0, 0.0123), 0);
         Assert.Equal(
             """{"event":"summary","duration":7.0,"audio":{"codec":"aac","sample_rate":48000,"channels":2},"defects":0,"corrupt_packets":4,"decode_errors":2,"wall_seconds":0.012}""",
             json);
@@ -71,7 +71,7 @@ public sealed class ContractJsonTests
     [Fact]
     public void Summary_SilentInput_WritesNullLoudnessNotInfinity()
     {
-        var json = ContractJson.Summary(new AnalysisSummary(AudioVideo, 1, 25, 47, 0, 0, 0, 0.1), 0,
+        var json = ContractJson.Summary(new AnalysisSummary(AudioVideo, 1, 25, 47, 0, 0, 0, 0, 0.1), 0,
             new LoudnessSummary(double.NegativeInfinity, 0, double.NegativeInfinity));
         var loudness = JsonDocument.Parse(json).RootElement.GetProperty("loudness");
         Assert.Equal(JsonValueKind.Null, loudness.GetProperty("integrated_lufs").ValueKind);
