@@ -4,11 +4,13 @@ namespace Vigil.Detectors.Video;
 
 /// <summary>
 /// <c>video.freeze</c>: the picture does not change for at least the minimum duration.
-/// Each picture is compared, cell by cell (16×16 mean luma), with the first picture of the candidate
-/// freeze, as freezedetect does, but a whole-frame average is never used: one small moving clock is
-/// enough motion (freezedetect calls such a slate frozen). Cell means average grain and encoder noise
-/// away, and the change threshold adapts to the noise measured in the same picture (median cell
-/// change), so grain does not hide a freeze either. Black pictures are black, not frozen.
+/// Each picture is compared, cell by cell (16×16), with the first picture of the candidate freeze, as
+/// freezedetect does, but a whole-frame average is never used: one small moving clock is enough
+/// motion (freezedetect calls such a slate frozen). Two measures per cell: the change of its mean,
+/// which averages grain and encoder noise away, and the mean absolute pixel difference, which sees
+/// fine texture scrolling or panning through a cell whose mean stays put. Both thresholds adapt to the
+/// noise measured in the same picture (the median cell) within capped bounds, so grain hides neither
+/// a freeze nor real motion. Black pictures are black, not frozen.
 /// </summary>
 public sealed class FreezeDetector : IVideoDetector
 {
@@ -27,6 +29,7 @@ public sealed class FreezeDetector : IVideoDetector
     private readonly LumaCells _cells = new();
     private int[] _reference = [];
     private bool[] _masked = [];
+    private byte[] _referenceLuma = [];
     private readonly int[] _histogram = new int[256];
     private bool _hasReference;
     private double _referencePts, _referenceEnd;
@@ -47,15 +50,16 @@ public sealed class FreezeDetector : IVideoDetector
 
     public void Process(VideoFrame frame)
     {
-        _cells.Measure(frame);
         var end = frame.Pts + frame.Duration;
         if (!_hasReference || frame.Width != _width || frame.Height != _height)
         {
             // first picture, or the resolution changed: nothing to compare with
+            _cells.Measure(frame);
             _tracker.Close();
             Adopt(frame);
             return;
         }
+        _cells.MeasureWithDifference(frame, _referenceLuma);
         if (!_tracker.IsOpen && (frame.Pts < _referenceEnd - 1e-3 || frame.Pts - _referenceEnd > MaxJump))
         {
             // a freeze would start at the reference picture, on the far side of a timestamp jump:
@@ -83,37 +87,50 @@ public sealed class FreezeDetector : IVideoDetector
 
     public void Flush(double endOfInput) => _tracker.Close();
 
-    /// <summary>Largest unmasked cell change against the reference; sets <paramref name="moving"/>.</summary>
+    /// <summary>Largest unmasked cell-mean change against the reference; sets <paramref name="moving"/>.</summary>
     private double Compare(out bool moving)
     {
         var sums = _cells.Sum;
+        var differences = _cells.Difference;
         var pixels = _cells.Pixels;
-        Array.Clear(_histogram);
         double signedTotal = 0, largest = 0;
         var counted = 0;
+
+        // noise level of each measure: the median cell of this very picture
+        Array.Clear(_histogram);
         for (var i = 0; i < sums.Length; i++)
         {
             if (_masked[i]) continue;
             var change = (sums[i] - _reference[i]) / (double)pixels[i];
             signedTotal += change;
-            var magnitude = Math.Abs(change);
-            _histogram[Math.Min(_histogram.Length - 1, (int)(magnitude / HistogramStep))]++;
             counted++;
+            Count(Math.Abs(change));
         }
         if (counted == 0) { moving = false; return 0; }
+        var meanThreshold = Math.Clamp(NoiseSigmas * NoiseSigmasPerMedian * Median(counted), _options.MinCellChange, _options.MaxCellChange);
 
-        var threshold = Math.Clamp(NoiseSigmas * NoiseSigmasPerMedian * Median(counted), _options.MinCellChange, _options.MaxCellChange);
-        var changed = 0;
+        Array.Clear(_histogram);
+        for (var i = 0; i < sums.Length; i++)
+            if (!_masked[i]) Count(differences[i] / (double)pixels[i]);
+        // pixel differences of pure noise are nearly equal across cells (each averages 256 of them): twice the median is clear of it
+        var textureThreshold = Math.Clamp(2 * Median(counted), _options.MinTextureChange, _options.MaxTextureChange);
+
+        int changedMeans = 0, changedTexture = 0;
         for (var i = 0; i < sums.Length; i++)
         {
             if (_masked[i]) continue;
             var magnitude = Math.Abs((sums[i] - _reference[i]) / (double)pixels[i]);
-            if (magnitude > threshold) changed++;
+            if (magnitude > meanThreshold) changedMeans++;
             else largest = Math.Max(largest, magnitude);
+            if (differences[i] > textureThreshold * pixels[i]) changedTexture++;
         }
-        moving = changed >= _options.MinChangedCells || Math.Abs(signedTotal / counted) > _options.MinGlobalChange;
+        moving = changedMeans >= _options.MinChangedCells
+                 || changedTexture >= _options.MinChangedCells
+                 || Math.Abs(signedTotal / counted) > _options.MinGlobalChange;
         return largest;
     }
+
+    private void Count(double magnitude) => _histogram[Math.Min(_histogram.Length - 1, (int)(magnitude / HistogramStep))]++;
 
     private double Median(int count)
     {
@@ -131,6 +148,8 @@ public sealed class FreezeDetector : IVideoDetector
     {
         if (_reference.Length != _cells.Count) _reference = new int[_cells.Count];
         _cells.Sum.CopyTo(_reference);
+        if (_referenceLuma.Length != frame.Luma.Length) _referenceLuma = new byte[frame.Luma.Length];
+        frame.Luma.CopyTo(_referenceLuma);
         if (frame.Width != _width || frame.Height != _height || _masked.Length != _cells.Count)
         {
             _width = frame.Width;

@@ -18,6 +18,7 @@ public sealed class LumaCells
     public const int CellSize = 16;
 
     private int[] _sum = [];
+    private int[] _difference = [];
     private long[] _sumSquares = [];
     private int[] _dark = [];
     private int[] _pixels = [];
@@ -29,6 +30,8 @@ public sealed class LumaCells
     public int Height { get; private set; }
 
     public ReadOnlySpan<int> Sum => _sum.AsSpan(0, Count);
+    /// <summary>Sum of absolute differences against the reference picture (<see cref="MeasureWithDifference"/>).</summary>
+    public ReadOnlySpan<int> Difference => _difference.AsSpan(0, Count);
     public ReadOnlySpan<long> SumSquares => _sumSquares.AsSpan(0, Count);
     public ReadOnlySpan<int> Dark => _dark.AsSpan(0, Count);
     /// <summary>Pixels in each cell (edge cells may be partial).</summary>
@@ -46,9 +49,53 @@ public sealed class LumaCells
     /// <summary>Sums per cell only (the freeze detector's need).</summary>
     public void Measure(VideoFrame frame) => Run(frame, darkThreshold: -1);
 
+    /// <summary>
+    /// Sums per cell, and the sum of absolute pixel differences against <paramref name="reference"/> (a
+    /// picture of the same size): what tells texture moving through a cell from a cell that is still,
+    /// when both have the same average.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void MeasureWithDifference(VideoFrame frame, ReadOnlySpan<byte> reference)
+    {
+        Resize(frame.Width, frame.Height);
+        if (reference.Length != Width * Height) throw new ArgumentException("reference picture has another size", nameof(reference));
+        _sum.AsSpan(0, Count).Clear();
+        _difference.AsSpan(0, Count).Clear();
+        var luma = frame.Luma;
+        var full = Width / CellSize;
+        for (var y = 0; y < Height; y++)
+        {
+            var row = luma.Slice(y * Width, Width);
+            var before = reference.Slice(y * Width, Width);
+            var cellRow = (y / CellSize) * Columns;
+            ref var src = ref MemoryMarshal.GetReference(row);
+            ref var old = ref MemoryMarshal.GetReference(before);
+            var c = 0;
+            if (Sse2.IsSupported)
+            {
+                for (; c < full; c++)
+                {
+                    var v = Vector128.LoadUnsafe(ref src, (nuint)(c * CellSize));
+                    var r = Vector128.LoadUnsafe(ref old, (nuint)(c * CellSize));
+                    var sum = Sse2.SumAbsoluteDifferences(v, Vector128<byte>.Zero).AsInt32();
+                    var sad = Sse2.SumAbsoluteDifferences(v, r).AsInt32();
+                    _sum[cellRow + c] += sum.GetElement(0) + sum.GetElement(2);
+                    _difference[cellRow + c] += sad.GetElement(0) + sad.GetElement(2);
+                }
+            }
+            for (var x = c * CellSize; x < Width; x++)
+            {
+                var cell = cellRow + x / CellSize;
+                _sum[cell] += row[x];
+                _difference[cell] += Math.Abs(row[x] - before[x]);
+            }
+        }
+    }
+
     /// <summary>Sums, sums of squares and the count of pixels at or below <paramref name="darkThreshold"/>.</summary>
     public void MeasureWithDark(VideoFrame frame, int darkThreshold) => Run(frame, darkThreshold);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Run(VideoFrame frame, int darkThreshold)
     {
         Resize(frame.Width, frame.Height);
@@ -79,6 +126,7 @@ public sealed class LumaCells
         if (_sum.Length < Count)
         {
             _sum = new int[Count];
+            _difference = new int[Count];
             _sumSquares = new long[Count];
             _dark = new int[Count];
             _pixels = new int[Count];

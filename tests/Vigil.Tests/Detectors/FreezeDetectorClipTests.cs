@@ -56,6 +56,21 @@ public sealed class FreezeDetectorClipTests
     }
 
     [Fact]
+    public async Task Analyze_ScrollingFineTexture_ReportsNoFreeze()
+    {
+        var clip = await TestClips.ScrollingTexture();
+        var result = await Analysis.RunAsync(clip, Freeze);
+        Assert.Empty(result.Of(Freeze));
+    }
+
+    [Fact]
+    public async Task Analyze_SlowPanOverTexture_ReportsNoFreeze()
+    {
+        var result = await Analysis.RunAsync(await TestClips.PanningTexture(), Freeze);
+        Assert.Empty(result.Of(Freeze));
+    }
+
+    [Fact]
     public async Task Analyze_ContentThatMoves_ReportsNoFreeze()
     {
         var result = await Analysis.RunAsync(await TestClips.Content(), Freeze);

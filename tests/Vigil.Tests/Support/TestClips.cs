@@ -92,6 +92,18 @@ public static class TestClips
         "-filter_complex \"[0:v][1:v]overlay=x='1100+mod(n*4\\,120)':y=40:shortest=1\" " +
         "-c:v libx264 -preset ultrafast -pix_fmt yuv420p -g 50");
 
+    /// <summary>
+    /// A cellular automaton (rule 110) scrolling up one pixel per frame for 4 s: fine, uniform texture in
+    /// constant motion. Its 16×16 cell averages barely change from frame to frame; the picture does.
+    /// </summary>
+    public static Task<string> ScrollingTexture() => Generate("scrolling-texture.mp4",
+        $"-f lavfi -i cellauto=size=320x240:rate=25:rule=110 -t 4 {Video320}");
+
+    /// <summary>A static sinusoidal texture (mid contrast) panned one pixel per frame for 4 s, like a slow pan over grass.</summary>
+    public static Task<string> PanningTexture() => Generate("panning-texture.mp4",
+        "-f lavfi -i \"nullsrc=size=480x240:rate=25:duration=4,geq=lum='128+40*sin(X/3)*cos(Y/5)':cb=128:cr=128," +
+        $"crop=320:240:x='n'\" {Video320}");
+
     // ---- audio (PCM WAV, 48 kHz: exact zeros stay exact) ----
 
     /// <summary>Stereo 1 kHz tone at −20 dBFS for 7 s, both channels silent (digital zero) from 2.0 to 4.5 s.</summary>
