@@ -41,6 +41,10 @@ public sealed class StreamSupervisor : IAsyncDisposable
     private long _lastMediaTicks;                  // Stopwatch ticks of the latest item; 0 before any
     private double? _stallStart;                   // stream time the open stall began at
     private volatile bool _connectionHadMedia;     // the current connection delivered something: backoff starts over
+    private double? _resumedAt;                    // during a stall: stream time media came back at
+
+    /// <summary>Media must flow this long (media time) after a stall before the stall is over.</summary>
+    private const double ResumeSeconds = 0.5;
 
     public StreamSupervisor(StreamConfig config, ServiceOptions options, EventHub hub, ServiceStore store, ILogger log)
     {
@@ -182,6 +186,7 @@ public sealed class StreamSupervisor : IAsyncDisposable
     private async Task AnalyseAsync(MediaSource source, IReadOnlyList<DetectorDescriptor> selected, DetectorSettings settings, CancellationToken stop)
     {
         _timeline.BeginConnection();
+        lock (_gate) _resumedAt = null; // what the last connection drained does not count towards resuming
         var progress = new ConnectionProgress();
         var arrival = new ArrivalTap(OnMedia);
         var sink = new Sink(this, () => arrival.Latest);
@@ -220,18 +225,27 @@ public sealed class StreamSupervisor : IAsyncDisposable
         }
     }
 
-    /// <summary>Media arrived (detector thread): running again, and any open stall ends here.</summary>
+    /// <summary>
+    /// Media arrived (detector thread): running again. An open stall ends where media resumed, once it has
+    /// flowed for <see cref="ResumeSeconds"/>: a decoder draining its last frames after the input went
+    /// quiet is not the stream coming back.
+    /// </summary>
     private void OnMedia(double pts)
     {
-        bool closeStall;
+        double? closeAt = null;
         lock (_gate)
         {
             _lastMediaTicks = Stopwatch.GetTimestamp();
             _connectionHadMedia = true;
-            closeStall = _stallStart is not null;
             if (_state != StreamState.Running) _state = StreamState.Running;
+            if (_stallStart is not null)
+            {
+                var at = _timeline.Map(pts);
+                if (_resumedAt is not { } from) _resumedAt = at;
+                else if (at - from >= ResumeSeconds) closeAt = from;
+            }
         }
-        if (closeStall) CloseStall(_timeline.Map(pts));
+        if (closeAt is { } end) CloseStall(end);
     }
 
     /// <summary>Every 250 ms: opens a stall when media stopped, samples fps, and saves the stream time reached.</summary>
@@ -280,6 +294,7 @@ public sealed class StreamSupervisor : IAsyncDisposable
                 if (_stallStart is not null) return;
                 start = _timeline.Reached;
                 _stallStart = start;
+                _resumedAt = null;
             }
             _log.LogWarning("Stream {StreamId} stalled: no media for {Seconds} s", Id, _options.StallSeconds);
             Publish(new Defect(StallKind, start, null, 1.0), null);
@@ -296,6 +311,7 @@ public sealed class StreamSupervisor : IAsyncDisposable
                 if (_stallStart is not { } s) return;
                 start = s;
                 _stallStart = null;
+                _resumedAt = null;
             }
             _log.LogInformation("Stream {StreamId} media flows again after {Seconds:0.0} s", Id, end - start);
             Publish(new Defect(StallKind, start, Math.Max(start, end), 1.0), null);

@@ -152,17 +152,27 @@ public sealed class ServiceStore : IDisposable
     public IReadOnlyList<StoredEvent> QueryEvents(string? streamId, IReadOnlyList<string>? kinds, long afterSeq, int limit)
     {
         using var c = OpenReader();
-        using var cmd = Command(c, """
+        var parameters = new List<(string, object?)> { ("$after", afterSeq), ("$stream", streamId), ("$limit", limit) };
+        var kindClause = "";
+        if (kinds is { Count: > 0 })
+        {
+            // a kind or a family: "video" matches "video.black"
+            var terms = new List<string>();
+            for (var i = 0; i < kinds.Count; i++)
+            {
+                terms.Add($"kind = $k{i} COLLATE NOCASE OR kind LIKE $f{i} ESCAPE '\\'");
+                parameters.Add(($"$k{i}", kinds[i]));
+                parameters.Add(($"$f{i}", kinds[i].Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + ".%"));
+            }
+            kindClause = $"AND ({string.Join(" OR ", terms)})";
+        }
+        using var cmd = Command(c, $"""
             SELECT seq, stream_id, type, kind, start, "end", snapshot, json FROM events
-            WHERE seq > $after AND ($stream IS NULL OR stream_id = $stream) ORDER BY seq LIMIT $limit
-            """, ("$after", afterSeq), ("$stream", streamId), ("$limit", kinds is null ? limit : int.MaxValue));
+            WHERE seq > $after AND ($stream IS NULL OR stream_id = $stream) {kindClause} ORDER BY seq LIMIT $limit
+            """, parameters.ToArray());
         using var r = cmd.ExecuteReader();
         var list = new List<StoredEvent>();
-        while (r.Read() && list.Count < limit)
-        {
-            var e = ReadEvent(r);
-            if (KindFilter.Matches(kinds, e.Kind)) list.Add(e);
-        }
+        while (r.Read()) list.Add(ReadEvent(r));
         return list;
     }
 

@@ -38,7 +38,15 @@ public sealed class S3ResultsTests
         await Net.WaitUntilAsync(async () =>
         {
             segments.Clear();
-            var listing = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "vigil-results", Prefix = $"vigil/{id}/" });
+            ListObjectsV2Response listing;
+            try
+            {
+                listing = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "vigil-results", Prefix = $"vigil/{id}/" });
+            }
+            catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchBucket")
+            {
+                return false; // the service creates its bucket in the background
+            }
             foreach (var o in listing.S3Objects ?? [])
             {
                 using var get = await client.GetObjectAsync("vigil-results", o.Key);

@@ -130,6 +130,30 @@ public sealed class ServiceApiTests
     }
 
     [Fact]
+    public async Task ConfigFile_KeysAndSchemes_TakeEffect()
+    {
+        var config = Path.Combine(Path.GetTempPath(), $"vigil-config-{Guid.NewGuid():N}.json");
+        File.WriteAllText(config, """{ "ApiKeys": ["key-from-file"], "AllowedSchemes": ["srt"], "OpenTimeoutSeconds": 1 }""");
+        try
+        {
+            await using var service = await ServiceUnderTest.StartAsync(settings: new Dictionary<string, string?> { ["ApiKeys:0"] = null }, configFile: config);
+            using (var oldKey = await service.SendAsync(HttpMethod.Post, "/api/streams", new { url = "srt://127.0.0.1:9" }))
+                Assert.Equal(HttpStatusCode.Unauthorized, oldKey.StatusCode);
+            using (var http = await service.SendAsync(HttpMethod.Post, "/api/streams", new { url = QuietUrl }, "key-from-file"))
+            {
+                Assert.Equal(HttpStatusCode.BadRequest, http.StatusCode);
+                Assert.Contains("allowed: srt", await http.Content.ReadAsStringAsync());
+            }
+            using (var srt = await service.SendAsync(HttpMethod.Post, "/api/streams", new { url = "srt://127.0.0.1:9" }, "key-from-file"))
+                Assert.Equal(HttpStatusCode.Created, srt.StatusCode);
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
+    [Fact]
     public async Task Webhooks_BadUrlOrNoKey_Rejected()
     {
         await using var service = await ServiceUnderTest.StartAsync(settings: QuickOpen);

@@ -56,9 +56,11 @@ internal sealed class FfmpegLive : IAsyncDisposable
         return new FfmpegLive(process);
     }
 
+    private bool _disposed;
+
     public void Stop()
     {
-        if (_process.HasExited) return;
+        if (_disposed || _process.HasExited) return;
         _process.Kill(entireProcessTree: true);
         _process.WaitForExit(5000);
     }
@@ -66,6 +68,7 @@ internal sealed class FfmpegLive : IAsyncDisposable
     public ValueTask DisposeAsync()
     {
         Stop();
+        _disposed = true;
         _process.Dispose();
         return ValueTask.CompletedTask;
     }

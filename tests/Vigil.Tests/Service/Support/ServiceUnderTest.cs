@@ -24,9 +24,12 @@ internal sealed class ServiceUnderTest : IAsyncDisposable
     private WebApplication? _app;
     private Process? _process;
 
-    private ServiceUnderTest(bool childProcess, Dictionary<string, string?> settings)
+    private readonly string? _configFile;
+
+    private ServiceUnderTest(bool childProcess, Dictionary<string, string?> settings, string? configFile)
     {
         _childProcess = childProcess;
+        _configFile = configFile;
         _settings = settings;
         DataDir = settings["DataDir"]!;
     }
@@ -36,7 +39,8 @@ internal sealed class ServiceUnderTest : IAsyncDisposable
     public HttpClient Http { get; private set; } = null!;
 
     /// <summary>Starts the service with test defaults (short segments and backoffs) plus <paramref name="settings"/>.</summary>
-    public static async Task<ServiceUnderTest> StartAsync(bool childProcess = false, IReadOnlyDictionary<string, string?>? settings = null)
+    public static async Task<ServiceUnderTest> StartAsync(bool childProcess = false, IReadOnlyDictionary<string, string?>? settings = null,
+        string? configFile = null)
     {
         var all = new Dictionary<string, string?>
         {
@@ -49,7 +53,8 @@ internal sealed class ServiceUnderTest : IAsyncDisposable
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) all[key] = value;
-        var service = new ServiceUnderTest(childProcess, all);
+        foreach (var (key, value) in all.Where(kv => kv.Value is null).ToList()) all.Remove(key); // null: leave it to the config file
+        var service = new ServiceUnderTest(childProcess, all, configFile);
         await service.LaunchAsync();
         return service;
     }
@@ -102,6 +107,11 @@ internal sealed class ServiceUnderTest : IAsyncDisposable
             var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
             info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "vigil.dll"));
             info.ArgumentList.Add("serve");
+            if (_configFile is not null)
+            {
+                info.ArgumentList.Add("--config");
+                info.ArgumentList.Add(_configFile);
+            }
             foreach (var (key, value) in _settings) info.Environment["VIGIL_" + key.Replace(":", "__")] = value;
             _process = Process.Start(info)!;
             _process.OutputDataReceived += (_, _) => { };
@@ -111,7 +121,7 @@ internal sealed class ServiceUnderTest : IAsyncDisposable
         }
         else
         {
-            _app = VigilServer.Build(overrides: _settings);
+            _app = VigilServer.Build(_configFile, _settings);
             await _app.StartAsync();
         }
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
@@ -192,13 +202,15 @@ internal sealed class SseListener : IAsyncDisposable
         get { lock (_events) return _events.ToList(); }
     }
 
-    public async Task<(long Id, string Type, JsonNode Data)> WaitForAsync(Func<(long Id, string Type, JsonNode Data), bool> match, double seconds, string what)
+    /// <summary>The first event from index <paramref name="from"/> on that matches.</summary>
+    public async Task<(long Id, string Type, JsonNode Data)> WaitForAsync(Func<(long Id, string Type, JsonNode Data), bool> match, double seconds, string what,
+        int from = 0)
     {
         (long, string, JsonNode)? found = null;
         await Net.WaitUntilAsync(() =>
         {
             if (_reader.IsFaulted) Assert.Fail($"SSE reader failed: {_reader.Exception}");
-            found = Events.Cast<(long, string, JsonNode)?>().FirstOrDefault(e => match(e!.Value));
+            found = Events.Skip(from).Cast<(long, string, JsonNode)?>().FirstOrDefault(e => match(e!.Value));
             return found is not null;
         }, seconds, what);
         return found!.Value;
