@@ -51,6 +51,7 @@ internal static class StreamsBench
         }
 
         var senders = new List<(Process Process, long StartTicks)>();
+        var vigilCpuPerStream = double.NaN;
         var app = VigilServer.Build(overrides: new Dictionary<string, string?>
         {
             ["Urls"] = "http://127.0.0.1:0",
@@ -102,6 +103,7 @@ internal static class StreamsBench
             }
             self.Refresh();
             var cpu = (self.TotalProcessorTime - cpuStart).TotalSeconds / wall.Elapsed.TotalSeconds;
+            vigilCpuPerStream = cpu / count;
             var last = await StatusAsync(http, ids, cancel);
             await stopSse.CancelAsync();
             try { await sse; } catch (Exception e) when (e is OperationCanceledException or HttpRequestException or IOException) { }
@@ -156,22 +158,37 @@ internal static class StreamsBench
 
         if (decodeReference)
         {
-            // ffmpeg -f null, one single-threaded decoder per core at full speed: the machine's decode capacity in 720p25 streams
-            var decoders = Enumerable.Range(0, Environment.ProcessorCount).Select(_ => DecodeFpsAsync(clip, cancel)).ToList();
-            var total = (await Task.WhenAll(decoders)).Sum();
-            Console.WriteLine($"ffmpeg -f null decode-only: {total:0} fps with {decoders.Count} single-threaded decoders = {Math.Floor(total / 25)} streams of 720p25 in real time");
+            // ffmpeg -f null, one single-threaded decoder per core at full speed: the machine's decode capacity in 720p25
+            // streams, by wall clock (what this machine gives now, with whatever else runs) and by CPU time (load-independent)
+            var runs = await Task.WhenAll(Enumerable.Range(0, Environment.ProcessorCount).Select(_ => DecodeAsync(clip, cancel)));
+            var fps = runs.Sum(r => r.Frames / r.WallSeconds);
+            var cpuPerStream = runs.Sum(r => r.CpuSeconds) / runs.Sum(r => r.Frames / 25.0);
+            Console.WriteLine($"ffmpeg -f null decode-only: {fps:0} fps with {runs.Length} single-threaded decoders = {Math.Floor(fps / 25)} streams of 720p25 " +
+                              $"in real time by wall clock; {cpuPerStream:0.000} cores per stream = {Math.Floor(Environment.ProcessorCount / cpuPerStream)} streams by CPU time");
         }
+        Console.WriteLine($"vigil serve by CPU time: {vigilCpuPerStream:0.000} cores per stream = {Math.Floor(Environment.ProcessorCount / vigilCpuPerStream)} streams on {Environment.ProcessorCount} cores");
         Directory.Delete(work, recursive: true);
         return 0;
     }
 
-    private static async Task<double> DecodeFpsAsync(string clip, CancellationToken cancel)
+    /// <summary>Decodes the clip 4 times with <c>ffmpeg -threads 1 -benchmark -f null</c>: frames, wall seconds, CPU seconds (user + system).</summary>
+    private static async Task<(double Frames, double WallSeconds, double CpuSeconds)> DecodeAsync(string clip, CancellationToken cancel)
     {
-        var frames = ClipSeconds * 25 * 4;
-        var watch = Stopwatch.StartNew();
-        var error = await Ffmpeg.RunAsync($"-v error -threads 1 -stream_loop 3 -i \"{clip}\" -f null -", cancel);
-        if (error is not null) throw new InvalidOperationException(error);
-        return frames / watch.Elapsed.TotalSeconds;
+        const int loops = 4;
+        var info = new ProcessStartInfo("ffmpeg", $"-hide_banner -nostats -benchmark -threads 1 -stream_loop {loops - 1} -i \"{clip}\" -f null -")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        };
+        using var process = Process.Start(info)!;
+        var stderr = process.StandardError.ReadToEndAsync(cancel);
+        var stdout = process.StandardOutput.ReadToEndAsync(cancel);
+        await process.WaitForExitAsync(cancel);
+        var text = await stderr + await stdout;
+        var bench = System.Text.RegularExpressions.Regex.Match(text, @"utime=([0-9.]+)s stime=([0-9.]+)s rtime=([0-9.]+)s");
+        if (process.ExitCode != 0 || !bench.Success) throw new InvalidOperationException($"ffmpeg decode reference failed: {text.Trim()}");
+        double Number(int group) => double.Parse(bench.Groups[group].Value, CultureInfo.InvariantCulture);
+        return (ClipSeconds * 25 * loops, Number(3), Number(1) + Number(2));
     }
 
     private static async Task<Dictionary<string, (long Frames, long Shed, double Lag, long ShedTotal)>> StatusAsync(HttpClient http, List<string> ids, CancellationToken cancel)
