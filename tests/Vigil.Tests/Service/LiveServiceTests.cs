@@ -180,5 +180,11 @@ public sealed class LiveServiceTests
         var all = await service.EventsAsync();
         foreach (var s in all.Where(e => e.Type() == "defect_start" && e.Id() < fresh.Id))
             Assert.Contains(all, e => e.Type() == "defect" && e.Kind() == s.Kind() && e["start"]!.GetValue<double>() == s["start"]!.GetValue<double>());
+
+        // a graceful stop (SIGTERM) exits 0 and closes whatever is open: the database holds no defect left open
+        await service.StopAsync();
+        Assert.Equal(0, service.ExitCode);
+        using var store = new Vigil.Service.Store.ServiceStore(Path.Combine(service.DataDir, "vigil.db"));
+        Assert.Empty(store.OpenDefects(id));
     }
 }

@@ -38,6 +38,9 @@ internal sealed class ServiceUnderTest : IAsyncDisposable
 
     public HttpClient Http { get; private set; } = null!;
 
+    /// <summary>Exit code of the child process after the last graceful <see cref="StopAsync"/>.</summary>
+    public int? ExitCode { get; private set; }
+
     /// <summary>Starts the service with test defaults (short segments and backoffs) plus <paramref name="settings"/>.</summary>
     public static async Task<ServiceUnderTest> StartAsync(bool childProcess = false, IReadOnlyDictionary<string, string?>? settings = null,
         string? configFile = null)
@@ -81,6 +84,7 @@ internal sealed class ServiceUnderTest : IAsyncDisposable
             {
                 Process.Start("kill", ["-TERM", _process.Id.ToString()])?.WaitForExit();
                 if (!_process.WaitForExit(20_000)) _process.Kill();
+                ExitCode = _process.ExitCode;
             }
             _process.Dispose();
             _process = null;
