@@ -9,5 +9,7 @@ var root = new RootCommand("Vigil — live audio/video quality monitor")
     DemoCommand.Create(),
     DetectorsCommand.Create(),
     BenchCommand.Create(),
+    ServeCommand.Create(),
+    Vigil.Cli.Bench.StreamsBench.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what the tests need beyond scripts/setup.sh: s3rver (npm), the S3-compatible server the
+# results-to-S3 tests run on 127.0.0.1, into .vigil/tools. Idempotent and quiet when all is there.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+tools="$root/.vigil/tools"
+s3rver_version="3.7.1"
+
+if ! command -v npm >/dev/null; then
+  echo "vigil test-setup: installing nodejs and npm" >&2
+  sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq >&2
+  $sudo apt-get install -y -qq --no-install-recommends nodejs npm >&2
+fi
+
+if [[ ! -x "$tools/node_modules/.bin/s3rver" ]]; then
+  echo "vigil test-setup: installing s3rver $s3rver_version into $tools" >&2
+  mkdir -p "$tools"
+  npm install --prefix "$tools" --no-audit --no-fund --loglevel=error "s3rver@$s3rver_version" >&2
+fi

@@ -1,0 +1,97 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Vigil.Service.Live;
+using Vigil.Service.Store;
+
+namespace Vigil.Service.Api;
+
+/// <summary>
+/// A stream to add (POST) or the fields to change (PATCH; absent fields keep their value).
+/// <c>detectors</c>: kinds or families to run (empty or absent: all). <c>thresholds</c>:
+/// <c>{"video.black.min_duration": 0.5}</c>, as <c>vigil analyze --set</c>. <c>masks</c>: picture regions
+/// <c>x,y,w,h</c> (fractions) that video detectors ignore.
+/// </summary>
+public sealed record StreamRequest(
+    string? Url = null,
+    string? Name = null,
+    List<string>? Detectors = null,
+    Dictionary<string, JsonElement>? Thresholds = null,
+    List<string>? Masks = null,
+    bool? Paused = null,
+    string? Id = null);
+
+/// <summary>A monitored stream with its live status.</summary>
+public sealed record StreamResource(
+    string Id,
+    string Name,
+    string Url,
+    IReadOnlyList<string>? Detectors,
+    IReadOnlyDictionary<string, string> Thresholds,
+    IReadOnlyList<string> Masks,
+    bool Paused,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    StatusResource Status)
+{
+    public static StreamResource From(StreamConfig c, StreamStatus? s) =>
+        new(c.Id, c.Name, c.Url, c.Detectors, c.Settings, c.Masks, c.Paused, c.CreatedAt, c.UpdatedAt,
+            StatusResource.From(s ?? new StreamStatus(c.Paused ? StreamState.Paused : StreamState.Stopped, false, null, 0, 0, 0, 0, 0, 0,
+                new Dictionary<string, long>(), null)));
+}
+
+/// <summary>The pipeline's state as the API shows it.</summary>
+public sealed record StatusResource(
+    string State,
+    bool Stalled,
+    string? LastError,
+    long Connections,
+    long FramesAnalysed,
+    long FramesShed,
+    double Fps,
+    double LagSeconds,
+    double Position,
+    IReadOnlyDictionary<string, long> Defects,
+    MediaSummary? Media)
+{
+    public static StatusResource From(StreamStatus s) =>
+        new(s.State.ToString().ToLowerInvariant(), s.Stalled, s.LastError, s.Connections, s.FramesAnalysed, s.FramesShed, s.Fps,
+            s.LagSeconds, s.Position, s.DefectsByKind, s.Media);
+}
+
+/// <summary>A webhook receiver to add: events of the given streams and kinds (absent: all) are POSTed to <c>url</c>.</summary>
+public sealed record WebhookRequest(string? Url = null, string? Secret = null, List<string>? Streams = null, List<string>? Kinds = null);
+
+/// <summary>A webhook receiver (its secret is never shown).</summary>
+public sealed record WebhookResource(string Id, string Url, bool Signed, IReadOnlyList<string>? Streams, IReadOnlyList<string>? Kinds, DateTimeOffset CreatedAt)
+{
+    public static WebhookResource From(WebhookConfig w) => new(w.Id, w.Url, !string.IsNullOrEmpty(w.Secret), w.Streams, w.Kinds, w.CreatedAt);
+}
+
+/// <summary>JSON conventions of the API: snake_case names, and unknown fields rejected so typos do not pass silently.</summary>
+public static class ApiJson
+{
+    public static JsonSerializerOptions Options { get; } = Configure(new JsonSerializerOptions());
+
+    public static JsonSerializerOptions Configure(JsonSerializerOptions o)
+    {
+        o.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        o.DictionaryKeyPolicy = null;
+        o.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        o.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        o.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
+        return o;
+    }
+
+    /// <summary>A threshold value given as a JSON string, number or boolean, in invariant text.</summary>
+    public static string? ThresholdText(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => value.GetString(),
+        JsonValueKind.Number => value.GetRawText(),
+        JsonValueKind.True => "true",
+        JsonValueKind.False => "false",
+        _ => null,
+    };
+
+    public static string Invariant(double value) => value.ToString(CultureInfo.InvariantCulture);
+}

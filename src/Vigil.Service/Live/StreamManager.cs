@@ -1,0 +1,142 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Vigil.Service.Notify;
+using Vigil.Service.Store;
+
+namespace Vigil.Service.Live;
+
+/// <summary>
+/// Owns one <see cref="StreamSupervisor"/> per monitored stream. At start it closes the defects a crash
+/// left open and resumes every stream that is not paused; the API's changes go through it so the
+/// database and the running pipelines agree.
+/// </summary>
+public sealed class StreamManager(ServiceStore store, EventHub hub, ServiceOptions options, ILoggerFactory logs) : IHostedService
+{
+    private readonly ILogger _log = logs.CreateLogger("Vigil.Streams");
+    private readonly Dictionary<string, StreamSupervisor> _running = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            foreach (var stream in store.ListStreams())
+            {
+                CloseLeftOpen(stream);
+                if (!stream.Paused) Launch(stream);
+            }
+            _log.LogInformation("Monitoring {Count} streams", _running.Count);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Graceful shutdown: every pipeline stops and closes its open defects before the store closes.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(CancellationToken.None);
+        try
+        {
+            // the stopped supervisors stay listed so the last results segment still has their status
+            await Task.WhenAll(Supervisors.Select(s => s.StopAsync()));
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public StreamSupervisor? Supervisor(string id)
+    {
+        lock (_running) return _running.GetValueOrDefault(id);
+    }
+
+    public IReadOnlyList<StreamSupervisor> Supervisors
+    {
+        get { lock (_running) return _running.Values.ToList(); }
+    }
+
+    public async Task AddAsync(StreamConfig stream)
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            store.InsertStream(stream);
+            if (!stream.Paused) Launch(stream);
+            _log.LogInformation("Stream {StreamId} added: {Url}", stream.Id, stream.Url);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Saves a changed definition and restarts its pipeline with it (or stops it when paused).</summary>
+    public async Task<bool> UpdateAsync(StreamConfig stream)
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            if (!store.UpdateStream(stream)) return false;
+            await StopOne(stream.Id);
+            if (!stream.Paused) Launch(stream);
+            _log.LogInformation("Stream {StreamId} changed (paused: {Paused})", stream.Id, stream.Paused);
+            return true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task<bool> RemoveAsync(string id)
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            await StopOne(id);
+            var removed = store.DeleteStream(id);
+            if (removed) _log.LogInformation("Stream {StreamId} removed", id);
+            return removed;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private void Launch(StreamConfig stream)
+    {
+        var supervisor = new StreamSupervisor(stream, options, hub, store, logs.CreateLogger("Vigil.Stream"));
+        lock (_running) _running[stream.Id] = supervisor;
+        supervisor.Start();
+    }
+
+    private async Task StopOne(string id)
+    {
+        StreamSupervisor? supervisor;
+        lock (_running)
+        {
+            if (!_running.Remove(id, out supervisor)) return;
+        }
+        await supervisor.DisposeAsync();
+    }
+
+    /// <summary>
+    /// A <c>kill -9</c> leaves defects started but never ended: end them at the last stream time saved,
+    /// so every <c>defect_start</c> a client saw is followed by its <c>defect</c>.
+    /// </summary>
+    private void CloseLeftOpen(StreamConfig stream)
+    {
+        var position = store.GetPosition(stream.Id);
+        foreach (var open in store.OpenDefects(stream.Id))
+        {
+            var defect = EventJson.ParseDefect(open.Json);
+            hub.Publish(stream.Id, stream.Epoch, defect with { End = Math.Max(defect.Start, position) }, open.SnapshotId);
+            _log.LogInformation("Stream {StreamId}: closed {Kind} left open by the previous run", stream.Id, defect.Kind);
+        }
+    }
+}

@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Vigil.Service.Live;
+using Vigil.Service.Notify;
+using Vigil.Service.Segments;
+using Vigil.Service.Store;
+
+namespace Vigil.Service.Ops;
+
+/// <summary>The <c>/metrics</c> page in Prometheus text exposition format (0.0.4), written by hand: per stream and per process.</summary>
+public sealed class PrometheusMetrics(StreamManager streams, EventHub hub, ServiceStore store, WebhookDispatcher webhooks, ResultsWriter results)
+{
+    public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+    public string Render()
+    {
+        var text = new StringBuilder(4096);
+        var supervisors = streams.Supervisors.Select(s => (s.Config, Status: s.Status)).ToList();
+
+        Header(text, "vigil_stream_state", "gauge", "1 for the state the stream's pipeline is in");
+        foreach (var (config, status) in supervisors)
+            foreach (var state in Enum.GetValues<StreamState>())
+                Line(text, "vigil_stream_state", Labels(config, ("state", state.ToString().ToLowerInvariant())), status.State == state ? 1 : 0);
+        Header(text, "vigil_stream_stalled", "gauge", "1 while no media arrives (stream.stall open)");
+        foreach (var (config, status) in supervisors) Line(text, "vigil_stream_stalled", Labels(config), status.Stalled ? 1 : 0);
+        Header(text, "vigil_stream_fps", "gauge", "Video frames analysed per second");
+        foreach (var (config, status) in supervisors) Line(text, "vigil_stream_fps", Labels(config), status.Fps);
+        Header(text, "vigil_stream_frames_analysed_total", "counter", "Video frames analysed");
+        foreach (var (config, status) in supervisors) Line(text, "vigil_stream_frames_analysed_total", Labels(config), status.FramesAnalysed);
+        Header(text, "vigil_stream_frames_shed_total", "counter", "Analysis frames dropped because the detectors fell behind");
+        foreach (var (config, status) in supervisors) Line(text, "vigil_stream_frames_shed_total", Labels(config), status.FramesShed);
+        Header(text, "vigil_stream_lag_seconds", "gauge", "How far analysed media trails real time on the current connection");
+        foreach (var (config, status) in supervisors) Line(text, "vigil_stream_lag_seconds", Labels(config), status.LagSeconds);
+        Header(text, "vigil_stream_connections_total", "counter", "Connections opened (the first one and every reconnect)");
+        foreach (var (config, status) in supervisors) Line(text, "vigil_stream_connections_total", Labels(config), status.Connections);
+        Header(text, "vigil_stream_defects_total", "counter", "Defects started, by kind, since the service started");
+        foreach (var (config, status) in supervisors)
+            foreach (var (kind, count) in status.DefectsByKind.OrderBy(k => k.Key, StringComparer.Ordinal))
+                Line(text, "vigil_stream_defects_total", Labels(config, ("kind", kind)), count);
+
+        Header(text, "vigil_events_total", "counter", "Events stored (highest event id)");
+        Line(text, "vigil_events_total", "", store.LastSeq);
+        Header(text, "vigil_sse_subscribers", "gauge", "Live event subscribers");
+        Line(text, "vigil_sse_subscribers", "", hub.SubscriberCount);
+        Header(text, "vigil_webhook_pending", "gauge", "Webhook deliveries waiting in the outbox");
+        Line(text, "vigil_webhook_pending", "", store.PendingDeliveries());
+        Header(text, "vigil_webhook_delivered_total", "counter", "Webhook deliveries acknowledged");
+        Line(text, "vigil_webhook_delivered_total", "", webhooks.Delivered);
+        Header(text, "vigil_webhook_failures_total", "counter", "Webhook delivery attempts that failed");
+        Line(text, "vigil_webhook_failures_total", "", webhooks.Failures);
+        Header(text, "vigil_results_written_total", "counter", "Results objects written");
+        Line(text, "vigil_results_written_total", "", results.Written);
+
+        using var process = Process.GetCurrentProcess();
+        Header(text, "process_cpu_seconds_total", "counter", "User and system CPU time spent, in seconds");
+        Line(text, "process_cpu_seconds_total", "", process.TotalProcessorTime.TotalSeconds);
+        Header(text, "process_resident_memory_bytes", "gauge", "Resident memory size, in bytes");
+        Line(text, "process_resident_memory_bytes", "", process.WorkingSet64);
+        Header(text, "process_start_time_seconds", "gauge", "Start time of the process since the Unix epoch, in seconds");
+        Line(text, "process_start_time_seconds", "", new DateTimeOffset(process.StartTime.ToUniversalTime()).ToUnixTimeMilliseconds() / 1000.0);
+        Header(text, "process_threads", "gauge", "Threads of the process");
+        Line(text, "process_threads", "", process.Threads.Count);
+        Header(text, "dotnet_gc_heap_bytes", "gauge", "Managed heap size, in bytes");
+        Line(text, "dotnet_gc_heap_bytes", "", GC.GetTotalMemory(false));
+        return text.ToString();
+    }
+
+    private static void Header(StringBuilder text, string name, string type, string help) =>
+        text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n')
+            .Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+
+    private static void Line(StringBuilder text, string name, string labels, double value) =>
+        text.Append(name).Append(labels).Append(' ').Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
+
+    private static string Labels(StreamConfig config, params (string Name, string Value)[] extra)
+    {
+        var text = new StringBuilder("{stream=\"").Append(Escape(config.Id)).Append("\",name=\"").Append(Escape(config.Name)).Append('"');
+        foreach (var (name, value) in extra) text.Append(',').Append(name).Append("=\"").Append(Escape(value)).Append('"');
+        return text.Append('}').ToString();
+    }
+
+    private static string Escape(string value) => value.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
+}

@@ -1,0 +1,54 @@
+namespace Vigil.Service.Store;
+
+/// <summary>A monitored stream as the API defines it and the database keeps it.</summary>
+/// <param name="Detectors">Kinds or families to run; null runs every detector.</param>
+/// <param name="Settings">Thresholds as <c>kind.option → value</c>, bound like <c>vigil analyze --set</c>.</param>
+/// <param name="Masks">Picture regions (<c>x,y,w,h</c> fractions) every video detector with a mask ignores.</param>
+/// <param name="Epoch">Unix time (seconds) that stream time 0 stands for: events' <c>start</c>/<c>end</c> count from it.</param>
+public sealed record StreamConfig(
+    string Id,
+    string Name,
+    string Url,
+    IReadOnlyList<string>? Detectors,
+    IReadOnlyDictionary<string, string> Settings,
+    IReadOnlyList<string> Masks,
+    bool Paused,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    double Epoch);
+
+/// <summary>An event as stored: its sequence number (the <c>id</c> in its JSON) and the JSON line itself.</summary>
+public sealed record StoredEvent(long Seq, string StreamId, string Type, string Kind, double Start, double? End, string? SnapshotId, string Json);
+
+/// <summary>A webhook receiver; null filters take every stream or kind.</summary>
+public sealed record WebhookConfig(
+    string Id,
+    string Url,
+    string? Secret,
+    IReadOnlyList<string>? Streams,
+    IReadOnlyList<string>? Kinds,
+    DateTimeOffset CreatedAt)
+{
+    public bool Matches(string streamId, string kind) =>
+        (Streams is null || Streams.Contains(streamId)) && KindFilter.Matches(Kinds, kind);
+}
+
+/// <summary>One pending webhook delivery: the oldest undelivered event of one stream for one receiver.</summary>
+public sealed record OutboxItem(long Id, string WebhookId, string Url, string? Secret, string StreamId, long EventSeq, int Attempts, string Json);
+
+/// <summary>Kind filters accept exact kinds and families (<c>video</c> matches <c>video.black</c>).</summary>
+public static class KindFilter
+{
+    public static bool Matches(IReadOnlyList<string>? kinds, string kind)
+    {
+        if (kinds is null || kinds.Count == 0) return true;
+        foreach (var k in kinds)
+            if (kind.Equals(k, StringComparison.OrdinalIgnoreCase) || kind.StartsWith(k + ".", StringComparison.OrdinalIgnoreCase))
+                return true;
+        return false;
+    }
+
+    /// <summary>A comma-separated query value as a list; null when empty.</summary>
+    public static IReadOnlyList<string>? Parse(string? text) =>
+        string.IsNullOrWhiteSpace(text) ? null : text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}

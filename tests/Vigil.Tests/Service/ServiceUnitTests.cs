@@ -1,0 +1,125 @@
+using System.Text.Json.Nodes;
+using Vigil.Detectors;
+using Vigil.Events;
+using Vigil.Service;
+using Vigil.Service.Api;
+using Vigil.Service.Live;
+using Vigil.Service.Notify;
+using Vigil.Service.Store;
+
+namespace Vigil.Tests.Service;
+
+/// <summary>The service's pure parts: stream time across reconnects, the event lines, the input allow-list, stream definitions.</summary>
+public sealed class ServiceUnitTests
+{
+    // an epoch in the future keeps wall-clock time out of the mapping: only the stream time reached counts
+    private static readonly double FutureEpoch = DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1e6;
+
+    [Fact]
+    public void StreamTimeline_Reconnect_ContinuesFromTimeReached()
+    {
+        var timeline = new StreamTimeline(FutureEpoch, position: 100);
+        timeline.BeginConnection();
+        Assert.Equal(100, timeline.Map(0), 6);
+        for (var i = 0; i < 250; i++) timeline.Advance(i * 0.04, 0.04);
+        Assert.Equal(110, timeline.Reached, 6);
+
+        timeline.BeginConnection(); // media time starts over at 0
+        Assert.Equal(110, timeline.Map(0), 6);
+        timeline.Advance(0, 0.04);
+        Assert.Equal(110.04, timeline.Reached, 6);
+    }
+
+    [Fact]
+    public void StreamTimeline_TimestampsJumpBackWithinConnection_StreamTimeStaysMonotonic()
+    {
+        var timeline = new StreamTimeline(FutureEpoch, position: 0);
+        timeline.BeginConnection();
+        for (var i = 0; i < 250; i++) timeline.Advance(1000 + i * 0.04, 0.04); // a source clock far from 0
+        var before = timeline.Reached;
+        timeline.Advance(5, 0.04); // the source restarted its clock
+        Assert.True(timeline.Reached > before);
+        Assert.Equal(before, timeline.Map(5), 6);
+    }
+
+    [Fact]
+    public void StreamTimeline_AudioSlightlyBehindVideo_NotADiscontinuity()
+    {
+        var timeline = new StreamTimeline(FutureEpoch, position: 0);
+        timeline.BeginConnection();
+        timeline.Advance(5.0, 0.04);
+        var mapped = timeline.Map(5.0);
+        timeline.Advance(4.2, 0.021); // audio muxed 0.8 s behind the picture
+        Assert.Equal(mapped, timeline.Map(5.0), 9);
+    }
+
+    [Fact]
+    public void StreamTimeline_EpochInThePast_MapsConnectionStartToWallClock()
+    {
+        var epoch = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0 - 3600;
+        var timeline = new StreamTimeline(epoch, position: 10);
+        timeline.BeginConnection();
+        Assert.InRange(timeline.Map(0), 3600, 3600 + 600); // an hour since the epoch, not the 10 s reached
+    }
+
+    [Fact]
+    public void EventJson_Compose_KeepsContractAndAddsFields()
+    {
+        var defect = new Defect("video.freeze", 6.0, 9.04, 0.97, new Dictionary<string, double> { ["mafd"] = 0.0004 });
+        var line = EventJson.Compose(defect, 42, "cam-1", 1_700_000_000, "/api/snapshots/abc");
+        var contract = ContractJson.Defect(defect);
+        Assert.StartsWith(contract[..^1] + ",", line);
+        var json = JsonNode.Parse(line)!;
+        Assert.Equal(42, json["id"]!.GetValue<long>());
+        Assert.Equal("cam-1", json["stream_id"]!.GetValue<string>());
+        Assert.Equal("2023-11-14T22:13:26.000Z", json["time"]!.GetValue<string>());
+        Assert.Equal("2023-11-14T22:13:29.040Z", json["end_time"]!.GetValue<string>());
+        Assert.Equal("/api/snapshots/abc", json["snapshot"]!.GetValue<string>());
+
+        var parsed = EventJson.ParseDefect(line);
+        Assert.Equal(defect.Kind, parsed.Kind);
+        Assert.Equal(defect.Start, parsed.Start);
+        Assert.Equal(defect.End, parsed.End);
+        Assert.Equal(defect.Confidence, parsed.Confidence);
+        Assert.Equal(0.0004, parsed.Details!["mafd"]);
+    }
+
+    [Fact]
+    public void InputPolicy_LocalInputsEnabled_AcceptsPaths()
+    {
+        var policy = new InputPolicy(new ServiceOptions { AllowLocalInputs = true });
+        Assert.Null(policy.Check("/srv/media/clip.ts"));
+        Assert.Null(policy.Check("file:///srv/media/clip.ts"));
+        Assert.NotNull(policy.Check(""));
+    }
+
+    [Fact]
+    public void InputPolicy_ConfiguredSchemes_ReplaceTheDefaults()
+    {
+        var policy = new InputPolicy(new ServiceOptions { AllowedSchemes = ["srt"] });
+        Assert.Null(policy.Check("srt://127.0.0.1:9000?mode=caller"));
+        Assert.Contains("not allowed", policy.Check("http://127.0.0.1/live.m3u8"));
+    }
+
+    [Fact]
+    public void DetectorSetup_Masks_GoToVideoDetectorsUnlessSetPerKind()
+    {
+        var stream = new StreamConfig("s", "s", "udp://127.0.0.1:1", null,
+            new Dictionary<string, string> { ["video.freeze.mask"] = "0,0,0.5,0.5" }, ["0.8,0,0.2,0.2"], false,
+            DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, 0);
+        var (selected, settings) = DetectorSetup.Build(stream);
+        Assert.Equal(DetectorCatalog.All.Count, selected.Count);
+        Assert.Equal("0.8,0,0.2,0.2", settings.Values["video.black.mask"]);
+        Assert.Equal("0,0,0.5,0.5", settings.Values["video.freeze.mask"]);
+        Assert.DoesNotContain(settings.Values.Keys, k => k.StartsWith("audio.", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void KindFilter_Families_MatchTheirKinds()
+    {
+        Assert.True(KindFilter.Matches(["video"], "video.black"));
+        Assert.True(KindFilter.Matches(["audio.silence", "stream.stall"], "stream.stall"));
+        Assert.False(KindFilter.Matches(["video"], "videox.black"));
+        Assert.True(KindFilter.Matches(null, "anything"));
+    }
+}

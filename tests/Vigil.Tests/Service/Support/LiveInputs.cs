@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.StaticFiles;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Logging;
+
+namespace Vigil.Tests.Service.Support;
+
+/// <summary>
+/// A live test source: an ffmpeg process that renders testsrc2 + a sine tone in real time (<c>-re</c>)
+/// with defects injected periodically by timeline expressions, so ground truth is known by
+/// construction: black (drawbox fill black), a frozen picture (drawbox fill mid-grey: nothing changes,
+/// not black) and silence (volume 0), each repeating every <see cref="Pattern.Period"/> seconds.
+/// </summary>
+internal sealed class FfmpegLive : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private FfmpegLive(Process process) => _process = process;
+
+    /// <summary>When in each period the defects are on, in seconds of the source's clock.</summary>
+    public sealed record Pattern(double Period, (double From, double To)? Black = null, (double From, double To)? Freeze = null, (double From, double To)? Silence = null)
+    {
+        public string VideoFilter()
+        {
+            var filter = "testsrc2=s=320x180:r=25";
+            if (Black is var (b0, b1)) filter += $",drawbox=c=black:t=fill:enable='between(mod(t,{Period}),{b0},{b1})'";
+            if (Freeze is var (f0, f1)) filter += $",drawbox=c=0x808080:t=fill:enable='between(mod(t,{Period}),{f0},{f1})'";
+            return filter;
+        }
+
+        public string AudioFilter() =>
+            "sine=f=440:r=48000" + (Silence is var (s0, s1) ? $",volume=0:enable='between(mod(t,{Period}),{s0},{s1})'" : "");
+    }
+
+    /// <summary>Sends MPEG-TS to <c>udp://127.0.0.1:PORT</c>, which the service opens as its input.</summary>
+    public static FfmpegLive Udp(int port, Pattern pattern) =>
+        Start($"{Inputs(pattern)} {Encode} -f mpegts \"udp://127.0.0.1:{port}?pkt_size=1316\"");
+
+    /// <summary>Writes a live HLS playlist (1 s segments) into <paramref name="folder"/>.</summary>
+    public static FfmpegLive Hls(string folder, Pattern pattern) =>
+        Start($"{Inputs(pattern)} {Encode} -f hls -hls_time 1 -hls_list_size 6 -hls_flags delete_segments+temp_file " +
+              $"-hls_segment_filename \"{Path.Combine(folder, "seg%05d.ts")}\" \"{Path.Combine(folder, "live.m3u8")}\"");
+
+    private const string Encode = "-c:v libx264 -preset ultrafast -tune zerolatency -g 25 -keyint_min 25 -sc_threshold 0 -pix_fmt yuv420p -c:a aac -b:a 64k";
+
+    private static string Inputs(Pattern p) => $"-hide_banner -loglevel error -re -f lavfi -i \"{p.VideoFilter()}\" -re -f lavfi -i \"{p.AudioFilter()}\"";
+
+    private static FfmpegLive Start(string arguments)
+    {
+        var info = new ProcessStartInfo("ffmpeg", arguments) { RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start ffmpeg");
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginErrorReadLine();
+        return new FfmpegLive(process);
+    }
+
+    private bool _disposed;
+
+    public void Stop()
+    {
+        if (_disposed || _process.HasExited) return;
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit(5000);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Stop();
+        _disposed = true;
+        _process.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>An HLS stream on http://127.0.0.1: a Kestrel static file server over the folder ffmpeg keeps writing.</summary>
+internal sealed class HlsServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly FfmpegLive _ffmpeg;
+
+    private HlsServer(WebApplication app, FfmpegLive ffmpeg, string url)
+    {
+        _app = app;
+        _ffmpeg = ffmpeg;
+        Url = url;
+    }
+
+    public string Url { get; }
+
+    public static async Task<HlsServer> StartAsync(string folder, FfmpegLive.Pattern pattern)
+    {
+        var ffmpeg = FfmpegLive.Hls(folder, pattern);
+        var port = Net.FreeTcpPort();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var types = new FileExtensionContentTypeProvider();
+        types.Mappings[".m3u8"] = "application/vnd.apple.mpegurl";
+        types.Mappings[".ts"] = "video/mp2t";
+        app.UseStaticFiles(new StaticFileOptions { FileProvider = new PhysicalFileProvider(folder), ContentTypeProvider = types });
+        await app.StartAsync();
+        var playlist = Path.Combine(folder, "live.m3u8");
+        await Net.WaitUntilAsync(() => File.Exists(playlist) && File.ReadAllText(playlist).Split("#EXTINF").Length > 3, 30, "ffmpeg to write 3 HLS segments");
+        return new HlsServer(app, ffmpeg, $"http://127.0.0.1:{port}/live.m3u8");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _ffmpeg.DisposeAsync();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
