@@ -5,6 +5,7 @@
 # tests need. Idempotent and quiet when all is there.
 set -euo pipefail
 tests=0; [[ "${1:-}" == "--tests" ]] && tests=1
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 need=()
 have_pkg() { pkg-config --exists "$1" 2>/dev/null; }
@@ -28,4 +29,8 @@ fi
 if ! command -v dotnet >/dev/null; then
   echo "vigil setup: the .NET 10 SDK is required (https://learn.microsoft.com/dotnet/core/install/linux-debian)" >&2
   exit 1
+fi
+
+if ((tests)); then
+  "$root/scripts/test-setup.sh"
 fi
