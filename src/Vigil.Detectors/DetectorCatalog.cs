@@ -1,4 +1,5 @@
 using Vigil.Detectors.Audio;
+using Vigil.Detectors.Sync;
 using Vigil.Detectors.Video;
 using Vigil.Media;
 
@@ -6,6 +7,14 @@ namespace Vigil.Detectors;
 
 /// <summary>What a detector needs to be built for one stream.</summary>
 public sealed record DetectorContext(MediaInfo Media, IDefectSink Sink, DetectorSettings Settings);
+
+/// <summary>What a detector listens to; a detector may need both (A/V sync).</summary>
+[Flags]
+public enum MediaNeeds
+{
+    Video = 1,
+    Audio = 2,
+}
 
 /// <summary>One entry of the catalog: a defect kind, what it listens to, its options and how to build it.</summary>
 public sealed record DetectorDescriptor(
@@ -28,6 +37,8 @@ public static class DetectorCatalog
             (o, c) => new FreezeDetector(o, c.Sink)),
         Entry<SilenceOptions>(SilenceDetector.KindName, "all channels, or one channel, below −60 dBFS for ≥ 2 s", video: false,
             (o, c) => new SilenceDetector(o, c.Sink)),
+        Entry<AvSyncOptions>(AvSyncDetector.KindName, "audio early > 45 ms or late > 125 ms, steady for ≥ 5 s (details.offset_ms > 0: audio late)",
+            MediaNeeds.Video | MediaNeeds.Audio, (o, c) => new AvSyncDetector(o, c.Sink)),
     ];
 
     public static IReadOnlyList<string> Kinds => All.Select(d => d.Kind).ToArray();
@@ -68,9 +79,15 @@ public static class DetectorCatalog
         foreach (var d in All) d.BindOptions(settings);
     }
 
+    /// <summary>A detector that needs either pictures (<paramref name="video"/>) or sound.</summary>
     private static DetectorDescriptor Entry<TOptions>(string kind, string description, bool video, Func<TOptions, DetectorContext, IDetector> create)
         where TOptions : IDetectorOptions, new() =>
-        new(kind, description, NeedsVideo: video, NeedsAudio: !video, DetectorSettings.Describe<TOptions>().ToList(),
+        Entry(kind, description, video ? MediaNeeds.Video : MediaNeeds.Audio, create);
+
+    private static DetectorDescriptor Entry<TOptions>(string kind, string description, MediaNeeds needs, Func<TOptions, DetectorContext, IDetector> create)
+        where TOptions : IDetectorOptions, new() =>
+        new(kind, description, NeedsVideo: needs.HasFlag(MediaNeeds.Video), NeedsAudio: needs.HasFlag(MediaNeeds.Audio),
+            DetectorSettings.Describe<TOptions>().ToList(),
             settings => settings.Bind<TOptions>(kind),
             context => create(context.Settings.Bind<TOptions>(kind), context));
 }
