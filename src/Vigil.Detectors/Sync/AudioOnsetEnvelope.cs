@@ -8,10 +8,12 @@ namespace Vigil.Detectors.Sync;
 /// Audio onset envelope: how much new sound starts in each 5 ms hop. The channels are mixed to mono
 /// and box-decimated to ~12 kHz (onsets are broadband; a 1 kHz beep, speech and cuts all survive, and
 /// the FFT shrinks to 128 points), then each hop's Hann-windowed spectrum is summed into ~15 log-spaced
-/// bands and the rise of each band's level in dB (positive spectral flux) is added up. Levels have a
-/// floor at −90 dBFS and 50 dB below the hop's loudest band, so silence and a steady tone give no flux; a running mean of the flux is
-/// subtracted so a steady noise bed contributes only its fluctuations. The value lands on the grid at
-/// the centre of the newest hop: with a floor in dB the flux jumps as soon as the onset enters a window.
+/// bands and the rise of each band's level in dB beyond 3 dB (positive spectral flux with a dead zone
+/// for a noise bed's wobble) is added up, against the louder of the two previous hops. Levels have a
+/// floor at −90 dBFS and 50 dB below the hop's loudest band, so silence and a steady tone give no
+/// flux; a running mean of the flux is subtracted so a steady noise bed contributes only its
+/// fluctuations. The value lands on the grid at the centre of the newest hop: with a floor in dB the
+/// flux jumps as soon as the onset enters a window.
 /// </summary>
 public sealed class AudioOnsetEnvelope
 {
@@ -21,7 +23,10 @@ public sealed class AudioOnsetEnvelope
     private const float FloorPower = 1e-9f;          // −90 dBFS
     private const float MaskedBelow = 1e-5f;         // band levels count down to 50 dB below the loudest band
     private const float RiseDeadZone = 3f;           // dB: a band must rise more than a noise bed wobbles
+    private static readonly float RiseRatio = MathF.Pow(10, RiseDeadZone / 10);
     private const double FloorTimeConstant = 0.25;   // seconds, running mean of flux removed as background
+    private const double ClockTolerance = 0.002;     // container timestamp rounding (MKV: 1 ms)
+    private const double MaxBridgedJump = 0.020;     // a larger jump is a gap: start the window afresh
 
     private readonly EnvelopeGrid _grid;
     private int _sampleRate, _channels, _decimation, _hopLength;
@@ -29,18 +34,16 @@ public sealed class AudioOnsetEnvelope
     private RealFft _fft = null!;
     private float[] _window = [], _history = [], _frame = [], _power = [];
     private int[] _bandStart = [];
-    private float[] _previousLevels = [], _olderLevels = [], _bandPower = [];
+    private float[] _previousPower = [], _olderPower = [], _bandPower = [];
     private int _historyFill;
     private float _decimationSum;
     private int _decimationFill;
     private bool _hasPrevious;
     private double _background;
     private float _backgroundAlpha;
-    private double _clockPts = double.NaN;          // sample clock: time of sample 0 of the current run
+    private double _clockPts = double.NaN;           // sample clock: time of sample 0 of the current run
     private long _clockSamples;
     private float[] _mono = [];
-    private const double ClockTolerance = 0.002;      // container timestamp rounding (MKV: 1 ms)
-    private const double MaxBridgedJump = 0.020;      // a larger jump is a gap: start the window afresh
 
     public AudioOnsetEnvelope(EnvelopeGrid grid) => _grid = grid;
 
@@ -71,13 +74,27 @@ public sealed class AudioOnsetEnvelope
         for (var c = 1; c < _channels; c++) Add(mono, block.Channel(c));
 
         var scale = 1f / (_channels * _decimation);
-        for (var i = 0; i < count; i++)
+        var i = 0;
+        // a decimation group left open by the previous block
+        while (_decimationFill > 0 && i < count)
         {
-            _decimationSum += mono[i];
+            _decimationSum += mono[i++];
             if (++_decimationFill < _decimation) continue;
-            Push(_decimationSum * scale, _clockPts + (_clockSamples + i + 1) / (double)_sampleRate);
+            Push(_decimationSum * scale, i);
             _decimationSum = 0;
             _decimationFill = 0;
+        }
+        var d = _decimation;
+        for (; i + d <= count; i += d)
+        {
+            var sum = 0f;
+            for (var k = 0; k < d; k++) sum += mono[i + k];
+            Push(sum * scale, i + d);
+        }
+        for (; i < count; i++)
+        {
+            _decimationSum += mono[i];
+            _decimationFill++;
         }
         _clockSamples += count;
         Reached = Math.Max(Reached, _clockPts + _clockSamples / (double)_sampleRate);
@@ -109,11 +126,12 @@ public sealed class AudioOnsetEnvelope
         for (var i = s.Length * Vector<float>.Count; i < sum.Length; i++) sum[i] += samples[i];
     }
 
-    private void Push(float sample, double endTime)
+    /// <summary>One decimated sample, ending at sample <paramref name="endInBlock"/> of the current block.</summary>
+    private void Push(float sample, int endInBlock)
     {
         _history[_historyFill++] = sample;
         if (_historyFill < _history.Length) return;
-        Analyse(endTime);
+        Analyse(_clockPts + (_clockSamples + endInBlock) / (double)_sampleRate);
         // slide by one hop (a 128-float copy: cheaper than ring indexing in the windowing)
         Array.Copy(_history, _hopLength, _history, 0, _history.Length - _hopLength);
         _historyFill -= _hopLength;
@@ -142,12 +160,13 @@ public sealed class AudioOnsetEnvelope
         var flux = 0f;
         for (var b = 0; b < _bandPower.Length; b++)
         {
-            var level = 10 * MathF.Log10(Math.Max(_bandPower[b], floor));
-            // against the louder of the two previous hops: a noise bed's hop-to-hop wobble mostly cancels
-            var reference = Math.Max(_previousLevels[b], _olderLevels[b]);
-            if (_hasPrevious && level > reference + RiseDeadZone) flux += level - reference - RiseDeadZone;
-            _olderLevels[b] = _hasPrevious ? _previousLevels[b] : level;
-            _previousLevels[b] = level;
+            var power = Math.Max(_bandPower[b], floor);
+            // against the louder of the two previous hops: a noise bed's hop-to-hop wobble mostly cancels;
+            // compared as power ratios so the logarithm runs only for bands that did rise
+            var reference = Math.Max(_previousPower[b], _olderPower[b]);
+            if (_hasPrevious && power > reference * RiseRatio) flux += 10 * MathF.Log10(power / reference) - RiseDeadZone;
+            _olderPower[b] = _hasPrevious ? _previousPower[b] : power;
+            _previousPower[b] = power;
         }
         Hops++;
         if (!_hasPrevious)
@@ -181,9 +200,9 @@ public sealed class AudioOnsetEnvelope
         _frame = new float[n];
         _power = new float[n / 2];
         _bandStart = Bands(n / 2, _rate);
-        _previousLevels = new float[_bandStart.Length - 1];
-        _olderLevels = new float[_previousLevels.Length];
-        _bandPower = new float[_previousLevels.Length];
+        _bandPower = new float[_bandStart.Length - 1];
+        _previousPower = new float[_bandPower.Length];
+        _olderPower = new float[_bandPower.Length];
         _backgroundAlpha = (float)(1 - Math.Exp(-Hop / FloorTimeConstant));
         Reset();
     }

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace Vigil.Detectors.Sync;
 
 /// <summary>
@@ -8,9 +11,9 @@ namespace Vigil.Detectors.Sync;
 public sealed class RealFft
 {
     private readonly int _n, _half;
-    private readonly float[] _re, _im;          // working buffer of the half-length complex FFT
-    private readonly float[] _cos, _sin;        // twiddles of the half-length FFT
-    private readonly float[] _splitCos, _splitSin; // e^{-2πik/n}, k < n/2, for the real split
+    private readonly float[] _re, _im;                 // working buffer of the half-length complex FFT
+    private readonly float[] _stageCos, _stageSin;     // twiddles of every stage back to back (stage with h butterflies: h entries)
+    private readonly float[] _splitCos, _splitSin;     // e^{-2πik/n}, k < n/2, for the real split
     private readonly int[] _reversed;
 
     public RealFft(int length)
@@ -20,12 +23,17 @@ public sealed class RealFft
         _half = length / 2;
         _re = new float[_half];
         _im = new float[_half];
-        _cos = new float[_half / 2];
-        _sin = new float[_half / 2];
-        for (var k = 0; k < _half / 2; k++)
+        _stageCos = new float[Math.Max(1, _half - 1)];
+        _stageSin = new float[_stageCos.Length];
+        var at = 0;
+        for (var h = 1; h < _half; h <<= 1)
         {
-            _cos[k] = (float)Math.Cos(2 * Math.PI * k / _half);
-            _sin[k] = (float)-Math.Sin(2 * Math.PI * k / _half);
+            for (var j = 0; j < h; j++)
+            {
+                _stageCos[at + j] = (float)Math.Cos(Math.PI * j / h);
+                _stageSin[at + j] = (float)-Math.Sin(Math.PI * j / h);
+            }
+            at += h;
         }
         _splitCos = new float[_half];
         _splitSin = new float[_half];
@@ -50,51 +58,61 @@ public sealed class RealFft
     public void PowerSpectrum(ReadOnlySpan<float> frame, Span<float> power)
     {
         if (frame.Length != _n || power.Length < _half) throw new ArgumentException("frame must be Length long, power at least Length/2");
+        ref var re = ref MemoryMarshal.GetArrayDataReference(_re);
+        ref var im = ref MemoryMarshal.GetArrayDataReference(_im);
+        ref var x = ref MemoryMarshal.GetReference(frame);
+        ref var reversed = ref MemoryMarshal.GetArrayDataReference(_reversed);
         for (var i = 0; i < _half; i++)
         {
-            var j = _reversed[i];
-            _re[j] = frame[2 * i];
-            _im[j] = frame[2 * i + 1];
+            var j = Unsafe.Add(ref reversed, i);
+            Unsafe.Add(ref re, j) = Unsafe.Add(ref x, 2 * i);
+            Unsafe.Add(ref im, j) = Unsafe.Add(ref x, 2 * i + 1);
         }
-        Transform();
+        Transform(ref re, ref im);
 
         // Z = FFT(even + i·odd): X[k] = E[k] + e^{-2πik/n} O[k], with E, O recovered from Z[k] and Z[m-k]*
+        ref var wc = ref MemoryMarshal.GetArrayDataReference(_splitCos);
+        ref var ws = ref MemoryMarshal.GetArrayDataReference(_splitSin);
+        ref var p = ref MemoryMarshal.GetReference(power);
         for (var k = 0; k < _half; k++)
         {
             var m = k == 0 ? 0 : _half - k;
-            float zr = _re[k], zi = _im[k], cr = _re[m], ci = -_im[m];
+            float zr = Unsafe.Add(ref re, k), zi = Unsafe.Add(ref im, k), cr = Unsafe.Add(ref re, m), ci = -Unsafe.Add(ref im, m);
             float er = 0.5f * (zr + cr), ei = 0.5f * (zi + ci);
             // O = (Z - conj(Z[m-k])) / 2i
-            float dr = 0.5f * (zr - cr), di = 0.5f * (zi - ci);
-            float or = di, oi = -dr;
-            float wr = _splitCos[k], wi = _splitSin[k];
+            float or = 0.5f * (zi - ci), oi = -0.5f * (zr - cr);
+            float wr = Unsafe.Add(ref wc, k), wi = Unsafe.Add(ref ws, k);
             var xr = er + wr * or - wi * oi;
             var xi = ei + wr * oi + wi * or;
-            power[k] = xr * xr + xi * xi;
+            Unsafe.Add(ref p, k) = xr * xr + xi * xi;
         }
     }
 
     /// <summary>In-place iterative radix-2 decimation-in-time over the bit-reversed buffer.</summary>
-    private void Transform()
+    private void Transform(ref float re, ref float im)
     {
-        for (var size = 2; size <= _half; size <<= 1)
+        ref var cos = ref MemoryMarshal.GetArrayDataReference(_stageCos);
+        ref var sin = ref MemoryMarshal.GetArrayDataReference(_stageSin);
+        var stage = 0;
+        for (var h = 1; h < _half; h <<= 1)
         {
-            var halfSize = size >> 1;
-            var stride = _half / size;
-            for (var start = 0; start < _half; start += size)
+            for (var start = 0; start < _half; start += 2 * h)
             {
-                for (var j = 0; j < halfSize; j++)
+                for (var j = 0; j < h; j++)
                 {
-                    float wr = _cos[j * stride], wi = _sin[j * stride];
-                    int a = start + j, b = a + halfSize;
-                    var tr = wr * _re[b] - wi * _im[b];
-                    var ti = wr * _im[b] + wi * _re[b];
-                    _re[b] = _re[a] - tr;
-                    _im[b] = _im[a] - ti;
-                    _re[a] += tr;
-                    _im[a] += ti;
+                    float wr = Unsafe.Add(ref cos, stage + j), wi = Unsafe.Add(ref sin, stage + j);
+                    int a = start + j, b = a + h;
+                    float br = Unsafe.Add(ref re, b), bi = Unsafe.Add(ref im, b);
+                    var tr = wr * br - wi * bi;
+                    var ti = wr * bi + wi * br;
+                    float ar = Unsafe.Add(ref re, a), ai = Unsafe.Add(ref im, a);
+                    Unsafe.Add(ref re, b) = ar - tr;
+                    Unsafe.Add(ref im, b) = ai - ti;
+                    Unsafe.Add(ref re, a) = ar + tr;
+                    Unsafe.Add(ref im, a) = ai + ti;
                 }
             }
+            stage += h;
         }
     }
 }
