@@ -1,5 +1,6 @@
 using Vigil.Detectors.Audio;
 using Vigil.Detectors.Stream;
+using Vigil.Detectors.Sync;
 using Vigil.Detectors.Video;
 using Vigil.Media;
 
@@ -7,6 +8,16 @@ namespace Vigil.Detectors;
 
 /// <summary>What a detector needs to be built for one stream.</summary>
 public sealed record DetectorContext(MediaInfo Media, IDefectSink Sink, DetectorSettings Settings);
+
+/// <summary>What a detector listens to; a detector may need both (A/V sync).</summary>
+[Flags]
+public enum MediaNeeds
+{
+    /// <summary>Bitstream events only (continuity errors, timestamp jumps): runs on any input.</summary>
+    None = 0,
+    Video = 1,
+    Audio = 2,
+}
 
 /// <summary>One entry of the catalog: a defect kind, what it listens to, its options and how to build it.</summary>
 public sealed record DetectorDescriptor(
@@ -23,14 +34,16 @@ public static class DetectorCatalog
 {
     public static IReadOnlyList<DetectorDescriptor> All { get; } =
     [
-        Entry<BlackOptions>(BlackDetector.KindName, "picture black (logos allowed) for ≥ 1 s", video: true,
+        Entry<BlackOptions>(BlackDetector.KindName, "picture black (logos allowed) for ≥ 1 s", MediaNeeds.Video,
             (o, c) => new BlackDetector(o, c.Sink)),
-        Entry<FreezeOptions>(FreezeDetector.KindName, "picture unchanged (noise ignored) for ≥ 2 s", video: true,
+        Entry<FreezeOptions>(FreezeDetector.KindName, "picture unchanged (noise ignored) for ≥ 2 s", MediaNeeds.Video,
             (o, c) => new FreezeDetector(o, c.Sink)),
-        Entry<SilenceOptions>(SilenceDetector.KindName, "all channels, or one channel, below −60 dBFS for ≥ 2 s", video: false,
+        Entry<SilenceOptions>(SilenceDetector.KindName, "all channels, or one channel, below −60 dBFS for ≥ 2 s", MediaNeeds.Audio,
             (o, c) => new SilenceDetector(o, c.Sink)),
+        Entry<AvSyncOptions>(AvSyncDetector.KindName, "audio early > 45 ms or late > 125 ms, steady for ≥ 5 s (details.offset_ms > 0: audio late)",
+            MediaNeeds.Video | MediaNeeds.Audio, (o, c) => new AvSyncDetector(o, c.Sink)),
         Entry<DiscontinuityOptions>(DiscontinuityDetector.KindName, "timestamp jumps, lost packets, missing frames, codec changes",
-            video: false, (o, c) => new DiscontinuityDetector(o, c.Sink), needsMedia: false),
+            MediaNeeds.None, (o, c) => new DiscontinuityDetector(o, c.Sink)),
     ];
 
     public static IReadOnlyList<string> Kinds => All.Select(d => d.Kind).ToArray();
@@ -71,10 +84,10 @@ public static class DetectorCatalog
         foreach (var d in All) d.BindOptions(settings);
     }
 
-    private static DetectorDescriptor Entry<TOptions>(string kind, string description, bool video, Func<TOptions, DetectorContext, IDetector> create,
-        bool needsMedia = true)
+    private static DetectorDescriptor Entry<TOptions>(string kind, string description, MediaNeeds needs, Func<TOptions, DetectorContext, IDetector> create)
         where TOptions : IDetectorOptions, new() =>
-        new(kind, description, NeedsVideo: needsMedia && video, NeedsAudio: needsMedia && !video, DetectorSettings.Describe<TOptions>().ToList(),
+        new(kind, description, NeedsVideo: needs.HasFlag(MediaNeeds.Video), NeedsAudio: needs.HasFlag(MediaNeeds.Audio),
+            DetectorSettings.Describe<TOptions>().ToList(),
             settings => settings.Bind<TOptions>(kind),
             context => create(context.Settings.Bind<TOptions>(kind), context));
 }

@@ -1,0 +1,146 @@
+using Vigil.Media;
+
+namespace Vigil.Detectors.Sync;
+
+/// <summary>
+/// <c>av.sync</c>: audio ahead of or behind the picture, measured without a reference, with
+/// <c>details.offset_ms</c> &gt; 0 when audio is late. Two levels of evidence:
+/// <list type="bullet">
+/// <item>content: every <see cref="AvSyncOptions.Step"/> the last <see cref="AvSyncOptions.Window"/>
+/// seconds of video change (cuts, flashes, motion bursts) are cross-correlated with the audio onsets
+/// over ±<see cref="AvSyncOptions.MaxLag"/> (<see cref="OffsetEstimator"/>); only windows where several
+/// events agree on one clear lag count, so a static picture, silence or a steady tone say nothing;</item>
+/// <item>timestamps: audio and video timestamp jumps and drift against each track's own clock
+/// (<see cref="TimestampSkew"/>). Content anchors the absolute offset; while content is silent, a
+/// timestamp shift since the last content estimate moves the offset by the same amount (a muxer
+/// that shifts one track is caught on a static slate too, with confidence 0.5).</item>
+/// </list>
+/// Audio and video arrive interleaved in demux order; the estimate for a window runs once both
+/// tracks have passed its end plus the largest lag.
+/// </summary>
+public sealed class AvSyncDetector : IVideoDetector, IAudioDetector
+{
+    public const string KindName = "av.sync";
+    private const double TimestampConfidence = 0.5;
+    private const double TimestampMoved = 0.010;    // seconds of skew change that make timestamps evidence
+    private const double InterleaveMargin = 20;     // seconds one track may run ahead of the other in the grid
+
+    private readonly AvSyncOptions _options;
+    private readonly EnvelopeGrid _videoGrid, _audioGrid;
+    private readonly VideoChangeEnvelope _video;
+    private readonly AudioOnsetEnvelope _audio;
+    private readonly OffsetEstimator _estimator;
+    private readonly TimestampSkew _timestamps = new();
+    private readonly OffsetIntervals _intervals;
+    private double _firstVideo = double.NaN, _firstAudio = double.NaN;
+    private double _nextEstimate = double.NaN;
+    private double _anchorOffset, _anchorSkew;
+
+    public AvSyncDetector(AvSyncOptions options, IDefectSink sink)
+    {
+        _options = options;
+        var history = options.Window + 2 * options.MaxLag + InterleaveMargin;
+        _videoGrid = new EnvelopeGrid(history);
+        _audioGrid = new EnvelopeGrid(history);
+        _video = new VideoChangeEnvelope(_videoGrid);
+        _audio = new AudioOnsetEnvelope(_audioGrid);
+        _estimator = new OffsetEstimator(options.Window, options.MaxLag);
+        _intervals = new OffsetIntervals(options, sink) { ExtraDetails = TimestampDetails };
+    }
+
+    public string Kind => KindName;
+
+    /// <summary>Called with every window that gave a trustworthy content estimate (tools, tests).</summary>
+    public Action<SyncEstimate>? EstimateObserved { get; set; }
+
+    /// <summary>Timestamp-level skew so far (seconds, &gt; 0 audio late).</summary>
+    public double TimestampSkewSeconds => _timestamps.Skew;
+
+    public void Process(VideoFrame frame)
+    {
+        if (frame.Pts < _video.Reached - _options.MaxLag) Discontinuity();
+        if (double.IsNaN(_firstVideo)) _firstVideo = frame.Pts;
+        _timestamps.Video(frame.Pts, frame.Duration);
+        _video.Process(frame);
+        Advance(final: false);
+    }
+
+    public void Process(AudioBlock block)
+    {
+        if (block.Pts < _audio.Reached - _options.MaxLag) Discontinuity();
+        if (double.IsNaN(_firstAudio)) _firstAudio = block.Pts;
+        _timestamps.Audio(block.Pts, block.Duration);
+        _audio.Process(block);
+        Advance(final: false);
+    }
+
+    public void Flush(double endOfInput)
+    {
+        Advance(final: true);
+        _intervals.Close(endOfInput);
+    }
+
+    /// <summary>Runs every estimate whose window both tracks have now covered.</summary>
+    private void Advance(bool final)
+    {
+        if (double.IsNaN(_firstVideo) || double.IsNaN(_firstAudio)) return;
+        var ready = Math.Min(_video.Reached, _audio.Reached);
+        if (!final) ready -= _options.MaxLag; // audio may still hold onsets for video up to max lag back
+        if (double.IsNaN(_nextEstimate))
+        {
+            // the first window may be partial, but at least half full
+            var origin = Math.Max(_firstVideo, _firstAudio);
+            _nextEstimate = origin + Math.Min(_options.Window, Math.Max(_options.Window / 2, _options.MinDuration));
+        }
+        // after a forward jump, windows that can hold nothing are skipped rather than computed
+        if (ready - _nextEstimate > _options.Window + _options.MaxLag)
+            _nextEstimate += Math.Floor((ready - _nextEstimate - _options.Window) / _options.Step) * _options.Step;
+        while (_nextEstimate <= ready)
+        {
+            EstimateAt(_nextEstimate);
+            _nextEstimate += _options.Step;
+        }
+    }
+
+    private void EstimateAt(double time)
+    {
+        var estimate = _estimator.Estimate(_videoGrid, _audioGrid, EnvelopeGrid.CellOf(time), _options.MinEvents, _options.MinPeakRatio);
+        if (estimate is { } e)
+        {
+            EstimateObserved?.Invoke(e);
+            _anchorOffset = e.Offset;
+            _anchorSkew = _timestamps.Skew;
+            _intervals.Measure(e.Offset, e.Confidence, e.FirstEvent, e.LastEvent, e.PairedEvents);
+            return;
+        }
+        var moved = _timestamps.Skew - _anchorSkew;
+        if (Math.Abs(moved) >= TimestampMoved)
+            _intervals.Measure(_anchorOffset + moved, TimestampConfidence, time - _options.Step, time, 0);
+        else
+            _intervals.NoEvidence(time);
+    }
+
+    /// <summary>Time went backwards (a live restart, a wrap): the envelopes cannot straddle it.</summary>
+    private void Discontinuity()
+    {
+        _intervals.Close(Math.Max(_video.Reached, _audio.Reached));
+        _videoGrid.Reset();
+        _audioGrid.Reset();
+        _video.Reset();
+        _audio.Reset();
+        _timestamps.Rebase();
+        _firstVideo = _firstAudio = double.NaN;
+        _nextEstimate = double.NaN;
+        _anchorOffset = 0;
+        _anchorSkew = _timestamps.Skew;
+    }
+
+    private IEnumerable<KeyValuePair<string, double>> TimestampDetails()
+    {
+        if (Math.Abs(_timestamps.Skew) >= 0.001)
+            yield return new("pts_skew_ms", Math.Round(_timestamps.Skew * 1000));
+        var start = _timestamps.StartOffset;
+        if (!double.IsNaN(start) && Math.Abs(start) >= 0.001)
+            yield return new("pts_start_offset_ms", Math.Round(start * 1000));
+    }
+}

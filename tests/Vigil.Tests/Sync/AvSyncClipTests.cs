@@ -1,0 +1,166 @@
+using System.Globalization;
+using Vigil.Detectors.Sync;
+using Xunit.Abstractions;
+
+namespace Vigil.Tests.Sync;
+
+/// <summary>Shared checks and the error-table line every clip test prints.</summary>
+internal static class SyncAssert
+{
+    /// <summary>Every window estimate within <paramref name="maxErrorMs"/> of the truth; prints the table line.</summary>
+    public static void Estimates(ITestOutputHelper output, string clip, SyncClips.Result result, int trueMs, double maxErrorMs)
+    {
+        Assert.NotEmpty(result.Estimates);
+        var errors = result.Estimates.Select(e => e.Offset * 1000 - trueMs).ToList();
+        var worst = errors.MaxBy(Math.Abs);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {clip} | {trueMs} | {result.MedianOffsetMs:0.0} | {result.MedianOffsetMs - trueMs:+0.0;-0.0;0.0} | {worst:+0.0;-0.0;0.0} | {result.Estimates.Count} | {result.Estimates.Average(e => e.Confidence):0.00} | {result.Sync.Count} |"));
+        Assert.All(errors, e => Assert.InRange(e, -maxErrorMs, maxErrorMs));
+    }
+
+    public static bool OutOfTolerance(int offsetMs) => offsetMs > 125 || offsetMs < -45;
+}
+
+/// <summary>Beep+flash sync patterns shifted by known amounts: the offset to within 20 ms, defects only outside tolerance.</summary>
+public sealed class AvSyncBeepFlashTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData(25, -300)]
+    [InlineData(25, -150)]
+    [InlineData(25, -60)]
+    [InlineData(25, 0)]
+    [InlineData(25, 60)]
+    [InlineData(25, 150)]
+    [InlineData(25, 300)]
+    [InlineData(30, -300)]
+    [InlineData(30, -150)]
+    [InlineData(30, -60)]
+    [InlineData(30, 0)]
+    [InlineData(30, 60)]
+    [InlineData(30, 150)]
+    [InlineData(30, 300)]
+    public void Analyse_ShiftedBeepFlash_MeasuresOffsetWithin20ms(double fps, int offsetMs)
+    {
+        var result = SyncClips.Analyse(SyncClips.BeepFlash(fps, offsetMs));
+
+        SyncAssert.Estimates(output, $"beep+flash {fps} fps", result, offsetMs, 20);
+        if (SyncAssert.OutOfTolerance(offsetMs))
+        {
+            var defect = Assert.Single(result.Sync);
+            Assert.InRange(defect.Details!["offset_ms"], offsetMs - 20, offsetMs + 20);
+            Assert.InRange(defect.Start, 0, 1.5);   // first flash at 0.6 s
+            Assert.InRange(defect.End!.Value, 15.5, 16.5);
+            Assert.True(defect.Details["events"] >= 3);
+        }
+        else
+        {
+            Assert.Empty(result.Sync);
+        }
+    }
+
+    [Theory]
+    [InlineData(25, 0, 300)]
+    [InlineData(30, 0, -150)]
+    [InlineData(25, 200, -100)]
+    public void Analyse_OffsetChangesMidClip_ReportsTheChange(double fps, int firstMs, int secondMs)
+    {
+        const double changeAt = 12;
+        var result = SyncClips.Analyse(SyncClips.BeepFlashChanging(fps, firstMs, secondMs, changeAt, 24));
+
+        var before = result.Estimates.Where(e => e.LastEvent < changeAt).ToList();
+        var after = result.Estimates.Where(e => e.FirstEvent > changeAt).ToList();
+        Assert.NotEmpty(before);
+        Assert.NotEmpty(after);
+        Assert.All(before, e => Assert.InRange(e.Offset * 1000, firstMs - 20, firstMs + 20));
+        Assert.All(after, e => Assert.InRange(e.Offset * 1000, secondMs - 20, secondMs + 20));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| beep+flash {fps} fps, change at 12 s | {firstMs} → {secondMs} | {before.Average(e => e.Offset * 1000):0.0} → {after.Average(e => e.Offset * 1000):0.0} | | | {result.Estimates.Count} | | {result.Sync.Count} |"));
+
+        // one defect per out-of-tolerance stretch, split where the offset changed
+        var expected = new[] { firstMs, secondMs }.Where(SyncAssert.OutOfTolerance).ToList();
+        Assert.Equal(expected.Count, result.Sync.Count);
+        foreach (var defect in result.Sync)
+        {
+            var offset = defect.Details!["offset_ms"];
+            var truth = Math.Abs(offset - firstMs) < Math.Abs(offset - secondMs) ? firstMs : secondMs;
+            Assert.InRange(offset, truth - 20, truth + 20);
+            if (truth == secondMs) Assert.InRange(defect.Start, changeAt - 1, changeAt + 1);
+            else Assert.InRange(defect.End!.Value, changeAt - 1, changeAt + 1);
+        }
+    }
+}
+
+/// <summary>Edited content (cuts with matching sound changes): the offset to within 40 ms.</summary>
+public sealed class AvSyncEditedTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData(25, 0)]
+    [InlineData(30, 0)]
+    [InlineData(25, 200)]
+    [InlineData(30, -100)]
+    [InlineData(25, -250)]
+    public void Analyse_EditedContent_MeasuresOffsetWithin40ms(double fps, int offsetMs)
+    {
+        var result = SyncClips.Analyse(SyncClips.Edited(offsetMs, fps));
+
+        SyncAssert.Estimates(output, $"edited {fps} fps", result, offsetMs, 40);
+        if (SyncAssert.OutOfTolerance(offsetMs))
+        {
+            var defect = Assert.Single(result.Sync);
+            Assert.InRange(defect.Details!["offset_ms"], offsetMs - 40, offsetMs + 40);
+        }
+        else
+        {
+            Assert.Empty(result.Sync);
+        }
+    }
+}
+
+/// <summary>Content that gives no evidence: the detector says nothing rather than guessing.</summary>
+public sealed class AvSyncNoEvidenceTests
+{
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Analyse_StillPictureWithToneOrSilence_NoEstimateNoDefect(bool tone)
+    {
+        var result = SyncClips.Analyse(SyncClips.Static(tone));
+
+        Assert.Empty(result.Estimates);
+        Assert.Empty(result.Sync);
+        Assert.Equal(0, result.TimestampSkew);
+    }
+}
+
+/// <summary>Timestamp-level faults: one track shifted in the container.</summary>
+public sealed class AvSyncTimestampTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void Analyse_AudioShiftedWithItsOffset_ContentAndStartTimestampsAgree()
+    {
+        // an in-sync clip re-muxed with its audio timestamps starting 300 ms late
+        var result = SyncClips.Analyse(SyncClips.ItsOffset(SyncClips.BeepFlash(25, 0), 300));
+
+        SyncAssert.Estimates(output, "beep+flash 25 fps, -itsoffset 0.3 on audio (TS remux)", result, 300, 20);
+        var defect = Assert.Single(result.Sync);
+        Assert.InRange(defect.Details!["offset_ms"], 280, 320);
+        // the TS keeps the AAC encoder's 1024 priming samples (21 ms) that the MP4 edit list hid
+        Assert.InRange(defect.Details["pts_start_offset_ms"], 300 - 25, 320);
+    }
+
+    [Fact]
+    public void Analyse_AudioTimestampsJumpOnStaticContent_ReportedFromTimestamps()
+    {
+        // still picture, steady tone: no content evidence; at 4 s every audio timestamp moves 300 ms later
+        var result = SyncClips.Analyse(SyncClips.AudioTimestampJump(300, at: 4));
+
+        Assert.Empty(result.Estimates);
+        Assert.InRange(result.TimestampSkew, 0.29, 0.31);
+        var defect = Assert.Single(result.Sync);
+        Assert.InRange(defect.Details!["offset_ms"], 290, 310);
+        Assert.Equal(0, defect.Details["events"]);
+        Assert.InRange(defect.Start, 3.5, 5.5);
+        Assert.Equal(0.5, defect.Confidence, 3);
+        output.WriteLine($"| still + tone, audio PTS +300 ms at 4 s (MKV) | 300 | {defect.Details["offset_ms"]} (timestamps) | | | 0 | 0.5 | 1 |");
+    }
+}
