@@ -28,6 +28,10 @@ public static class DetectorCatalog
             (o, c) => new FreezeDetector(o, c.Sink)),
         Entry<SilenceOptions>(SilenceDetector.KindName, "all channels, or one channel, below −60 dBFS for ≥ 2 s", video: false,
             (o, c) => new SilenceDetector(o, c.Sink)),
+        Entry<LoudnessOptions>(LoudnessDetector.KindName, "short-term loudness outside target ± tolerance (−23 LUFS ± 5 LU) for ≥ 10 s", video: false,
+            (o, c) => new LoudnessDetector(o, c.Sink)),
+        Entry<ClippingOptions>(ClippingDetector.KindName, "waveform flattened at full scale (also after lossy codecs) ≥ 0.1 s within 1 s", video: false,
+            (o, c) => new ClippingDetector(o, c.Sink)),
     ];
 
     public static IReadOnlyList<string> Kinds => All.Select(d => d.Kind).ToArray();

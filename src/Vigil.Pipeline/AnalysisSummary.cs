@@ -1,3 +1,4 @@
+using Vigil.Detectors.Audio.Loudness;
 using Vigil.Media;
 
 namespace Vigil.Pipeline;
@@ -11,4 +12,8 @@ public sealed record AnalysisSummary(
     long CorruptPackets,
     long DecodeErrors,
     long ShedFrames,
-    double WallSeconds);
+    double WallSeconds)
+{
+    /// <summary>Whole-input loudness (BS.1770-4 / EBU R128) when the input has audio.</summary>
+    public LoudnessReading? Loudness { get; init; }
+}

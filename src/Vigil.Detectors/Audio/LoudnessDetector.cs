@@ -1,0 +1,93 @@
+using Vigil.Detectors.Audio.Loudness;
+using Vigil.Media;
+
+namespace Vigil.Detectors.Audio;
+
+/// <summary>
+/// A detector that reads loudness from a <see cref="LoudnessMeter"/>. The pipeline lends it the meter it
+/// runs for the summary anyway, so K-weighting runs once however many consumers there are.
+/// </summary>
+public interface ILoudnessConsumer
+{
+    /// <summary>Reads from <paramref name="meter"/> (fed by the caller) instead of metering the audio itself.</summary>
+    void UseMeter(LoudnessMeter meter);
+}
+
+/// <summary>
+/// <c>audio.loudness</c>: EBU R128 short-term loudness (3 s window, every 100 ms) outside target ±
+/// tolerance for at least the minimum duration, reported with <c>details.lufs</c> (the energy mean of
+/// the short-term loudness over the defect). Judged only once the 3 s window is full; silence (below
+/// the −70 LUFS absolute gate of BS.1770) is left to <c>audio.silence</c>.
+/// </summary>
+public sealed class LoudnessDetector : IAudioDetector, ILoudnessObserver, ILoudnessConsumer
+{
+    public const string KindName = "audio.loudness";
+    private const double Bridge = 0.5; // a dip back into range shorter than this does not split a defect
+
+    private readonly double _low, _high, _tolerance;
+    private readonly IntervalTracker _tracker;
+    private LoudnessMeter? _ownMeter;
+    private bool _shared;
+    private double _energySum;
+    private int _energyCount;
+
+    public LoudnessDetector(LoudnessOptions options, IDefectSink sink)
+    {
+        _tolerance = options.EffectiveTolerance;
+        _low = options.EffectiveTarget - _tolerance;
+        _high = options.EffectiveTarget + _tolerance;
+        _tracker = new IntervalTracker(KindName, options.MinDuration, sink, bridge: Bridge)
+        {
+            Details = () => new Dictionary<string, double>
+            {
+                ["lufs"] = Math.Round(LoudnessHistogram.Loudness(_energySum / Math.Max(1, _energyCount)), 2),
+            },
+        };
+    }
+
+    public string Kind => KindName;
+
+    public void UseMeter(LoudnessMeter meter)
+    {
+        _shared = true;
+        _ownMeter = null;
+        meter.AddObserver(this);
+    }
+
+    public void Process(AudioBlock block)
+    {
+        if (_shared) return;
+        if (_ownMeter is null)
+        {
+            _ownMeter = new LoudnessMeter(block.SampleRate, block.Channels, new LoudnessMeterOptions { TruePeak = false, WindowSeconds = 0 });
+            _ownMeter.AddObserver(this);
+        }
+        _ownMeter.Process(block);
+    }
+
+    public void OnStep(in LoudnessStep step)
+    {
+        var lufs = step.ShortTerm;
+        if (!step.ShortTermComplete || !(lufs > LoudnessHistogram.AbsoluteGate))
+        {
+            _tracker.Update(false, step.Time - 0.1, step.Time);
+            return;
+        }
+        var outside = lufs < _low || lufs > _high;
+        if (outside && !_tracker.IsOpen)
+        {
+            _energySum = 0;
+            _energyCount = 0;
+        }
+        if (outside)
+        {
+            _energySum += LoudnessHistogram.Energy(lufs);
+            _energyCount++;
+        }
+        // confidence grows from 0.5 at the edge of the band to 1 at twice the tolerance away from the target
+        var beyond = lufs < _low ? _low - lufs : lufs - _high;
+        _tracker.Update(outside, step.Time - 0.1, step.Time, Math.Clamp(0.5 + 0.5 * beyond / _tolerance, 0.5, 1));
+    }
+
+    public void Flush(double endOfInput) => _tracker.Close();
+}
