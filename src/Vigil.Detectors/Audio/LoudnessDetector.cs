@@ -15,8 +15,8 @@ public interface ILoudnessConsumer
 
 /// <summary>
 /// <c>audio.loudness</c>: EBU R128 short-term loudness (3 s window, every 100 ms) outside target ±
-/// tolerance for at least the minimum duration, reported with <c>details.lufs</c> (the energy mean of
-/// the short-term loudness over the defect). Judged only once the 3 s window is full; silence (below
+/// tolerance for at least the minimum duration, reported with <c>details.lufs</c> (the median
+/// short-term loudness over the defect, so the 3 s ramps into and out of it do not bias it). Judged only once the 3 s window is full; silence (below
 /// the −70 LUFS absolute gate of BS.1770) is left to <c>audio.silence</c>.
 /// </summary>
 public sealed class LoudnessDetector : IAudioDetector, ILoudnessObserver, ILoudnessConsumer
@@ -28,8 +28,7 @@ public sealed class LoudnessDetector : IAudioDetector, ILoudnessObserver, ILoudn
     private readonly IntervalTracker _tracker;
     private LoudnessMeter? _ownMeter;
     private bool _shared;
-    private double _energySum;
-    private int _energyCount;
+    private readonly LoudnessHistogram _defectLoudness = new(); // short-term values of the current defect
 
     public LoudnessDetector(LoudnessOptions options, IDefectSink sink)
     {
@@ -40,7 +39,7 @@ public sealed class LoudnessDetector : IAudioDetector, ILoudnessObserver, ILoudn
         {
             Details = () => new Dictionary<string, double>
             {
-                ["lufs"] = Math.Round(LoudnessHistogram.Loudness(_energySum / Math.Max(1, _energyCount)), 2),
+                ["lufs"] = Math.Round(_defectLoudness.Percentile(0.5), 2),
             },
         };
     }
@@ -74,16 +73,8 @@ public sealed class LoudnessDetector : IAudioDetector, ILoudnessObserver, ILoudn
             return;
         }
         var outside = lufs < _low || lufs > _high;
-        if (outside && !_tracker.IsOpen)
-        {
-            _energySum = 0;
-            _energyCount = 0;
-        }
-        if (outside)
-        {
-            _energySum += LoudnessHistogram.Energy(lufs);
-            _energyCount++;
-        }
+        if (outside && !_tracker.IsOpen) _defectLoudness.Clear();
+        if (outside) _defectLoudness.Add(LoudnessHistogram.Energy(lufs));
         // confidence grows from 0.5 at the edge of the band to 1 at twice the tolerance away from the target
         var beyond = lufs < _low ? _low - lufs : lufs - _high;
         _tracker.Update(outside, step.Time - 0.1, step.Time, Math.Clamp(0.5 + 0.5 * beyond / _tolerance, 0.5, 1));

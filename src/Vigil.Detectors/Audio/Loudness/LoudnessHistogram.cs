@@ -108,6 +108,20 @@ public sealed class LoudnessHistogram
         return Math.Max(0, highLufs - lowLufs);
     }
 
+    /// <summary>The loudness (LUFS) below which a fraction <paramref name="p"/> of all blocks lie, ungated; −∞ when empty.</summary>
+    public double Percentile(double p)
+    {
+        if (_total == 0) return double.NegativeInfinity;
+        var rank = (long)((_total - 1) * Math.Clamp(p, 0, 1) + 0.5);
+        long seen = 0;
+        for (var i = 0; i < BinCount; i++)
+        {
+            seen += _counts[i];
+            if (seen > rank) return Loudness(_energies[i] / _counts[i]);
+        }
+        return double.NegativeInfinity;
+    }
+
     /// <summary>The first bin above the relative gate and how many blocks lie at or above it; (−1, 0) when empty.</summary>
     private (int Bin, long Count) RelativeGateBin(double relativeGate)
     {
