@@ -1,3 +1,7 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Vigil.Detectors.Audio.Loudness;
 using Vigil.Media;
 
@@ -40,6 +44,7 @@ public sealed class ClippingDetector : IAudioDetector
     private bool _open;
     private double _start, _end, _peakFraction, _lastSatisfied;
     private double[] _channelClipped = []; // per channel: seconds clipped in the window, then in the defect
+    private float[] _x = [], _y = [];              // scratch: a segment with the low-pass history, and low-passed
     private long[] _runStarts = [], _runEnds = []; // flattened runs (sample positions, any channel) ended in this unit
     private int _runCount;
 
@@ -76,44 +81,112 @@ public sealed class ClippingDetector : IAudioDetector
     /// <summary>Follows excursions above the level through <paramref name="samples"/>, adding the flattened ones to the channel's clipped samples.</summary>
     private void Scan(ref Channel ch, ReadOnlySpan<float> samples)
     {
+        var n = samples.Length;
         var level = _level;
-        if (!ch.InRun && samples.Length >= 8 && Math.Max(TruePeakMeter.MaxAbs(samples), ch.HistoryMax) < level)
+        if (!ch.InRun && n >= 5 && Math.Max(TruePeakMeter.MaxAbs(samples), ch.HistoryMax) < level)
         {
             // quiet stretch (the usual case): the low-pass cannot reach the level, only keep its history
             ch.Push(samples);
             return;
         }
-        foreach (var x in samples)
+
+        // 5-tap binomial low-pass (−6 dB at ~8.7 kHz at 48 kHz): flattens the ripple a codec leaves on a plateau
+        var x = _x.AsSpan(0, n + 4);
+        x[0] = ch.H0; x[1] = ch.H1; x[2] = ch.H2; x[3] = ch.H3;
+        samples.CopyTo(x[4..]);
+        var y = _y.AsSpan(0, n);
+        LowPass(x, y);
+
+        // runs of samples above +level or below −level, found from the bits where either mask changes
+        var words = (n + 63) >> 6;
+        Span<ulong> above = stackalloc ulong[words];
+        Span<ulong> below = stackalloc ulong[words];
+        ZoneMasks(y, level, above, below);
+        var zone = ch.InRun ? (ch.Positive ? 1 : -1) : 0; // zone of the sample before the next transition
+        for (var w = 0; w < words; w++)
         {
-            ch.Position++;
-            // 5-tap binomial low-pass (−6 dB at ~8.7 kHz at 48 kHz): flattens the ripple a codec leaves on a plateau
-            var y = (ch.H0 + 4 * ch.H1 + 6 * ch.H2 + 4 * ch.H3 + x) * (1f / 16);
-            ch.H0 = ch.H1; ch.H1 = ch.H2; ch.H2 = ch.H3; ch.H3 = x;
-            var a = Math.Abs(y);
-            if (ch.InRun)
+            ulong p = above[w], q = below[w];
+            var changes = (p ^ ((p << 1) | (zone > 0 ? 1UL : 0))) | (q ^ ((q << 1) | (zone < 0 ? 1UL : 0)));
+            if (w == words - 1 && (n & 63) != 0) changes &= (1UL << (n & 63)) - 1;
+            while (changes != 0)
             {
-                if (a >= level && (y > 0) == ch.Positive)
+                var bit = BitOperations.TrailingZeroCount(changes);
+                changes &= changes - 1;
+                var i = (w << 6) + bit;
+                var before = i == 0 ? ch.Previous : y[i - 1];
+                if (zone != 0) EndRunAt(ref ch, y, i, Math.Abs(before - y[i]));
+                zone = (p >> bit & 1) != 0 ? 1 : (q >> bit & 1) != 0 ? -1 : 0;
+                if (zone != 0)
                 {
-                    ch.Length++;
-                    if (a > ch.Top) ch.Top = a;
-                    ch.Previous = y;
-                    continue;
+                    // an excursion starts: its entry slope is the flank it arrives on
+                    ch.InRun = true;
+                    ch.Positive = zone > 0;
+                    ch.RunStart = ch.Position + i;
+                    ch.Top = 0;
+                    ch.EntrySlope = Math.Abs(y[i] - before);
                 }
-                EndRun(ref ch, Math.Abs(ch.Previous - y));
             }
-            if (a >= level)
-            {
-                // an excursion starts: its entry slope is the flank it arrives on
-                ch.InRun = true;
-                ch.Positive = y > 0;
-                ch.Length = 1;
-                ch.RunStart = ch.Position;
-                ch.Top = a;
-                ch.EntrySlope = Math.Abs(y - ch.Previous);
-            }
-            ch.Previous = y;
         }
+        if (ch.InRun) ch.Top = Math.Max(ch.Top, TruePeakMeter.MaxAbs(y[(int)Math.Max(0, ch.RunStart - ch.Position)..]));
+        ch.Position += n;
+        ch.Previous = y[^1];
+        ch.H0 = x[n]; ch.H1 = x[n + 1]; ch.H2 = x[n + 2]; ch.H3 = x[n + 3];
         ch.HistoryMax = Math.Max(Math.Max(Math.Abs(ch.H0), Math.Abs(ch.H1)), Math.Max(Math.Abs(ch.H2), Math.Abs(ch.H3)));
+    }
+
+    /// <summary>The excursion in progress ends before <paramref name="i"/> of this segment.</summary>
+    private void EndRunAt(ref Channel ch, ReadOnlySpan<float> y, int i, float exitSlope)
+    {
+        var from = (int)Math.Max(0, ch.RunStart - ch.Position);
+        ch.Top = Math.Max(ch.Top, TruePeakMeter.MaxAbs(y[from..i]));
+        ch.Length = (int)(ch.Position + i - ch.RunStart);
+        EndRun(ref ch, exitSlope);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void LowPass(ReadOnlySpan<float> x, Span<float> y)
+    {
+        var i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            ref var x0 = ref MemoryMarshal.GetReference(x);
+            ref var y0 = ref MemoryMarshal.GetReference(y);
+            Vector<float> four = new(4), six = new(6), sixteenth = new(1f / 16);
+            for (; i + Vector<float>.Count <= y.Length; i += Vector<float>.Count)
+            {
+                var sum = Vector.LoadUnsafe(ref x0, (nuint)i) + Vector.LoadUnsafe(ref x0, (nuint)(i + 4));
+                sum = Vector.FusedMultiplyAdd(four, Vector.LoadUnsafe(ref x0, (nuint)(i + 1)) + Vector.LoadUnsafe(ref x0, (nuint)(i + 3)), sum);
+                sum = Vector.FusedMultiplyAdd(six, Vector.LoadUnsafe(ref x0, (nuint)(i + 2)), sum);
+                (sum * sixteenth).StoreUnsafe(ref y0, (nuint)i);
+            }
+        }
+        for (; i < y.Length; i++) y[i] = (x[i] + 4 * x[i + 1] + 6 * x[i + 2] + 4 * x[i + 3] + x[i + 4]) * (1f / 16);
+    }
+
+    /// <summary>Bit i of <paramref name="above"/> / <paramref name="below"/>: y[i] ≥ level / y[i] ≤ −level.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ZoneMasks(ReadOnlySpan<float> y, float level, Span<ulong> above, Span<ulong> below)
+    {
+        above.Clear();
+        below.Clear();
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref var y0 = ref MemoryMarshal.GetReference(y);
+            var high = Vector256.Create(level);
+            var low = Vector256.Create(-level);
+            for (; i + 8 <= y.Length; i += 8)
+            {
+                var v = Vector256.LoadUnsafe(ref y0, (nuint)i);
+                above[i >> 6] |= (ulong)Vector256.GreaterThanOrEqual(v, high).ExtractMostSignificantBits() << (i & 63);
+                below[i >> 6] |= (ulong)Vector256.LessThanOrEqual(v, low).ExtractMostSignificantBits() << (i & 63);
+            }
+        }
+        for (; i < y.Length; i++)
+        {
+            if (y[i] >= level) above[i >> 6] |= 1UL << (i & 63);
+            else if (y[i] <= -level) below[i >> 6] |= 1UL << (i & 63);
+        }
     }
 
     private void EndRun(ref Channel ch, float exitSlope)
@@ -262,6 +335,8 @@ public sealed class ClippingDetector : IAudioDetector
         _minRun = Math.Max(3, (int)Math.Round(4.0 * _sampleRate / 48000));
         _state = new Channel[_channels];
         _channelClipped = new double[_channels];
+        _x = new float[_unitLength + 4];
+        _y = new float[_unitLength];
         _runStarts = new long[_channels * (_unitLength / _minRun + 4)];
         _runEnds = new long[_runStarts.Length];
         _runCount = 0;

@@ -31,6 +31,7 @@ public sealed class TruePeakMeter
     private readonly int _channels;
     private readonly int _factor;
     private readonly float[][] _phases;          // phases 1..factor−1, taps in input order (oldest first)
+    private readonly Vector<float>[] _broadcast;  // the same taps, each broadcast to a vector: [phase · Taps + k]
     private readonly float _worstGain;           // max over phases of Σ|h|
     private readonly float[][] _buffers;         // per channel: History samples of the past, then the block
     private readonly int[] _valid;               // real samples in the history (< History only at the start)
@@ -44,6 +45,7 @@ public sealed class TruePeakMeter
         _factor = OversamplingFactor(sampleRate);
         _phases = new float[_factor - 1][];
         for (var p = 1; p < _factor; p++) _phases[p - 1] = DesignPhase(p / (double)_factor);
+        _broadcast = _phases.SelectMany(h => h.Select(v => new Vector<float>(v))).ToArray();
         _worstGain = _phases.Length == 0 ? 1 : _phases.Max(h => h.Sum(Math.Abs));
         _buffers = new float[channels][];
         for (var c = 0; c < channels; c++) _buffers[c] = new float[History + 4096];
@@ -86,10 +88,7 @@ public sealed class TruePeakMeter
         var first = History - valid + 7;
         var last = length - 9;
         if (_phases.Length > 0 && last >= first && windowMax * _worstGain > peak)
-        {
-            foreach (var phase in _phases)
-                peak = Math.Max(peak, InterpolatedMax(buffer.AsSpan(0, length), phase, first - 7, last - 7));
-        }
+            peak = Math.Max(peak, InterpolatedMax(buffer.AsSpan(0, length), first - 7, last - 7));
         _peak[channel] = peak;
         buffer.AsSpan(length - History, History).CopyTo(buffer);
         _valid[channel] = Math.Min(History, _valid[channel] + samples.Length);
@@ -98,29 +97,51 @@ public sealed class TruePeakMeter
     /// <summary>Forgets the signal history (after a discontinuity); the peak so far is kept.</summary>
     public void ResetHistory() => Array.Clear(_valid);
 
-    /// <summary>Max |Σ h[k]·x[n+k]| for window starts n in [from, to].</summary>
+    /// <summary>Max over phases p and window starts n in [from, to] of |Σₖ hₚ[k]·x[n+k]|.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static double InterpolatedMax(ReadOnlySpan<float> x, float[] h, int from, int to)
+    private double InterpolatedMax(ReadOnlySpan<float> x, int from, int to)
     {
         ref var x0 = ref MemoryMarshal.GetReference(x);
+        ref var c0 = ref MemoryMarshal.GetArrayDataReference(_broadcast);
+        var width = Vector<float>.Count;
         var max = Vector<float>.Zero;
         var n = from;
-        var width = Vector<float>.Count;
-        for (; n + width - 1 <= to; n += width)
+        if (_phases.Length == 3)
         {
-            var acc = Vector<float>.Zero;
-            for (var k = 0; k < Taps; k++)
-                acc = Vector.FusedMultiplyAdd(new Vector<float>(h[k]), Vector.LoadUnsafe(ref x0, (nuint)(n + k)), acc);
-            max = Vector.Max(max, Vector.Abs(acc));
+            // 4× (the usual case): each input vector is loaded once and feeds the three phases
+            for (; n + width - 1 <= to; n += width)
+            {
+                Vector<float> a1 = Vector<float>.Zero, a2 = Vector<float>.Zero, a3 = Vector<float>.Zero;
+                for (var k = 0; k < Taps; k++)
+                {
+                    var v = Vector.LoadUnsafe(ref x0, (nuint)(n + k));
+                    a1 = Vector.FusedMultiplyAdd(Unsafe.Add(ref c0, k), v, a1);
+                    a2 = Vector.FusedMultiplyAdd(Unsafe.Add(ref c0, Taps + k), v, a2);
+                    a3 = Vector.FusedMultiplyAdd(Unsafe.Add(ref c0, 2 * Taps + k), v, a3);
+                }
+                max = Vector.Max(max, Vector.Max(Vector.Abs(a1), Vector.Max(Vector.Abs(a2), Vector.Abs(a3))));
+            }
+        }
+        else
+        {
+            for (; n + width - 1 <= to; n += width)
+                for (var p = 0; p < _phases.Length; p++)
+                {
+                    var acc = Vector<float>.Zero;
+                    for (var k = 0; k < Taps; k++)
+                        acc = Vector.FusedMultiplyAdd(Unsafe.Add(ref c0, p * Taps + k), Vector.LoadUnsafe(ref x0, (nuint)(n + k)), acc);
+                    max = Vector.Max(max, Vector.Abs(acc));
+                }
         }
         var result = 0f;
         for (var i = 0; i < width; i++) result = Math.Max(result, max[i]);
         for (; n <= to; n++)
-        {
-            var acc = 0f;
-            for (var k = 0; k < Taps; k++) acc += h[k] * Unsafe.Add(ref x0, n + k);
-            result = Math.Max(result, Math.Abs(acc));
-        }
+            foreach (var h in _phases)
+            {
+                var acc = 0f;
+                for (var k = 0; k < Taps; k++) acc += h[k] * Unsafe.Add(ref x0, n + k);
+                result = Math.Max(result, Math.Abs(acc));
+            }
         return result;
     }
 
