@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using Vigil.Detectors;
-using Vigil.Detectors.Audio;
 using Vigil.Detectors.Audio.Loudness;
 using Vigil.Media;
 

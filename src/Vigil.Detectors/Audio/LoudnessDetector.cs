@@ -4,16 +4,6 @@ using Vigil.Media;
 namespace Vigil.Detectors.Audio;
 
 /// <summary>
-/// A detector that reads loudness from a <see cref="LoudnessMeter"/>. The pipeline lends it the meter it
-/// runs for the summary anyway, so K-weighting runs once however many consumers there are.
-/// </summary>
-public interface ILoudnessConsumer
-{
-    /// <summary>Reads from <paramref name="meter"/> (fed by the caller) instead of metering the audio itself.</summary>
-    void UseMeter(LoudnessMeter meter);
-}
-
-/// <summary>
 /// <c>audio.loudness</c>: EBU R128 short-term loudness (3 s window, every 100 ms) outside target ±
 /// tolerance for at least the minimum duration, reported with <c>details.lufs</c> (the median
 /// short-term loudness over the defect, so the 3 s ramps into and out of it do not bias it). Judged only once the 3 s window is full; silence (below

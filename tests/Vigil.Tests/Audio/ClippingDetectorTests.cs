@@ -108,6 +108,26 @@ public class ClippingDetectorTests
         Assert.Empty(sink.Ended);
     }
 
+    [Fact]
+    public void Process_SteadyStateWhileClipping_AllocatesNothing()
+    {
+        var detector = new ClippingDetector(new ClippingOptions(), new DefectCollector());
+        var block = Vigil.Media.AudioBlock.Create(2, 1024, 48000, 0);
+        for (var i = 0; i < 1024; i++)
+            block.Channel(0)[i] = block.Channel(1)[i] = (float)Math.Clamp(3 * Math.Sin(2 * Math.PI * 187.5 * i / 48000), -1, 1);
+        var pts = 0.0;
+        void Next()
+        {
+            block.Pts = pts;
+            pts += block.Duration;
+            detector.Process(block);
+        }
+        for (var i = 0; i < 200; i++) Next(); // warm up; the defect has started
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 2000; i++) Next();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     internal static IReadOnlyList<Defect> Run(string path)
     {
         var sink = new DefectCollector();

@@ -28,20 +28,18 @@ public sealed class TruePeakMeter
     private const int History = Taps - 1;
     private const double RollOff = 0.45, KaiserBeta = 2.0, KaiserHalfWidth = 8.5;
 
-    private readonly int _channels;
     private readonly int _factor;
     private readonly float[][] _phases;          // phases 1..factor−1, taps in input order (oldest first)
     private readonly Vector<float>[] _broadcast;  // the same taps, each broadcast to a vector: [phase · Taps + k]
     private readonly float _worstGain;           // max over phases of Σ|h|
     private readonly float[][] _buffers;         // per channel: History samples of the past, then the block
     private readonly int[] _valid;               // real samples in the history (< History only at the start)
-    private readonly double[] _peak;
+    private double _peak;
 
     public TruePeakMeter(int sampleRate, int channels)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(sampleRate, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
-        _channels = channels;
         _factor = OversamplingFactor(sampleRate);
         _phases = new float[_factor - 1][];
         for (var p = 1; p < _factor; p++) _phases[p - 1] = DesignPhase(p / (double)_factor);
@@ -50,17 +48,13 @@ public sealed class TruePeakMeter
         _buffers = new float[channels][];
         for (var c = 0; c < channels; c++) _buffers[c] = new float[History + 4096];
         _valid = new int[channels];
-        _peak = new double[channels];
     }
 
     /// <summary>Oversampling factor used at <paramref name="sampleRate"/>.</summary>
     public static int OversamplingFactor(int sampleRate) => sampleRate >= 176_400 ? 1 : sampleRate >= 88_200 ? 2 : 4;
 
     /// <summary>Largest absolute oversampled value so far over all channels (linear, 1.0 = full scale).</summary>
-    public double Peak => _peak.Max();
-
-    /// <summary>Largest absolute oversampled value so far on <paramref name="channel"/>.</summary>
-    public double ChannelPeak(int channel) => _peak[channel];
+    public double Peak => _peak;
 
     /// <summary>True peak in dBTP (−∞ for digital silence).</summary>
     public double PeakDb => 20 * Math.Log10(Peak);
@@ -80,7 +74,7 @@ public sealed class TruePeakMeter
         var length = History + samples.Length;
         var valid = _valid[channel];
         var sampleMax = MaxAbs(samples);
-        var peak = Math.Max(_peak[channel], sampleMax);
+        var peak = Math.Max(_peak, sampleMax);
         var windowMax = Math.Max(sampleMax, MaxAbs(buffer.AsSpan(History - valid, valid)));
 
         // interpolate between buffer[m] and buffer[m+1] for every m whose window m−7 … m+8 is real data
@@ -89,7 +83,7 @@ public sealed class TruePeakMeter
         var last = length - 9;
         if (_phases.Length > 0 && last >= first && windowMax * _worstGain > peak)
             peak = Math.Max(peak, InterpolatedMax(buffer.AsSpan(0, length), first - 7, last - 7));
-        _peak[channel] = peak;
+        _peak = peak;
         buffer.AsSpan(length - History, History).CopyTo(buffer);
         _valid[channel] = Math.Min(History, _valid[channel] + samples.Length);
     }
