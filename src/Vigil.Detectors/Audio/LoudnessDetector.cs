@@ -6,8 +6,9 @@ namespace Vigil.Detectors.Audio;
 /// <summary>
 /// <c>audio.loudness</c>: EBU R128 short-term loudness (3 s window, every 100 ms) outside target ±
 /// tolerance for at least the minimum duration, reported with <c>details.lufs</c> (the median
-/// short-term loudness over the defect, so the 3 s ramps into and out of it do not bias it). Judged only once the 3 s window is full; silence (below
-/// the −70 LUFS absolute gate of BS.1770) is left to <c>audio.silence</c>.
+/// short-term loudness over the defect, so the 3 s ramps into and out of it do not bias it).
+/// Judged only once the 3 s window is full; silence (below the −70 LUFS absolute gate of BS.1770)
+/// is left to <c>audio.silence</c>. Presets: EBU R128 (−23 ± 5) and ATSC A/85 (−24 ± 2).
 /// </summary>
 public sealed class LoudnessDetector : IAudioDetector, ILoudnessObserver, ILoudnessConsumer
 {
@@ -16,9 +17,9 @@ public sealed class LoudnessDetector : IAudioDetector, ILoudnessObserver, ILoudn
 
     private readonly double _low, _high, _tolerance;
     private readonly IntervalTracker _tracker;
-    private LoudnessMeter? _ownMeter;
-    private bool _shared;
     private readonly LoudnessHistogram _defectLoudness = new(); // short-term values of the current defect
+    private LoudnessMeter? _ownMeter;  // when no meter is lent (standalone use): K-weighting only, no true peak
+    private bool _shared;
 
     public LoudnessDetector(LoudnessOptions options, IDefectSink sink)
     {
