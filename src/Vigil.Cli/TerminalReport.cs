@@ -45,6 +45,8 @@ internal static class TerminalReport
         if (media.Video is { } v) header.Add($"video {v.Codec} {v.Width}×{v.Height} {v.Fps:0.##} fps, {summary.VideoFrames} frames");
         if (media.Audio is { } a) header.Add($"audio {a.Codec} {a.SampleRate} Hz × {a.Channels}");
         AnsiConsole.MarkupLine(string.Join("   ", header));
+        if (summary.Loudness is { } l)
+            AnsiConsole.MarkupLine($"loudness {l.IntegratedLufs:0.0} LUFS integrated, range {l.LoudnessRangeLu:0.0} LU, true peak {l.TruePeakDbtp:0.0} dBTP");
         if (defects.Count == 0)
         {
             AnsiConsole.MarkupLine("[green]no defects[/]");

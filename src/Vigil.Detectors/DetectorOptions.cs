@@ -70,6 +70,7 @@ public sealed class DetectorSettings
 
     private static object Convert(string value, Type type)
     {
+        type = Nullable.GetUnderlyingType(type) ?? type; // an optional value (null default: derived from another option)
         if (type == typeof(double)) return double.Parse(value, CultureInfo.InvariantCulture);
         if (type == typeof(int)) return int.Parse(value, CultureInfo.InvariantCulture);
         if (type == typeof(bool)) return bool.Parse(value);

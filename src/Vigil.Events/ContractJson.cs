@@ -34,8 +34,10 @@ public static class ContractJson
         if (defect.Stream is { } stream) w.WriteNumber("stream", stream);
     });
 
+    /// <summary>The summary line; <paramref name="loudness"/> defaults to the analysis' own whole-input meter.</summary>
     public static string Summary(AnalysisSummary summary, int defects, LoudnessSummary? loudness = null) => Write(w =>
     {
+        loudness ??= summary.Loudness is { } r ? new LoudnessSummary(r.IntegratedLufs, r.LoudnessRangeLu, r.TruePeakDbtp) : null;
         w.WriteString("event", "summary");
         Number(w, "duration", summary.Duration);
         if (summary.Media.Video is { } v)

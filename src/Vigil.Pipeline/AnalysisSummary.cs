@@ -1,3 +1,4 @@
+using Vigil.Detectors.Audio.Loudness;
 using Vigil.Media;
 
 namespace Vigil.Pipeline;
@@ -12,4 +13,8 @@ public sealed record AnalysisSummary(
     long DecodeErrors,
     long Discontinuities,
     long ShedFrames,
-    double WallSeconds);
+    double WallSeconds)
+{
+    /// <summary>Whole-input loudness (BS.1770-4 / EBU R128) when the input has audio.</summary>
+    public LoudnessReading? Loudness { get; init; }
+}

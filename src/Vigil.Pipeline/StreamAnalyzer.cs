@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using Vigil.Detectors;
+using Vigil.Detectors.Audio.Loudness;
 using Vigil.Media;
 
 namespace Vigil.Pipeline;
@@ -21,6 +22,7 @@ public sealed class StreamAnalyzer
     private readonly IAudioDetector[] _audio;
     private readonly IMediaEventDetector[] _events;
     private readonly AnalyzerOptions _options;
+    private readonly LoudnessMeter? _loudness; // whole-input loudness for the summary, shared with loudness detectors
     private long _videoFrames, _audioBlocks, _corruptPackets, _decodeErrors, _discontinuities, _shed;
     private double _endOfMedia;
 
@@ -32,6 +34,11 @@ public sealed class StreamAnalyzer
         _audio = detectors.OfType<IAudioDetector>().ToArray();
         _events = detectors.OfType<IMediaEventDetector>().ToArray();
         _options = options ?? new AnalyzerOptions();
+        if (_options.MeasureLoudness && source.Info.Audio is { } audio)
+        {
+            _loudness = new LoudnessMeter(audio.SampleRate, audio.Channels);
+            foreach (var consumer in detectors.OfType<ILoudnessConsumer>()) consumer.UseMeter(_loudness);
+        }
     }
 
     /// <summary>Video frames analysed so far.</summary>
@@ -66,7 +73,10 @@ public sealed class StreamAnalyzer
 
         foreach (var detector in _detectors) detector.Flush(_endOfMedia);
         return new AnalysisSummary(_source.Info, _endOfMedia, _videoFrames, _audioBlocks, _corruptPackets, _decodeErrors,
-            _discontinuities, _shed, clock.Elapsed.TotalSeconds);
+            _discontinuities, _shed, clock.Elapsed.TotalSeconds)
+        {
+            Loudness = _audioBlocks > 0 ? _loudness?.Reading : null,
+        };
     }
 
     private void Convert(Channel<MediaItem> channel, CancellationToken cancellation)
@@ -163,6 +173,7 @@ public sealed class StreamAnalyzer
             case MediaItemKind.Audio:
             {
                 var block = item.Audio!;
+                _loudness?.Process(block); // first: loudness detectors hear of each 100 ms step from it
                 foreach (var detector in _audio) detector.Process(block);
                 Advance(block.Pts + block.Duration);
                 _audioBlocks++;
@@ -203,4 +214,7 @@ public sealed record AnalyzerOptions
 
     /// <summary>Stop after this much media time (live inputs never end by themselves); null: to the end.</summary>
     public double? MaxDuration { get; init; }
+
+    /// <summary>Meter loudness (BS.1770 integrated, range, true peak) over the whole input for the summary.</summary>
+    public bool MeasureLoudness { get; init; } = true;
 }
