@@ -10,6 +10,5 @@ var root = new RootCommand("Vigil — live audio/video quality monitor")
     DetectorsCommand.Create(),
     BenchCommand.Create(),
     ServeCommand.Create(),
-    Vigil.Cli.Bench.StreamsBench.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -22,12 +22,38 @@ internal static class BenchCommand
         var repeat = new Option<int>("--repeat") { Description = "Runs of each command; the fastest counts", DefaultValueFactory = _ => 3 };
         var heights = new Option<string>("--sizes") { Description = "Clip heights to test (16:9, 30 fps)", DefaultValueFactory = _ => "1080,720" };
         var detectors = new Option<string>("--detectors") { Description = "Detectors Vigil runs", DefaultValueFactory = _ => Detectors };
-        var command = new Command("bench", "Benchmark Vigil against the ffmpeg CLI on generated clips (ratios, same run)")
-            { seconds, repeat, heights, detectors };
+        var command = new Command("bench", "Benchmark Vigil against the ffmpeg CLI on generated clips (ratios, same run); " +
+                                             "without a subcommand: video analysis at 1080p and 720p")
+            { seconds, repeat, heights, detectors, AudioCommand(), StreamsBench.Create() };
         command.SetAction(async (parse, cancel) =>
         {
             var sizes = parse.GetValue(heights)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
             return await RunAsync(sizes, parse.GetValue(seconds), Math.Max(1, parse.GetValue(repeat)), parse.GetValue(detectors)!, cancel);
+        });
+        return command;
+    }
+
+    /// <summary><c>vigil bench audio</c>: audio analysis cost per stream-hour against the ffmpeg filter chain.</summary>
+    private static Command AudioCommand()
+    {
+        var seconds = new Option<int>("--seconds") { Description = "Length of the generated programme audio", DefaultValueFactory = _ => 600 };
+        var repeat = new Option<int>("--repeat") { Description = "Runs of each side; the fastest counts", DefaultValueFactory = _ => 2 };
+        var command = new Command("audio", $"Audio analysis (silence, loudness, clipping, summary meter) vs ffmpeg -af {AudioBench.FfmpegChain}")
+            { seconds, repeat };
+        command.SetAction(async (parse, cancel) =>
+        {
+            var r = await AudioBench.RunAsync(Path.Combine(Path.GetTempPath(), "vigil-bench"), Console.Error, cancel,
+                parse.GetValue(seconds), Math.Max(1, parse.GetValue(repeat)));
+            Console.WriteLine($"# vigil bench audio — {r.MediaSeconds / 60:0.#} min stereo 48 kHz AAC, best of {Math.Max(1, parse.GetValue(repeat))}");
+            Console.WriteLine();
+            Console.WriteLine("| run | CPU s | CPU s per stream-hour | ratio |");
+            Console.WriteLine("|---|---:|---:|---:|");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| Vigil (decode + silence, loudness, clipping, summary meter) | {r.Vigil.CpuSeconds:0.00} | {r.VigilCpuPerStreamHour:0.0} | 1.00× |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| ffmpeg -af {AudioBench.FfmpegChain} | {r.Ffmpeg.CpuSeconds:0.00} | {r.FfmpegCpuPerStreamHour:0.0} | {r.Ratio:0.00}× |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| ffmpeg decode only | {r.DecodeOnlyCpuSeconds:0.00} | {r.DecodeOnlyCpuPerStreamHour:0.0} | |"));
+            Console.WriteLine();
+            Console.WriteLine("ratio: the row's CPU divided by Vigil's (> 1: Vigil is cheaper).");
+            return 0;
         });
         return command;
     }

@@ -8,7 +8,7 @@ using Vigil.Service;
 namespace Vigil.Cli.Bench;
 
 /// <summary>
-/// <c>vigil bench-streams --streams N</c>: N live 720p25 H.264 streams (UDP MPEG-TS, each sent in real time
+/// <c>vigil bench streams --streams N</c>: N live 720p25 H.264 streams (UDP MPEG-TS, each sent in real time
 /// by its own <c>ffmpeg -re -stream_loop -1 -c copy</c>) monitored by an in-process <c>vigil serve</c> with all
 /// detectors. Reports per-stream analysed fps, frames shed, lag, CPU and memory per stream, and the
 /// notification latency from a black onset in the stream (known by construction) to its SSE
@@ -25,7 +25,7 @@ internal static class StreamsBench
         var seconds = new Option<int>("--seconds") { Description = "Measured seconds (after a warm-up)", DefaultValueFactory = _ => 30 };
         var warmup = new Option<int>("--warmup") { Description = "Seconds to connect and settle before measuring", DefaultValueFactory = _ => 8 };
         var skipDecode = new Option<bool>("--no-decode-reference") { Description = "Skip the ffmpeg -f null decode-only reference" };
-        var command = new Command("bench-streams", "Live streams monitored in real time by vigil serve vs ffmpeg decode-only capacity")
+        var command = new Command("streams", "Live streams monitored in real time by vigil serve vs ffmpeg decode-only capacity")
         {
             streams, seconds, warmup, skipDecode,
         };
@@ -39,14 +39,14 @@ internal static class StreamsBench
         var work = Path.Combine(Path.GetTempPath(), $"vigil-bench-streams-{Environment.ProcessId}");
         Directory.CreateDirectory(work);
         var clip = Path.Combine(work, "clip720p25.ts");
-        Console.Error.WriteLine($"bench-streams: generating {ClipSeconds} s 720p25 H.264/AAC clip, black {BlackFrom}-{BlackTo} s of every loop");
+        Console.Error.WriteLine($"vigil bench streams: generating {ClipSeconds} s 720p25 H.264/AAC clip, black {BlackFrom}-{BlackTo} s of every loop");
         var error = await Ffmpeg.RunAsync(
             $"-y -v error -f lavfi -i testsrc2=size=1280x720:rate=25:duration={ClipSeconds} -f lavfi -i sine=frequency=440:sample_rate=48000:duration={ClipSeconds} " +
             $"-vf \"drawbox=enable='between(t,{BlackFrom},{BlackTo})':color=black:t=fill\" -c:v libx264 -preset veryfast -g 50 -pix_fmt yuv420p " +
             $"-c:a aac -b:a 128k -f mpegts \"{clip}\"", cancel);
         if (error is not null)
         {
-            Console.Error.WriteLine($"bench-streams: ffmpeg failed: {error}");
+            Console.Error.WriteLine($"vigil bench streams: ffmpeg failed: {error}");
             return 1;
         }
 
@@ -88,7 +88,7 @@ internal static class StreamsBench
                 senders.Add((sender, Stopwatch.GetTimestamp()));
             }
 
-            Console.Error.WriteLine($"bench-streams: {count} streams started; warming up {warmup} s, measuring {seconds} s");
+            Console.Error.WriteLine($"vigil bench streams: {count} streams started; warming up {warmup} s, measuring {seconds} s");
             await Task.Delay(TimeSpan.FromSeconds(warmup), cancel);
             var first = await StatusAsync(http, ids, cancel);
             self.Refresh();
