@@ -47,6 +47,9 @@ struct vg_ctx {
     int luma_capacity;
     uint16_t *row_sums;
     int row_sums_capacity;
+    int want_grid_stats;
+    vg_grid_scratch grid_scratch;
+    vg_grid_stats grid_stats;
     struct SwsContext *sws;    /* only for pixel formats without a plain 8-bit luma plane */
     AVFrame *sws_frame;
 
@@ -122,6 +125,7 @@ int32_t vg_open(const char *url, const vg_open_options *options, vg_ctx **out, c
     if (!ctx) { snprintf(error, error_size, "out of memory"); return VG_ERR_FAILED; }
     ctx->video.index = ctx->audio.index = -1;
     ctx->analysis_max_width = options->analysis_max_width;
+    ctx->want_grid_stats = options->want_grid_stats;
     ctx->io_timeout = options->io_timeout_seconds;
     ctx->start_time = AV_NOPTS_VALUE;
     ctx->swr_in_format = -1;
@@ -262,7 +266,14 @@ static int video_item(vg_ctx *ctx, AVFrame *frame, vg_item *out) {
     int stride;
     int full_range = frame->color_range == AVCOL_RANGE_JPEG || frame->format == AV_PIX_FMT_YUVJ420P ||
                      frame->format == AV_PIX_FMT_YUVJ422P || frame->format == AV_PIX_FMT_YUVJ444P;
+    const vg_grid_stats *grid = NULL;
     if (plain_luma(frame)) {
+        /* the block grid is only visible at full resolution, so measure it before reducing */
+        if (ctx->want_grid_stats) {
+            if (vg_grid_measure(frame->data[0], frame->linesize[0], w, h, &ctx->grid_scratch, &ctx->grid_stats) < 0)
+                return AVERROR(ENOMEM);
+            grid = &ctx->grid_stats;
+        }
         if (f == 1) {
             luma = frame->data[0];
             stride = frame->linesize[0];
@@ -313,6 +324,7 @@ static int video_item(vg_ctx *ctx, AVFrame *frame, vg_item *out) {
     out->decode_error_flags = frame->decode_error_flags;
     out->corrupt = (frame->flags & AV_FRAME_FLAG_CORRUPT) != 0;
     out->full_range = full_range;
+    out->grid = grid;
     return 1;
 }
 
@@ -478,6 +490,7 @@ void vg_close(vg_ctx *ctx) {
     av_freep(&ctx->luma);
     av_freep(&ctx->row_sums);
     av_freep(&ctx->samples);
+    vg_grid_free(&ctx->grid_scratch);
     av_free(ctx);
 }
 

@@ -16,6 +16,7 @@ typedef struct vg_open_options {
     double io_timeout_seconds;     /* a read that waits longer than this for data fails as a stall (0: no limit) */
     int32_t want_video;
     int32_t want_audio;
+    int32_t want_grid_stats;       /* measure vg_grid_stats on every video frame (one extra pass over full-res luma) */
 } vg_open_options;
 
 typedef struct vg_info {
@@ -57,12 +58,42 @@ typedef struct vg_item {
     int32_t decode_error_flags;    /* AVFrame.decode_error_flags */
     int32_t corrupt;               /* AV_FRAME_FLAG_CORRUPT */
     int32_t full_range;            /* luma is 0..255 rather than 16..235 */
+    /* video: block-grid statistics of the FULL-resolution luma (vg_grid_stats); NULL when the source
+     * has no plain 8-bit luma plane (10-bit, RGB). Valid until the next vg_read. */
+    const struct vg_grid_stats *grid;
     /* audio: planar float, channel c at samples + c * sample_count (valid until the next vg_read) */
     const float *samples;
     int32_t channels, sample_count, sample_rate;
     /* event */
     int32_t event_code;
 } vg_item;
+
+/* Statistics of a picture on the codecs' block grid, measured at full resolution in one SIMD pass, so
+ * the blockiness and corruption detectors see 4/8/16-pixel block edges that the box-downscaled
+ * analysis luma no longer shows (1080p is read at a factor 3, which puts the grid at 5.33 px).
+ * A "step" at an edge between pixels a|b is how far |b - a| exceeds twice the larger of the two
+ * neighbouring differences on the same line: a flat-sided jump, the signature of a block edge, and
+ * zero on smooth ramps and texture. Phase p counts edges at x mod 16 == p (between x-1 and x). */
+#define VG_GRID_PHASES 16
+#define VG_STEP_MIN 3          /* a step counts in the phase histograms when its excess is >= this */
+typedef struct vg_grid_stats {
+    int32_t steps_h[VG_GRID_PHASES];   /* vertical edges (horizontal neighbours) with a step, by x mod 16 */
+    int32_t steps_v[VG_GRID_PHASES];   /* horizontal edges (vertical neighbours) with a step, by y mod 16 */
+    int32_t lines_h;                   /* edges sampled per phase in steps_h (rows measured x chunks) */
+    int32_t lines_v;                   /* edges sampled per phase in steps_v */
+    int32_t mb_cols, mb_rows;          /* whole 16x16 macroblocks inside the picture */
+    /* per macroblock, row-major: summed step excess along its left and top edges (32 pixels), and
+     * its luma sum (256 pixels). Picture-border edges are 0. */
+    const uint16_t *mb_edge;
+    const uint32_t *mb_sum;
+} vg_grid_stats;
+
+/* Computes grid statistics of an 8-bit plane into *out; the maps live in *scratch (grown with
+ * av_malloc as needed, freed with vg_grid_free). Exposed for tests; the reader calls it per frame. */
+typedef struct vg_grid_scratch { uint16_t *mb_edge; uint32_t *mb_sum; int32_t capacity; } vg_grid_scratch;
+VG_API int32_t vg_grid_measure(const uint8_t *luma, int32_t stride, int32_t width, int32_t height,
+                               vg_grid_scratch *scratch, vg_grid_stats *out);
+VG_API void vg_grid_free(vg_grid_scratch *scratch);
 
 VG_API int32_t vg_open(const char *url, const vg_open_options *options, vg_ctx **out, char *error, int32_t error_size);
 VG_API int32_t vg_get_info(vg_ctx *ctx, vg_info *out);

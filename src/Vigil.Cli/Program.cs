@@ -8,5 +8,6 @@ var root = new RootCommand("Vigil — live audio/video quality monitor")
     DemoCommand.Create(),
     DetectorsCommand.Create(),
     BenchCommand.Create(),
+    CorpusCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -26,6 +26,10 @@ public static class DetectorCatalog
             (o, c) => new BlackDetector(o, c.Sink)),
         Entry<FreezeOptions>(FreezeDetector.KindName, "picture unchanged (noise ignored) for ≥ 2 s", video: true,
             (o, c) => new FreezeDetector(o, c.Sink)),
+        Entry<CorruptionOptions>(CorruptionDetector.KindName, "visible damage from transmission or decoding errors, until it heals", video: true,
+            (o, c) => new CorruptionDetector(o, c.Sink, c.Media.Video?.StreamIndex ?? -1)),
+        Entry<BlockinessOptions>(BlockinessDetector.KindName, "visible compression blocking for ≥ 1 s", video: true,
+            (o, c) => new BlockinessDetector(o, c.Sink)),
         Entry<SilenceOptions>(SilenceDetector.KindName, "all channels, or one channel, below −60 dBFS for ≥ 2 s", video: false,
             (o, c) => new SilenceDetector(o, c.Sink)),
     ];

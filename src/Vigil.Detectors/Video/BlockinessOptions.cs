@@ -1,0 +1,22 @@
+namespace Vigil.Detectors.Video;
+
+/// <summary>Options of <see cref="BlockinessDetector"/>; defaults from the event contract.</summary>
+public sealed record BlockinessOptions : IDetectorOptions
+{
+    /// <summary>Seconds of visible blocking before it is a defect.</summary>
+    public double MinDuration { get; init; } = 1.0;
+    /// <summary>
+    /// A picture is blocky when this share of its block-grid edges (both directions) shows a flat-sided
+    /// step beyond the rate at which the same picture shows such steps off the grid.
+    /// </summary>
+    public double Threshold { get; init; } = 0.012;
+    /// <summary>Seconds of non-blocky pictures that do not break a blocky stretch (one cleaner frame).</summary>
+    public double Bridge { get; init; } = 0.1;
+
+    public void Validate()
+    {
+        Guard.Between(MinDuration, 0, 3600, "video.blockiness.min_duration");
+        Guard.Between(Threshold, 0.0001, 1, "video.blockiness.threshold");
+        Guard.Between(Bridge, 0, 10, "video.blockiness.bridge");
+    }
+}
