@@ -8,20 +8,24 @@ namespace Vigil.Media;
 /// macroblock grid to 5.33 px at 1080p). A <em>step</em> at the edge between pixels b|c of a line
 /// a b c d is how far |c − b| exceeds twice the larger of |b − a| and |d − c|: a flat-sided jump, the
 /// signature of a block edge, and zero on ramps and texture. Phase p is the edge before x (or y) with
-/// x mod 16 == p, so phase 0 is the macroblock grid, phases 0 and 8 the 8×8 grid, multiples of 4 the 4×4 grid.
+/// x mod 16 == p, so phase 0 is the macroblock grid, phases 0 and 8 the 8×8 grid, multiples of 4 the 4×4
+/// grid. The block maps hold, per 8×8 block, the summed step excess along its left and top edges and,
+/// for comparison, along its inner column and row 3, which lie on no codec's grid.
 /// </summary>
 public sealed class BlockGridStats
 {
     /// <summary>Grid phases: positions modulo 16.</summary>
     public const int Phases = 16;
 
+    /// <summary>Side of the blocks the maps describe.</summary>
+    public const int BlockSize = 8;
+
     /// <summary>A step counts in the phase histograms when its excess is at least this many code values.</summary>
     public const int StepMin = 3;
 
     private readonly int[] _stepsH = new int[Phases];
     private readonly int[] _stepsV = new int[Phases];
-    private ushort[] _mbEdge = [];
-    private uint[] _mbSum = [];
+    private ushort[] _maps = [];
 
     /// <summary>False when the source had no plain 8-bit luma (10-bit, RGB) or statistics were not requested.</summary>
     public bool IsValid { get; internal set; }
@@ -38,19 +42,30 @@ public sealed class BlockGridStats
     /// <summary>Edges sampled per phase in <see cref="StepsV"/>.</summary>
     public int LinesV { get; private set; }
 
-    /// <summary>Whole 16×16 macroblocks across the picture.</summary>
-    public int MbColumns { get; private set; }
+    /// <summary>Whole 8×8 blocks across the picture (whole 16-px chunks, so always even).</summary>
+    public int BlockColumns { get; private set; }
 
-    /// <summary>Whole 16×16 macroblocks down the picture.</summary>
-    public int MbRows { get; private set; }
+    /// <summary>Whole 8×8 blocks down the picture.</summary>
+    public int BlockRows { get; private set; }
 
-    public int MbCount => MbColumns * MbRows;
+    public int BlockCount => BlockColumns * BlockRows;
 
-    /// <summary>Per macroblock (row-major): summed step excess along its left and top edges (32 pixels).</summary>
-    public ReadOnlySpan<ushort> MbEdge => _mbEdge.AsSpan(0, MbCount);
+    /// <summary>Per block (row-major): summed step excess along its left edge (8 pixels).</summary>
+    public ReadOnlySpan<ushort> EdgeLeft => Map(0);
 
-    /// <summary>Per macroblock: luma sum of its 256 pixels.</summary>
-    public ReadOnlySpan<uint> MbSum => _mbSum.AsSpan(0, MbCount);
+    /// <summary>Per block: summed step excess along its top edge.</summary>
+    public ReadOnlySpan<ushort> EdgeTop => Map(1);
+
+    /// <summary>Per block: the same along its inner column 3, where no codec puts an edge.</summary>
+    public ReadOnlySpan<ushort> InnerLeft => Map(2);
+
+    /// <summary>Per block: the same along its inner row 3.</summary>
+    public ReadOnlySpan<ushort> InnerTop => Map(3);
+
+    /// <summary>Per block: luma sum of its 64 pixels.</summary>
+    public ReadOnlySpan<ushort> Sum => Map(4);
+
+    private ReadOnlySpan<ushort> Map(int index) => _maps.AsSpan(index * BlockCount, BlockCount);
 
     /// <summary>Measures an 8-bit plane (tests and tools; the media reader fills frames itself).</summary>
     public static unsafe void Measure(ReadOnlySpan<byte> luma, int stride, int width, int height, BlockGridStats into)
@@ -78,16 +93,15 @@ public sealed class BlockGridStats
         fixed (int* v = stats.StepsV) new ReadOnlySpan<int>(v, Phases).CopyTo(_stepsV);
         LinesH = stats.LinesH;
         LinesV = stats.LinesV;
-        MbColumns = stats.MbCols;
-        MbRows = stats.MbRows;
-        var count = MbColumns * MbRows;
-        if (_mbEdge.Length < count)
-        {
-            _mbEdge = new ushort[count];
-            _mbSum = new uint[count];
-        }
-        new ReadOnlySpan<ushort>(stats.MbEdge, count).CopyTo(_mbEdge);
-        new ReadOnlySpan<uint>(stats.MbSum, count).CopyTo(_mbSum);
+        BlockColumns = stats.BlockCols;
+        BlockRows = stats.BlockRows;
+        var count = BlockCount;
+        if (_maps.Length < 5 * count) _maps = new ushort[5 * count];
+        new ReadOnlySpan<ushort>(stats.EdgeLeft, count).CopyTo(_maps.AsSpan(0, count));
+        new ReadOnlySpan<ushort>(stats.EdgeTop, count).CopyTo(_maps.AsSpan(count, count));
+        new ReadOnlySpan<ushort>(stats.InnerLeft, count).CopyTo(_maps.AsSpan(2 * count, count));
+        new ReadOnlySpan<ushort>(stats.InnerTop, count).CopyTo(_maps.AsSpan(3 * count, count));
+        new ReadOnlySpan<ushort>(stats.Sum, count).CopyTo(_maps.AsSpan(4 * count, count));
         IsValid = true;
     }
 }

@@ -38,10 +38,14 @@ public sealed class BlockinessDetector : IVideoDetector
     /// <summary>The last picture's score (share of grid edges with an excess step); NaN without grid statistics.</summary>
     public double LastScore { get; private set; } = double.NaN;
 
+    /// <summary>The last picture's share of 8×8 blocks stepped on both their left and top edge, beyond the inner-line rate.</summary>
+    public double LastBlockScore { get; private set; } = double.NaN;
+
     public void Process(VideoFrame frame)
     {
         var grid = frame.Grid;
         LastScore = grid.IsValid ? Score(grid) : double.NaN;
+        LastBlockScore = grid.IsValid ? BlockScore(grid, _options.BlockStep) : double.NaN;
         // no statistics (10-bit or RGB source): no verdict, which cannot start or extend a defect
         var blocky = LastScore >= _options.Threshold;
         if (!_tracker.IsOpen) { _scoreSum = 0; _scored = 0; }
@@ -56,6 +60,25 @@ public sealed class BlockinessDetector : IVideoDetector
     {
         if (grid.LinesH == 0 || grid.LinesV == 0) return 0;
         return Math.Min(DirectionScore(grid.StepsH, grid.LinesH), DirectionScore(grid.StepsV, grid.LinesV));
+    }
+
+    /// <summary>
+    /// Share of blocks whose left AND top edges both carry steps, minus the share whose inner column and
+    /// row do: graphics whose long straight edges lie on the grid step one edge of a block, not both.
+    /// </summary>
+    private static double BlockScore(BlockGridStats grid, int step)
+    {
+        var left = grid.EdgeLeft;
+        var top = grid.EdgeTop;
+        var innerLeft = grid.InnerLeft;
+        var innerTop = grid.InnerTop;
+        int onGrid = 0, inner = 0;
+        for (var i = 0; i < left.Length; i++)
+        {
+            if (left[i] >= step && top[i] >= step) onGrid++;
+            if (innerLeft[i] >= step && innerTop[i] >= step) inner++;
+        }
+        return left.Length == 0 ? 0 : (onGrid - inner) / (double)left.Length;
     }
 
     private double DirectionScore(ReadOnlySpan<int> steps, int lines)

@@ -10,6 +10,8 @@ public sealed record BlockinessOptions : IDetectorOptions
     /// step beyond the rate at which the same picture shows such steps off the grid.
     /// </summary>
     public double Threshold { get; init; } = 0.012;
+    /// <summary>A block edge is stepped when the step excess summed over its 8 pixels reaches this.</summary>
+    public int BlockStep { get; init; } = 16;
     /// <summary>Seconds of non-blocky pictures that do not break a blocky stretch (one cleaner frame).</summary>
     public double Bridge { get; init; } = 0.1;
 
@@ -17,6 +19,7 @@ public sealed record BlockinessOptions : IDetectorOptions
     {
         Guard.Between(MinDuration, 0, 3600, "video.blockiness.min_duration");
         Guard.Between(Threshold, 0.0001, 1, "video.blockiness.threshold");
+        Guard.Between(BlockStep, 1, 2040, "video.blockiness.block_step");
         Guard.Between(Bridge, 0, 10, "video.blockiness.bridge");
     }
 }

@@ -13,11 +13,11 @@ public readonly record struct CorruptionEvidence(
 /// the damage itself propagates through every predicted frame until the next clean key frame. So every
 /// signal starts a defect — decoder flags, bitstream events (continuity errors, rejected packets) on
 /// the video stream, timestamp gaps, and the picture itself: macroblocks whose edges (full-resolution,
-/// on the 16-px grid, <see cref="BlockGridStats"/>) suddenly carry flat-sided steps they did not carry in
-/// the previous frame, while the rest of the picture did not change as a whole (a cut or a flash
+/// on the 8-px block grid, <see cref="BlockGridStats"/>) suddenly carry flat-sided steps they did not carry in
+/// the previous frame (both its left and top edges stepped, its inner lines not), while the rest of the picture did not change as a whole (a cut or a flash
 /// changes everything and is new content, not damage). The defect then lasts until a key frame
 /// decodes clean, or until <see cref="CorruptionOptions.MaxPropagation"/> passes without fresh evidence.
-/// <c>details.area</c> is the share of macroblocks that showed new discontinuities during the defect.
+/// <c>details.area</c> is the share of 8×8 blocks that showed new discontinuities during the defect.
 /// </summary>
 public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
 {
@@ -27,10 +27,11 @@ public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
     private readonly IntervalTracker _tracker;
     private readonly int _videoStream;
     private readonly int[] _changeHistogram = new int[256];
-    private ushort[] _previousEdge = [];
-    private uint[] _previousSum = [];
-    private bool[] _damagedMbs = [];
-    private int _mbColumns, _mbRows;
+    private ushort[] _previousSum = [];
+    private bool[] _broken = [];   // per 8x8 block, in the previous picture (then this one)
+    private bool[] _fresh = [];    // broken in this picture, not in the previous one
+    private bool[] _damaged = [];  // blocks that broke during the open defect
+    private int _columns, _rows;
     private bool _hasPrevious;
     private bool _pendingEvents;
     private double _lastPts = double.NaN, _frameDuration;
@@ -47,7 +48,7 @@ public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
         {
             Details = () => new Dictionary<string, double>
             {
-                ["area"] = Math.Round(_damagedMbs.Length == 0 ? 0 : _damagedCount / (double)Math.Max(1, _mbColumns * _mbRows), 4),
+                ["area"] = Math.Round(_damagedCount / (double)Math.Max(1, _columns * _rows), 4),
             },
         };
     }
@@ -67,6 +68,7 @@ public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
         var events = _pendingEvents;
         _pendingEvents = false;
         var gap = TimestampGap(frame);
+        if (_fresh.Length != frame.Grid.BlockCount) _fresh = new bool[frame.Grid.BlockCount];
         var (newEdges, globalChange) = CompareWithPrevious(frame.Grid);
         var key = frame.IsKeyFrame || frame.PictureType == PictureType.I;
         // new discontinuities in a picture that did not change as a whole: damage the decoder did not report
@@ -83,7 +85,7 @@ public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
             // a clean key frame refreshes the whole picture: the damage ends where it begins
             _open = false;
         }
-        if (_open && frame.Grid.IsValid) MarkDamagedMbs(frame.Grid);
+        if (_open) MarkDamagedBlocks();
         _tracker.Update(_open, frame.Pts, end, _open ? (flags || picture ? 1.0 : 0.8) : 0);
         LastEvidence = new CorruptionEvidence(flags, events, gap, newEdges, globalChange, _open);
         Remember(frame);
@@ -94,7 +96,7 @@ public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
     private void StartDamage()
     {
         _open = true;
-        Array.Clear(_damagedMbs);
+        Array.Clear(_damaged);
         _damagedCount = 0;
     }
 
@@ -112,41 +114,58 @@ public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
         return gap;
     }
 
-    /// <summary>Share of macroblocks with new edge discontinuities, and the median change of macroblock means.</summary>
+    /// <summary>
+    /// A block looks broken when both its left and top edges carry steps while its inner column and row
+    /// do not: a rectangle of content that does not continue its neighbours.
+    /// </summary>
+    private static bool Broken(int i, ReadOnlySpan<ushort> left, ReadOnlySpan<ushort> top, ReadOnlySpan<ushort> innerLeft,
+        ReadOnlySpan<ushort> innerTop, int step) =>
+        left[i] >= step && top[i] >= step && innerLeft[i] < step / 2 && innerTop[i] < step / 2;
+
+    /// <summary>Share of blocks broken now but not in the previous picture, and the median change of block means.</summary>
     private (double NewEdges, double GlobalChange) CompareWithPrevious(BlockGridStats grid)
     {
-        if (!grid.IsValid || !_hasPrevious || grid.MbColumns != _mbColumns || grid.MbRows != _mbRows || grid.MbCount == 0)
-            return (0, 0);
-        var edges = grid.MbEdge;
-        var sums = grid.MbSum;
-        var rise = _options.EdgeRise;
         Array.Clear(_changeHistogram);
-        var count = 0;
-        for (var i = 0; i < edges.Length; i++)
+        var count = grid.BlockCount;
+        if (!grid.IsValid || count == 0) return (0, 0);
+        var comparable = _hasPrevious && grid.BlockColumns == _columns && grid.BlockRows == _rows;
+        if (_broken.Length != count) _broken = new bool[count];
+        var left = grid.EdgeLeft;
+        var top = grid.EdgeTop;
+        var innerLeft = grid.InnerLeft;
+        var innerTop = grid.InnerTop;
+        var sums = grid.Sum;
+        var step = _options.EdgeStep;
+        var fresh = 0;
+        for (var i = 0; i < count; i++)
         {
-            if (edges[i] >= _previousEdge[i] + rise) count++;
-            var change = (int)Math.Abs((long)sums[i] - _previousSum[i]) >> 8; // mean change, code values
-            _changeHistogram[Math.Min(change, 255)]++;
+            var broken = Broken(i, left, top, innerLeft, innerTop, step);
+            if (comparable)
+            {
+                if (broken && !_broken[i]) fresh++;
+                var change = Math.Abs(sums[i] - _previousSum[i]) >> 6; // mean change, code values
+                _changeHistogram[Math.Min(change, 255)]++;
+            }
+            _fresh[i] = broken && !_broken[i] && comparable;
+            _broken[i] = broken;
         }
-        var half = edges.Length / 2;
+        if (!comparable) return (0, 0);
         var seen = 0;
         var median = 255;
         for (var b = 0; b < _changeHistogram.Length; b++)
         {
             seen += _changeHistogram[b];
-            if (seen > half) { median = b; break; }
+            if (seen > count / 2) { median = b; break; }
         }
-        return (count / (double)edges.Length, median);
+        return (fresh / (double)count, median);
     }
 
-    private void MarkDamagedMbs(BlockGridStats grid)
+    private void MarkDamagedBlocks()
     {
-        if (!_hasPrevious || grid.MbColumns != _mbColumns || grid.MbRows != _mbRows) return;
-        var edges = grid.MbEdge;
-        for (var i = 0; i < edges.Length; i++)
-            if (!_damagedMbs[i] && edges[i] >= _previousEdge[i] + _options.EdgeRise)
+        for (var i = 0; i < _fresh.Length; i++)
+            if (_fresh[i] && !_damaged[i])
             {
-                _damagedMbs[i] = true;
+                _damaged[i] = true;
                 _damagedCount++;
             }
     }
@@ -155,17 +174,15 @@ public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
     {
         var grid = frame.Grid;
         if (!grid.IsValid) { _hasPrevious = false; return; }
-        if (grid.MbColumns != _mbColumns || grid.MbRows != _mbRows || _previousEdge.Length != grid.MbCount)
+        if (grid.BlockColumns != _columns || grid.BlockRows != _rows || _previousSum.Length != grid.BlockCount)
         {
-            _mbColumns = grid.MbColumns;
-            _mbRows = grid.MbRows;
-            _previousEdge = new ushort[grid.MbCount];
-            _previousSum = new uint[grid.MbCount];
-            _damagedMbs = new bool[grid.MbCount];
+            _columns = grid.BlockColumns;
+            _rows = grid.BlockRows;
+            _previousSum = new ushort[grid.BlockCount];
+            _damaged = new bool[grid.BlockCount];
             _damagedCount = 0;
         }
-        grid.MbEdge.CopyTo(_previousEdge);
-        grid.MbSum.CopyTo(_previousSum);
+        grid.Sum.CopyTo(_previousSum);
         _hasPrevious = true;
     }
 }

@@ -22,17 +22,16 @@ internal unsafe struct VgGridStats
     public fixed int StepsH[16];
     public fixed int StepsV[16];
     public int LinesH, LinesV;
-    public int MbCols, MbRows;
-    public ushort* MbEdge;
-    public uint* MbSum;
+    public int BlockCols, BlockRows;
+    public ushort* EdgeLeft, EdgeTop, InnerLeft, InnerTop, Sum;
 }
 
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct VgGridScratch
 {
-    public ushort* MbEdge;
-    public uint* MbSum;
-    public int Capacity;
+    public ushort* Maps;
+    public void* Accumulators;
+    public int Capacity, AccumulatorCapacity;
 }
 
 [StructLayout(LayoutKind.Sequential)]
