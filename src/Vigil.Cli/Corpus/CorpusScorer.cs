@@ -61,6 +61,10 @@ public static class CorpusScorer
             Flags(runs),
             Vigil(runs, BlockinessDetector.KindName, (clip, pts) => clip.IsBlocky(pts)),
         };
+        // per codec: the starved clip of each codec plus every clip that is not a blockiness clip
+        foreach (var clip in runs.Where(r => r.Clip.Role == ClipRole.Blockiness))
+            scores.Add(Vigil(runs.Where(r => r.Clip.Role != ClipRole.Blockiness || r == clip).ToList(), BlockinessDetector.KindName,
+                (c, pts) => c.IsBlocky(pts)) with { Tool = $"vigil, {clip.Clip.Name} only" });
         if (runs.Any(r => r.BlockDetect.Count > 0)) scores.Add(BlockDetect(runs));
         return scores;
     }
@@ -174,7 +178,7 @@ public static class CorpusScorer
         public string Kind => "corpus.recorder";
         public void Process(VideoFrame frame) =>
             Frames.Add(new FrameRecord(frame.Pts, frame.Duration, frame.DecodeErrors != DecodeErrors.None || frame.IsCorrupt,
-                frame.PictureType, corruption.LastEvidence, blockiness.LastScore, blockiness.LastBlockScore));
+                frame.PictureType, corruption.LastEvidence, blockiness.LastPhaseScore, blockiness.LastScore));
         public void Flush(double endOfInput) { }
     }
 }

@@ -6,12 +6,14 @@ namespace Vigil.Detectors.Video;
 /// <c>video.blockiness</c>: compression blocking strong enough to see, sustained for the minimum duration.
 /// Each picture is scored on its own (FFmpeg 5.1's blockdetect never resets its sums, so its value is a
 /// running average that a blocky frame barely moves) from the native full-resolution grid statistics
-/// (<see cref="BlockGridStats"/>): the share of 8×8 or 16×16 grid edges that carry a flat-sided step,
-/// minus the share of off-grid edges (phases not on the 4-pixel grid) that do. Content sets the
-/// off-grid rate — texture makes steps everywhere, flat graphics nowhere — so only what the block grid
-/// adds is left. The score is the smaller of the horizontal and vertical excess: blocks have both, while
-/// graphics that happen to line up with the grid rarely do. After H.264's or HEVC's deblocking only the
-/// low-contrast steps that survive the filter remain, which the flat-sided step test still sees.
+/// (<see cref="BlockGridStats"/>): the share of 8×8 blocks whose left AND top edges both carry a
+/// flat-sided step, minus the share of blocks whose inner column and row 3 (on no codec's grid) do.
+/// Content sets that inner rate — texture makes steps everywhere, flat graphics nowhere — so only what
+/// the block grid adds is left; and graphics whose long straight edges happen to lie on the grid step
+/// one edge of a block, rarely both. Isolated blocky pictures (the I-frames of a clean MPEG-2 stream)
+/// do not make a defect: blocking must hold, frame after frame, for the minimum duration.
+/// Limit: deblocked H.264 and HEVC starve into blur; the faint macroblock steps that survive show in
+/// <see cref="LastPhaseScore"/>, which graphics on the grid also raise, so they are not reported.
 /// </summary>
 public sealed class BlockinessDetector : IVideoDetector
 {
@@ -35,17 +37,23 @@ public sealed class BlockinessDetector : IVideoDetector
 
     public string Kind => KindName;
 
-    /// <summary>The last picture's score (share of grid edges with an excess step); NaN without grid statistics.</summary>
+    /// <summary>
+    /// The last picture's score, the one the decision uses: share of 8×8 blocks stepped on both their left
+    /// and top edge beyond the rate of their inner lines; NaN without grid statistics.
+    /// </summary>
     public double LastScore { get; private set; } = double.NaN;
 
-    /// <summary>The last picture's share of 8×8 blocks stepped on both their left and top edge, beyond the inner-line rate.</summary>
-    public double LastBlockScore { get; private set; } = double.NaN;
+    /// <summary>
+    /// Diagnostic: share of grid edges with a step beyond the off-grid rate (phase histograms). It sees
+    /// what survives H.264's deblocking, but also graphics whose edges lie on the grid, so it does not decide.
+    /// </summary>
+    public double LastPhaseScore { get; private set; } = double.NaN;
 
     public void Process(VideoFrame frame)
     {
         var grid = frame.Grid;
-        LastScore = grid.IsValid ? Score(grid) : double.NaN;
-        LastBlockScore = grid.IsValid ? BlockScore(grid, _options.BlockStep) : double.NaN;
+        LastPhaseScore = grid.IsValid ? PhaseScore(grid) : double.NaN;
+        LastScore = grid.IsValid ? BlockScore(grid, _options.BlockStep) : double.NaN;
         // no statistics (10-bit or RGB source): no verdict, which cannot start or extend a defect
         var blocky = LastScore >= _options.Threshold;
         if (!_tracker.IsOpen) { _scoreSum = 0; _scored = 0; }
@@ -56,7 +64,7 @@ public sealed class BlockinessDetector : IVideoDetector
 
     public void Flush(double endOfInput) => _tracker.Close();
 
-    private double Score(BlockGridStats grid)
+    private double PhaseScore(BlockGridStats grid)
     {
         if (grid.LinesH == 0 || grid.LinesV == 0) return 0;
         return Math.Min(DirectionScore(grid.StepsH, grid.LinesH), DirectionScore(grid.StepsV, grid.LinesV));
@@ -64,7 +72,7 @@ public sealed class BlockinessDetector : IVideoDetector
 
     /// <summary>
     /// Share of blocks whose left AND top edges both carry steps, minus the share whose inner column and
-    /// row do: graphics whose long straight edges lie on the grid step one edge of a block, not both.
+    /// row do; the same on the 16×16 macroblock grid with a softer step (per 8×8 block), whichever is larger.
     /// </summary>
     private static double BlockScore(BlockGridStats grid, int step)
     {
@@ -72,13 +80,22 @@ public sealed class BlockinessDetector : IVideoDetector
         var top = grid.EdgeTop;
         var innerLeft = grid.InnerLeft;
         var innerTop = grid.InnerTop;
-        int onGrid = 0, inner = 0;
+        var columns = grid.BlockColumns;
+        int onGrid = 0, inner = 0, onMacroblocks = 0, innerSoft = 0, macroblocks = 0;
+        var soft = step / 2;
         for (var i = 0; i < left.Length; i++)
         {
             if (left[i] >= step && top[i] >= step) onGrid++;
             if (innerLeft[i] >= step && innerTop[i] >= step) inner++;
+            if (innerLeft[i] >= soft && innerTop[i] >= soft) innerSoft++;
+            if ((i % columns & 1) != 0 || (i / columns & 1) != 0) continue;
+            macroblocks++;
+            if (left[i] >= soft && top[i] >= soft) onMacroblocks++;
         }
-        return left.Length == 0 ? 0 : (onGrid - inner) / (double)left.Length;
+        if (left.Length == 0 || macroblocks == 0) return 0;
+        var grid8 = (onGrid - inner) / (double)left.Length;
+        var grid16 = (onMacroblocks / (double)macroblocks - innerSoft / (double)left.Length) / 4; // per block, as grid8
+        return Math.Max(grid8, grid16);
     }
 
     private double DirectionScore(ReadOnlySpan<int> steps, int lines)
