@@ -10,10 +10,11 @@ namespace Vigil.Detectors.Video;
 /// flat-sided step, minus the share of blocks whose inner column and row 3 (on no codec's grid) do.
 /// Content sets that inner rate — texture makes steps everywhere, flat graphics nowhere — so only what
 /// the block grid adds is left; and graphics whose long straight edges happen to lie on the grid step
-/// one edge of a block, rarely both. Isolated blocky pictures (the I-frames of a clean MPEG-2 stream)
+/// one edge of a block, rarely both. The same is measured on the 16×16 macroblock grid with a softer
+/// step, which is what remains of blocks after H.264's deblocking. Isolated blocky pictures (the I-frames of a clean MPEG-2 stream)
 /// do not make a defect: blocking must hold, frame after frame, for the minimum duration.
-/// Limit: deblocked H.264 and HEVC starve into blur; the faint macroblock steps that survive show in
-/// <see cref="LastPhaseScore"/>, which graphics on the grid also raise, so they are not reported.
+/// Limit: starved HEVC (deblocking plus SAO over blocks up to 64 px) turns into blur with no steps
+/// that stand out from clean HEVC pictures; it is not reported.
 /// </summary>
 public sealed class BlockinessDetector : IVideoDetector
 {
@@ -38,8 +39,8 @@ public sealed class BlockinessDetector : IVideoDetector
     public string Kind => KindName;
 
     /// <summary>
-    /// The last picture's score, the one the decision uses: share of 8×8 blocks stepped on both their left
-    /// and top edge beyond the rate of their inner lines; NaN without grid statistics.
+    /// The last picture's score, the one the decision uses (≥ 1 is blocky): the larger of the 8×8 and the
+    /// 16×16 block scores, each over its threshold; NaN without grid statistics.
     /// </summary>
     public double LastScore { get; private set; } = double.NaN;
 
@@ -53,13 +54,21 @@ public sealed class BlockinessDetector : IVideoDetector
     {
         var grid = frame.Grid;
         LastPhaseScore = grid.IsValid ? PhaseScore(grid) : double.NaN;
-        LastScore = grid.IsValid ? BlockScore(grid, _options.BlockStep) : double.NaN;
+        if (grid.IsValid)
+        {
+            var (grid8, grid16) = BlockScores(grid, _options.BlockStep, _options.MacroblockStep);
+            LastScore = Math.Max(grid8 / _options.Threshold, grid16 / _options.MacroblockThreshold);
+        }
+        else
+        {
+            LastScore = double.NaN;
+        }
         // no statistics (10-bit or RGB source): no verdict, which cannot start or extend a defect
-        var blocky = LastScore >= _options.Threshold;
+        var blocky = LastScore >= 1;
         if (!_tracker.IsOpen) { _scoreSum = 0; _scored = 0; }
         if (blocky) { _scoreSum += LastScore; _scored++; }
         _tracker.Update(blocky, frame.Pts, frame.Pts + frame.Duration,
-            blocky ? Math.Clamp(LastScore / (2 * _options.Threshold), 0.5, 1) : 0);
+            blocky ? Math.Clamp(LastScore / 2, 0.5, 1) : 0);
     }
 
     public void Flush(double endOfInput) => _tracker.Close();
@@ -71,10 +80,12 @@ public sealed class BlockinessDetector : IVideoDetector
     }
 
     /// <summary>
-    /// Share of blocks whose left AND top edges both carry steps, minus the share whose inner column and
-    /// row do; the same on the 16×16 macroblock grid with a softer step (per 8×8 block), whichever is larger.
+    /// The 8×8 score: share of blocks whose left AND top edges both carry steps of at least
+    /// <paramref name="step"/>, minus the share whose inner column and row do. The 16×16 score: the same
+    /// over the blocks at macroblock corners, with the softer <paramref name="macroblockStep"/>, because
+    /// H.264's deblocking leaves only faint steps and only on macroblock edges.
     /// </summary>
-    private static double BlockScore(BlockGridStats grid, int step)
+    private static (double Grid8, double Grid16) BlockScores(BlockGridStats grid, int step, int macroblockStep)
     {
         var left = grid.EdgeLeft;
         var top = grid.EdgeTop;
@@ -82,20 +93,17 @@ public sealed class BlockinessDetector : IVideoDetector
         var innerTop = grid.InnerTop;
         var columns = grid.BlockColumns;
         int onGrid = 0, inner = 0, onMacroblocks = 0, innerSoft = 0, macroblocks = 0;
-        var soft = step / 2;
         for (var i = 0; i < left.Length; i++)
         {
             if (left[i] >= step && top[i] >= step) onGrid++;
             if (innerLeft[i] >= step && innerTop[i] >= step) inner++;
-            if (innerLeft[i] >= soft && innerTop[i] >= soft) innerSoft++;
-            if ((i % columns & 1) != 0 || (i / columns & 1) != 0) continue;
+            if (innerLeft[i] >= macroblockStep && innerTop[i] >= macroblockStep) innerSoft++;
+            if (((i % columns) & 1) != 0 || ((i / columns) & 1) != 0) continue;
             macroblocks++;
-            if (left[i] >= soft && top[i] >= soft) onMacroblocks++;
+            if (left[i] >= macroblockStep && top[i] >= macroblockStep) onMacroblocks++;
         }
-        if (left.Length == 0 || macroblocks == 0) return 0;
-        var grid8 = (onGrid - inner) / (double)left.Length;
-        var grid16 = (onMacroblocks / (double)macroblocks - innerSoft / (double)left.Length) / 4; // per block, as grid8
-        return Math.Max(grid8, grid16);
+        if (left.Length == 0 || macroblocks == 0) return (0, 0);
+        return ((onGrid - inner) / (double)left.Length, onMacroblocks / (double)macroblocks - innerSoft / (double)left.Length);
     }
 
     private double DirectionScore(ReadOnlySpan<int> steps, int lines)

@@ -12,6 +12,13 @@ public sealed record BlockinessOptions : IDetectorOptions
     public double Threshold { get; init; } = 0.015;
     /// <summary>A block edge is stepped when the step excess summed over its 8 pixels reaches this.</summary>
     public int BlockStep { get; init; } = 16;
+    /// <summary>
+    /// A picture is blocky when this share of its macroblock-corner blocks is stepped on both edges by at
+    /// least <see cref="MacroblockStep"/>, beyond the share of all blocks so stepped on their inner lines.
+    /// </summary>
+    public double MacroblockThreshold { get; init; } = 0.08;
+    /// <summary>The softer step for macroblock edges, which H.264's deblocking filter flattens.</summary>
+    public int MacroblockStep { get; init; } = 2;
     /// <summary>Seconds of non-blocky pictures that do not break a blocky stretch (one cleaner frame).</summary>
     public double Bridge { get; init; } = 0.1;
 
@@ -20,6 +27,8 @@ public sealed record BlockinessOptions : IDetectorOptions
         Guard.Between(MinDuration, 0, 3600, "video.blockiness.min_duration");
         Guard.Between(Threshold, 0.0001, 1, "video.blockiness.threshold");
         Guard.Between(BlockStep, 1, 2040, "video.blockiness.block_step");
+        Guard.Between(MacroblockThreshold, 0.0001, 1, "video.blockiness.macroblock_threshold");
+        Guard.Between(MacroblockStep, 1, 2040, "video.blockiness.macroblock_step");
         Guard.Between(Bridge, 0, 10, "video.blockiness.bridge");
     }
 }
