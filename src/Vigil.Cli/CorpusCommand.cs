@@ -49,7 +49,7 @@ internal static class CorpusCommand
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"      {f.Pts,7:0.000} {f.Type,-2} truth={(run.Clip.IsDamaged(f.Pts) ? 'D' : run.Clip.IsBlocky(f.Pts) ? 'B' : '.')} " +
                         $"flags={(c.DecoderFlags ? 1 : 0)} ev={(c.BitstreamEvents ? 1 : 0)} gap={(c.TimestampGap ? 1 : 0)} " +
-                        $"new={c.NewEdgeFraction:0.000} glob={c.GlobalChange,3:0} dmg={(c.Damaged ? 1 : 0)} phase={f.BlockScore * 1000:0.0}‰ block={f.BlockMapScore:0.00} " +
+                        $"new={c.NewEdgeFraction:0.000} glob={c.GlobalChange,3:0} dmg={(c.Damaged ? 1 : 0)} block={f.BlockScore:0.00} " +
                         $"ff={(run.BlockDetect.TryGetValue(CorpusClip.Key(f.Pts), out var b) ? b : double.NaN):0.0}"));
                 }
             }

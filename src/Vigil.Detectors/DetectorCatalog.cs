@@ -29,7 +29,7 @@ public static class DetectorCatalog
         Entry<CorruptionOptions>(CorruptionDetector.KindName, "visible damage from transmission or decoding errors, until it heals", video: true,
             (o, c) => new CorruptionDetector(o, c.Sink, c.Media.Video?.StreamIndex ?? -1)),
         Entry<BlockinessOptions>(BlockinessDetector.KindName, "visible compression blocking for ≥ 1 s", video: true,
-            (o, c) => new BlockinessDetector(o, c.Sink)),
+            (o, c) => new BlockinessDetector(o, c.Sink, c.Media.Video?.Codec)),
         Entry<SilenceOptions>(SilenceDetector.KindName, "all channels, or one channel, below −60 dBFS for ≥ 2 s", video: false,
             (o, c) => new SilenceDetector(o, c.Sink)),
     ];

@@ -59,6 +59,10 @@ public sealed class CorpusGenerator(string directory)
             $"{H264} -g 50 -crf 20", "flat graphics with edges on the macroblock grid, a box jumping 16 px", cancel));
         clips.Add(await TrapAsync("trap-texture", $"-f lavfi -i {Mandelbrot},noise=alls=12:allf=t", $"{H264} -g 50 -crf 20",
             "fractal zoom with grain", cancel));
+        if (await HasLibx265Async(cancel))
+            clips.Add(await TrapAsync("trap-hevc",
+                $"-f lavfi -i {TestSource} -f lavfi -i {Mandelbrot},noise=alls=8:allf=t -filter_complex \"[0][1]overlay=enable='gte(t,3)'\"",
+                "-c:v libx265 -preset ultrafast -g 50 -crf 22 -x265-params log-level=error -pix_fmt yuv420p", "clean HEVC: testsrc2, then a grainy fractal", cancel));
         clips.Add(await TrapAsync("trap-mpeg2", $"-f lavfi -i {Mandelbrot}", "-c:v mpeg2video -g 12 -bf 2 -q:v 3",
             "clean MPEG-2 (q 3): faint steps on I-frames only", cancel));
         return clips;

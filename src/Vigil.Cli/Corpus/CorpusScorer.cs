@@ -19,7 +19,7 @@ public sealed record KindScore(string Kind, string Tool, int TruePositives, int 
 public sealed record ClipRun(CorpusClip Clip, IReadOnlyList<FrameRecord> Frames, IReadOnlyList<Defect> Defects, IReadOnlyDictionary<long, double> BlockDetect);
 
 /// <summary>A decoded frame as the scorer saw it.</summary>
-public readonly record struct FrameRecord(double Pts, double Duration, bool Flagged, PictureType Type, CorruptionEvidence Corruption, double BlockScore, double BlockMapScore);
+public readonly record struct FrameRecord(double Pts, double Duration, bool Flagged, PictureType Type, CorruptionEvidence Corruption, double BlockScore);
 
 /// <summary>
 /// Runs the corpus through Vigil (video.corruption, video.blockiness, one decode thread) and through
@@ -178,7 +178,7 @@ public static class CorpusScorer
         public string Kind => "corpus.recorder";
         public void Process(VideoFrame frame) =>
             Frames.Add(new FrameRecord(frame.Pts, frame.Duration, frame.DecodeErrors != DecodeErrors.None || frame.IsCorrupt,
-                frame.PictureType, corruption.LastEvidence, blockiness.LastPhaseScore, blockiness.LastScore));
+                frame.PictureType, corruption.LastEvidence, blockiness.LastScore));
         public void Flush(double endOfInput) { }
     }
 }

@@ -6,15 +6,15 @@ namespace Vigil.Detectors.Video;
 /// <c>video.blockiness</c>: compression blocking strong enough to see, sustained for the minimum duration.
 /// Each picture is scored on its own (FFmpeg 5.1's blockdetect never resets its sums, so its value is a
 /// running average that a blocky frame barely moves) from the native full-resolution grid statistics
-/// (<see cref="BlockGridStats"/>): the share of 8×8 blocks whose left AND top edges both carry a
-/// flat-sided step, minus the share of blocks whose inner column and row 3 (on no codec's grid) do.
-/// Content sets that inner rate — texture makes steps everywhere, flat graphics nowhere — so only what
-/// the block grid adds is left; and graphics whose long straight edges happen to lie on the grid step
-/// one edge of a block, rarely both. The same is measured on the 16×16 macroblock grid with a softer
-/// step, which is what remains of blocks after H.264's deblocking. Isolated blocky pictures (the I-frames of a clean MPEG-2 stream)
-/// do not make a defect: blocking must hold, frame after frame, for the minimum duration.
-/// Limit: starved HEVC (deblocking plus SAO over blocks up to 64 px) turns into blur with no steps
-/// that stand out from clean HEVC pictures; it is not reported.
+/// (<see cref="BlockGridStats"/>): the share of blocks whose left AND top edges both carry a flat-sided
+/// step, minus the share of blocks whose inner column and row 3 (on no codec's grid) do. Content sets
+/// that inner rate — texture makes steps everywhere, flat graphics nowhere — so only what the block
+/// grid adds is left; and graphics whose long straight edges happen to lie on the grid step one edge of
+/// a block, rarely both. Where the codec puts its block edges decides where to look: the 8×8 grid
+/// (MPEG-2, and every codec), the 16×16 macroblock grid with a soft step for H.264, whose deblocking
+/// leaves only faint steps there, and the 32×32 grid with the faintest step for HEVC, whose deblocking
+/// and SAO over large blocks leave less still. Isolated blocky pictures (the I-frames of a clean MPEG-2
+/// stream) do not make a defect: blocking must hold, frame after frame, for the minimum duration.
 /// </summary>
 public sealed class BlockinessDetector : IVideoDetector
 {
@@ -22,104 +22,79 @@ public sealed class BlockinessDetector : IVideoDetector
 
     private readonly BlockinessOptions _options;
     private readonly IntervalTracker _tracker;
-    private readonly double[] _density = new double[BlockGridStats.Phases];
-    private readonly double[] _offGrid = new double[BlockGridStats.Phases];
+    private readonly bool _macroblocks, _largeBlocks;
     private double _scoreSum;
     private int _scored;
 
-    public BlockinessDetector(BlockinessOptions options, IDefectSink sink)
+    /// <param name="options">Thresholds, validated.</param>
+    /// <param name="sink">Where defects go.</param>
+    /// <param name="codec">FFmpeg's codec name of the stream (<c>mpeg2video</c>, <c>h264</c>, <c>hevc</c>); null when unknown.</param>
+    public BlockinessDetector(BlockinessOptions options, IDefectSink sink, string? codec = null)
     {
         _options = options;
+        // MPEG-1/2, MPEG-4 part 2, H.263, JPEG: 8x8 DCT blocks, no in-loop deblocking
+        var eightOnly = codec is "mpeg1video" or "mpeg2video" or "mpeg4" or "h263" or "mjpeg";
+        _macroblocks = !eightOnly;
+        _largeBlocks = codec is "hevc" or "vvc";
         _tracker = new IntervalTracker(KindName, options.MinDuration, sink, bridge: options.Bridge)
         {
-            Details = () => new Dictionary<string, double> { ["score"] = Math.Round(_scoreSum / Math.Max(1, _scored), 4) },
+            Details = () => new Dictionary<string, double> { ["score"] = Math.Round(_scoreSum / Math.Max(1, _scored), 3) },
         };
     }
 
     public string Kind => KindName;
 
     /// <summary>
-    /// The last picture's score, the one the decision uses (≥ 1 is blocky): the larger of the 8×8 and the
-    /// 16×16 block scores, each over its threshold; NaN without grid statistics.
+    /// The last picture's score (≥ 1 is blocky): the largest of the grid scores that apply to the codec,
+    /// each over its threshold; NaN without grid statistics (10-bit or RGB sources).
     /// </summary>
     public double LastScore { get; private set; } = double.NaN;
-
-    /// <summary>
-    /// Diagnostic: share of grid edges with a step beyond the off-grid rate (phase histograms). It sees
-    /// what survives H.264's deblocking, but also graphics whose edges lie on the grid, so it does not decide.
-    /// </summary>
-    public double LastPhaseScore { get; private set; } = double.NaN;
 
     public void Process(VideoFrame frame)
     {
         var grid = frame.Grid;
-        LastPhaseScore = grid.IsValid ? PhaseScore(grid) : double.NaN;
-        if (grid.IsValid)
-        {
-            var (grid8, grid16) = BlockScores(grid, _options.BlockStep, _options.MacroblockStep);
-            LastScore = Math.Max(grid8 / _options.Threshold, grid16 / _options.MacroblockThreshold);
-        }
-        else
-        {
-            LastScore = double.NaN;
-        }
-        // no statistics (10-bit or RGB source): no verdict, which cannot start or extend a defect
+        LastScore = grid.IsValid ? Score(grid) : double.NaN;
+        // no statistics: no verdict, which cannot start or extend a defect
         var blocky = LastScore >= 1;
         if (!_tracker.IsOpen) { _scoreSum = 0; _scored = 0; }
         if (blocky) { _scoreSum += LastScore; _scored++; }
-        _tracker.Update(blocky, frame.Pts, frame.Pts + frame.Duration,
-            blocky ? Math.Clamp(LastScore / 2, 0.5, 1) : 0);
+        _tracker.Update(blocky, frame.Pts, frame.Pts + frame.Duration, blocky ? Math.Clamp(LastScore / 2, 0.5, 1) : 0);
     }
 
     public void Flush(double endOfInput) => _tracker.Close();
 
-    private double PhaseScore(BlockGridStats grid)
-    {
-        if (grid.LinesH == 0 || grid.LinesV == 0) return 0;
-        return Math.Min(DirectionScore(grid.StepsH, grid.LinesH), DirectionScore(grid.StepsV, grid.LinesV));
-    }
-
     /// <summary>
-    /// The 8×8 score: share of blocks whose left AND top edges both carry steps of at least
-    /// <paramref name="step"/>, minus the share whose inner column and row do. The 16×16 score: the same
-    /// over the blocks at macroblock corners, with the softer <paramref name="macroblockStep"/>, because
-    /// H.264's deblocking leaves only faint steps and only on macroblock edges.
+    /// For each grid (8, 16, 32 px): the share of blocks at that grid's corners whose left and top edges
+    /// both reach the grid's step, minus the share of all blocks whose inner column and row both do.
     /// </summary>
-    private static (double Grid8, double Grid16) BlockScores(BlockGridStats grid, int step, int macroblockStep)
+    private double Score(BlockGridStats grid)
     {
         var left = grid.EdgeLeft;
         var top = grid.EdgeTop;
         var innerLeft = grid.InnerLeft;
         var innerTop = grid.InnerTop;
         var columns = grid.BlockColumns;
-        int onGrid = 0, inner = 0, onMacroblocks = 0, innerSoft = 0, macroblocks = 0;
+        int step = _options.BlockStep, soft = _options.MacroblockStep, faint = _options.LargeBlockStep;
+        int on8 = 0, inner8 = 0, on16 = 0, inner16 = 0, count16 = 0, on32 = 0, inner32 = 0, count32 = 0;
         for (var i = 0; i < left.Length; i++)
         {
-            if (left[i] >= step && top[i] >= step) onGrid++;
-            if (innerLeft[i] >= step && innerTop[i] >= step) inner++;
-            if (innerLeft[i] >= macroblockStep && innerTop[i] >= macroblockStep) innerSoft++;
-            if (((i % columns) & 1) != 0 || ((i / columns) & 1) != 0) continue;
-            macroblocks++;
-            if (left[i] >= macroblockStep && top[i] >= macroblockStep) onMacroblocks++;
+            if (left[i] >= step && top[i] >= step) on8++;
+            if (innerLeft[i] >= step && innerTop[i] >= step) inner8++;
+            if (innerLeft[i] >= soft && innerTop[i] >= soft) inner16++;
+            if (innerLeft[i] >= faint && innerTop[i] >= faint) inner32++;
+            int column = i % columns, row = i / columns;
+            if (((column | row) & 1) != 0) continue;
+            count16++;
+            if (left[i] >= soft && top[i] >= soft) on16++;
+            if (((column | row) & 3) != 0) continue;
+            count32++;
+            if (left[i] >= faint && top[i] >= faint) on32++;
         }
-        if (left.Length == 0 || macroblocks == 0) return (0, 0);
-        return ((onGrid - inner) / (double)left.Length, onMacroblocks / (double)macroblocks - innerSoft / (double)left.Length);
-    }
-
-    private double DirectionScore(ReadOnlySpan<int> steps, int lines)
-    {
-        var off = 0;
-        for (var p = 0; p < BlockGridStats.Phases; p++)
-        {
-            _density[p] = steps[p] / (double)lines;
-            if (p % 4 != 0) _offGrid[off++] = _density[p];
-        }
-        // the median of the off-grid phases: robust to one phase that a graphic happens to line up on
-        var offGrid = _offGrid.AsSpan(0, off);
-        offGrid.Sort();
-        var baseline = (offGrid[off / 2 - 1] + offGrid[off / 2]) / 2;
-        var grid8 = (_density[0] + _density[8]) / 2 - baseline;
-        var grid16 = _density[0] - baseline;
-        return Math.Max(grid8, grid16);
+        if (count32 == 0) return 0;
+        double blocks = left.Length;
+        var score = (on8 - inner8) / blocks / _options.Threshold;
+        if (_macroblocks) score = Math.Max(score, (on16 / (double)count16 - inner16 / blocks) / _options.MacroblockThreshold);
+        if (_largeBlocks) score = Math.Max(score, (on32 / (double)count32 - inner32 / blocks) / _options.LargeBlockThreshold);
+        return score;
     }
 }
