@@ -69,24 +69,19 @@ typedef struct vg_item {
 } vg_item;
 
 /* Statistics of a picture on the codecs' block grid, measured at full resolution in one SIMD pass, so
- * the blockiness and corruption detectors see 4/8/16-pixel block edges that the box-downscaled
+ * the blockiness and corruption detectors see 8/16/32-pixel block edges that the box-downscaled
  * analysis luma no longer shows (1080p is read at a factor 3, which puts the grid at 5.33 px).
  * A "step" at an edge between pixels b|c of a line a b c d is how far |c - b| exceeds twice the
  * larger of |b - a| and |d - c| (saturated to 255): a flat-sided jump, the signature of a block edge,
- * and zero on smooth ramps and texture. Phase p counts edges at x mod 16 == p (between x-1 and x). */
-#define VG_GRID_PHASES 16
-#define VG_STEP_MIN 3          /* a step counts in the phase histograms when its excess is >= this */
+ * and zero on smooth ramps and texture. Everything is per 8x8 block of the coded picture (the grid
+ * starts at the top-left pixel). */
 #define VG_BLOCK 8             /* block maps are per 8x8 block */
 #define VG_INNER 3             /* the inner reference line of a block: column / row 3, on no codec's grid */
 typedef struct vg_grid_stats {
-    int32_t steps_h[VG_GRID_PHASES];   /* vertical edges (horizontal neighbours) with a step, by x mod 16 */
-    int32_t steps_v[VG_GRID_PHASES];   /* horizontal edges (vertical neighbours) with a step, by y mod 16 */
-    int32_t lines_h;                   /* edges sampled per phase in steps_h */
-    int32_t lines_v;                   /* edges sampled per phase in steps_v (approximately: rows / 16 x width) */
-    int32_t block_cols, block_rows;    /* whole 8x8 blocks inside the picture */
+    int32_t block_cols, block_rows;    /* whole 8x8 blocks inside the picture (columns: whole 16-px chunks) */
     /* per 8x8 block, row-major, summed step excess over 8 pixels: along its left edge, its top edge,
      * its inner column 3 and its inner row 3 (the same measure where no block edge is); and its luma
-     * sum. Edges on the picture border are 0. */
+     * sum. Edges on the picture border (left column, top rows, last chunk) are 0. */
     const uint16_t *edge_left, *edge_top, *inner_left, *inner_top, *sum;
 } vg_grid_stats;
 

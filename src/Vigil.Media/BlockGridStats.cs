@@ -7,42 +7,21 @@ namespace Vigil.Media;
 /// FULL-resolution luma in one SIMD pass (the analysis luma is box-downscaled, which smears a 16-px
 /// macroblock grid to 5.33 px at 1080p). A <em>step</em> at the edge between pixels b|c of a line
 /// a b c d is how far |c − b| exceeds twice the larger of |b − a| and |d − c|: a flat-sided jump, the
-/// signature of a block edge, and zero on ramps and texture. Phase p is the edge before x (or y) with
-/// x mod 16 == p, so phase 0 is the macroblock grid, phases 0 and 8 the 8×8 grid, multiples of 4 the 4×4
-/// grid. The block maps hold, per 8×8 block, the summed step excess along its left and top edges and,
-/// for comparison, along its inner column and row 3, which lie on no codec's grid.
+/// signature of a block edge, and zero on ramps and texture. Per 8×8 block of the coded picture, the
+/// maps hold the summed step excess along its left and top edges and, for comparison, along its inner
+/// column and row 3, which lie on no codec's grid; and the block's luma sum.
 /// </summary>
 public sealed class BlockGridStats
 {
-    /// <summary>Grid phases: positions modulo 16.</summary>
-    public const int Phases = 16;
-
     /// <summary>Side of the blocks the maps describe.</summary>
     public const int BlockSize = 8;
 
-    /// <summary>A step counts in the phase histograms when its excess is at least this many code values.</summary>
-    public const int StepMin = 3;
-
-    private readonly int[] _stepsH = new int[Phases];
-    private readonly int[] _stepsV = new int[Phases];
     private ushort[] _maps = [];
 
     /// <summary>False when the source had no plain 8-bit luma (10-bit, RGB) or statistics were not requested.</summary>
     public bool IsValid { get; internal set; }
 
-    /// <summary>Vertical edges (between horizontal neighbours) with a step, by x mod 16.</summary>
-    public ReadOnlySpan<int> StepsH => _stepsH;
-
-    /// <summary>Horizontal edges (between vertical neighbours) with a step, by y mod 16.</summary>
-    public ReadOnlySpan<int> StepsV => _stepsV;
-
-    /// <summary>Edges sampled per phase in <see cref="StepsH"/>.</summary>
-    public int LinesH { get; private set; }
-
-    /// <summary>Edges sampled per phase in <see cref="StepsV"/>.</summary>
-    public int LinesV { get; private set; }
-
-    /// <summary>Whole 8×8 blocks across the picture (whole 16-px chunks, so always even).</summary>
+    /// <summary>Whole 8×8 blocks across the picture (whole 16-px chunks, so always even; a partial chunk at the right is left out).</summary>
     public int BlockColumns { get; private set; }
 
     /// <summary>Whole 8×8 blocks down the picture.</summary>
@@ -89,10 +68,6 @@ public sealed class BlockGridStats
 
     internal unsafe void CopyFrom(in VgGridStats stats)
     {
-        fixed (int* h = stats.StepsH) new ReadOnlySpan<int>(h, Phases).CopyTo(_stepsH);
-        fixed (int* v = stats.StepsV) new ReadOnlySpan<int>(v, Phases).CopyTo(_stepsV);
-        LinesH = stats.LinesH;
-        LinesV = stats.LinesV;
         BlockColumns = stats.BlockCols;
         BlockRows = stats.BlockRows;
         var count = BlockCount;

@@ -26,29 +26,48 @@ public class BlockGridStatsTests
         Assert.True(stats.IsValid);
         Assert.Equal(8, stats.BlockColumns);
         Assert.Equal(6, stats.BlockRows);
-        Assert.All(stats.StepsH.ToArray(), v => Assert.Equal(0, v));
-        Assert.All(stats.StepsV.ToArray(), v => Assert.Equal(0, v));
+        AssertAllZero(stats);
         Assert.All(stats.Sum.ToArray(), v => Assert.Equal(64 * 100, v));
     }
 
+    private static void AssertAllZero(BlockGridStats stats)
+    {
+        Assert.All(stats.EdgeLeft.ToArray(), v => Assert.Equal(0, v));
+        Assert.All(stats.EdgeTop.ToArray(), v => Assert.Equal(0, v));
+        Assert.All(stats.InnerLeft.ToArray(), v => Assert.Equal(0, v));
+        Assert.All(stats.InnerTop.ToArray(), v => Assert.Equal(0, v));
+    }
+
     [Fact]
-    public void Measure_CheckerboardOf8x8Blocks_StepsOnlyOnThe8Grid()
+    public void Measure_CheckerboardOf8x8Blocks_StepsOnEveryInteriorBlockEdgeOnly()
     {
         // flat 8x8 blocks, alternating 100 / 120: a flat-sided step of 20 at every block edge
         var stats = Measure((x, y) => (byte)((x / 8 + y / 8) % 2 == 0 ? 100 : 120));
 
-        for (var p = 0; p < BlockGridStats.Phases; p++)
-        {
-            Assert.Equal(p % 8 == 0 ? stats.LinesH : 0, stats.StepsH[p]);
-            if (p % 8 != 0) Assert.Equal(0, stats.StepsV[p]);
-        }
-        Assert.True(stats.StepsV[8] > 0);
-        // block (row 1, column 2): interior of the picture, so its left and top edges were measured
-        var i = 1 * stats.BlockColumns + 2;
-        Assert.Equal(8 * 20, stats.EdgeLeft[i]);
-        Assert.Equal(8 * 20, stats.EdgeTop[i]);
-        Assert.Equal(0, stats.InnerLeft[i]);
-        Assert.Equal(0, stats.InnerTop[i]);
+        for (var row = 0; row < stats.BlockRows; row++)
+            for (var column = 0; column < stats.BlockColumns; column++)
+            {
+                var i = row * stats.BlockColumns + column;
+                // left edges are measured from the second 16-px chunk to the one before last; top edges from row 1
+                var leftMeasured = column >= 2 && column < stats.BlockColumns - 2;
+                Assert.Equal(leftMeasured ? 8 * 20 : 0, stats.EdgeLeft[i]);
+                Assert.Equal(row >= 1 ? 8 * 20 : 0, stats.EdgeTop[i]);
+                Assert.Equal(0, stats.InnerLeft[i]);
+                Assert.Equal(0, stats.InnerTop[i]);
+                Assert.Equal(64 * ((column + row) % 2 == 0 ? 100 : 120), stats.Sum[i]);
+            }
+    }
+
+    [Fact]
+    public void Measure_StepAtInnerColumn_CountedAsInnerNotEdge()
+    {
+        // a vertical step between x = 34 and 35: column 3 of block 4
+        var stats = Measure((x, _) => (byte)(x >= 35 ? 140 : 100));
+
+        var i = 2 * stats.BlockColumns + 4;
+        Assert.Equal(8 * 40, stats.InnerLeft[i]);
+        Assert.Equal(0, stats.EdgeLeft[i]);
+        Assert.Equal(0, stats.EdgeLeft[i + 1]);
     }
 
     [Fact]
@@ -57,19 +76,16 @@ public class BlockGridStatsTests
         // a ramp changes by the same amount at every pixel: no edge stands out from its neighbours
         var stats = Measure((x, y) => (byte)(x * 3 + y));
 
-        Assert.All(stats.StepsH.ToArray(), v => Assert.Equal(0, v));
-        Assert.All(stats.StepsV.ToArray(), v => Assert.Equal(0, v));
-        Assert.All(stats.EdgeLeft.ToArray(), v => Assert.Equal(0, v));
+        AssertAllZero(stats);
     }
 
     [Fact]
-    public void Measure_VerticalLineOffTheGrid_StepsAtItsPhasesOnly()
+    public void Measure_OnePixelLineOnTheGrid_NotAStep()
     {
-        // a 1-px bright line at x = 21: steps at the edges 20|21 and 21|22 are NOT flat-sided on both
-        // sides (the line itself is the neighbour difference), so a thin line is not a block edge
-        var stats = Measure((x, _) => (byte)(x == 21 ? 200 : 50));
+        // a 1-px bright line at x = 32: at 31|32 the neighbour difference 32|33 is the line itself, so the
+        // jump is not flat-sided; a thin line is not a block edge
+        var stats = Measure((x, _) => (byte)(x == 32 ? 200 : 50));
 
-        Assert.Equal(0, stats.StepsH[0]);
-        Assert.Equal(0, stats.StepsH[8]);
+        AssertAllZero(stats);
     }
 }

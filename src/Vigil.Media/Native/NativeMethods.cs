@@ -19,9 +19,6 @@ internal struct VgOpenOptions
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct VgGridStats
 {
-    public fixed int StepsH[16];
-    public fixed int StepsV[16];
-    public int LinesH, LinesV;
     public int BlockCols, BlockRows;
     public ushort* EdgeLeft, EdgeTop, InnerLeft, InnerTop, Sum;
 }
