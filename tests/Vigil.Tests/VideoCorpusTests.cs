@@ -85,6 +85,15 @@ public class VideoCorpusTests : IClassFixture<VideoCorpusTests.Corpus>
     }
 
     [Fact]
+    public void Blockiness_StarvedH264_AtLeastTheStrongerHalfFound()
+    {
+        // deblocked H.264 at QP 51 is mostly blur; the floor is what the detector measurably reaches
+        var score = Score(BlockinessDetector.KindName, "vigil, block-h264 only");
+
+        Assert.True(score.F1 >= 0.5 && score.Precision >= 0.9, CorpusScorer.Table([score]));
+    }
+
+    [Fact]
     public void Blockiness_TrapClips_NoEvents()
     {
         Assert.Equal(0, Score(BlockinessDetector.KindName, "vigil").FalseEventsOnTraps);

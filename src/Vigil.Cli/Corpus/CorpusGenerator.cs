@@ -7,7 +7,8 @@ namespace Vigil.Cli.Corpus;
 /// truth is known by construction — H.264 transport streams damaged at known packets (truth: frames
 /// that decode below 35 dB PSNR against the clean decode), stretches encoded starved in MPEG-2, H.264
 /// and HEVC (truth: those seconds), and trap clips that must raise nothing (fast motion, scene cuts,
-/// flashes, flat graphics on the macroblock grid, texture, clean MPEG-2 whose I-frames show faint steps).
+/// flashes, flat graphics on the macroblock grid, texture, grain on flat colours, clean MPEG-2 whose I-frames
+/// show faint steps, HEVC at ordinary quality).
 /// </summary>
 public sealed class CorpusGenerator(string directory)
 {
@@ -59,10 +60,13 @@ public sealed class CorpusGenerator(string directory)
             $"{H264} -g 50 -crf 20", "flat graphics with edges on the macroblock grid, a box jumping 16 px", cancel));
         clips.Add(await TrapAsync("trap-texture", $"-f lavfi -i {Mandelbrot},noise=alls=12:allf=t", $"{H264} -g 50 -crf 20",
             "fractal zoom with grain", cancel));
+        clips.Add(await TrapAsync("trap-grain", $"-f lavfi -i {TestSource},noise=alls=6:allf=t", $"{H264} -g 50 -crf 23",
+            "flat colours with grain at ordinary quality: x264 mottles them faintly", cancel));
         if (await HasLibx265Async(cancel))
             clips.Add(await TrapAsync("trap-hevc",
-                $"-f lavfi -i {TestSource} -f lavfi -i {Mandelbrot},noise=alls=8:allf=t -filter_complex \"[0][1]overlay=enable='gte(t,3)'\"",
-                "-c:v libx265 -preset ultrafast -g 50 -crf 22 -x265-params log-level=error -pix_fmt yuv420p", "clean HEVC: testsrc2, then a grainy fractal", cancel));
+                $"-f lavfi -i {TestSource},noise=alls=6:allf=t -f lavfi -i {Mandelbrot},noise=alls=8:allf=t -filter_complex \"[0][1]overlay=enable='gte(t,3)'\"",
+                "-c:v libx265 -preset ultrafast -g 50 -crf 28 -x265-params log-level=error -pix_fmt yuv420p",
+                "HEVC at ordinary quality: flat colours with grain, then a grainy fractal", cancel));
         clips.Add(await TrapAsync("trap-mpeg2", $"-f lavfi -i {Mandelbrot}", "-c:v mpeg2video -g 12 -bf 2 -q:v 3",
             "clean MPEG-2 (q 3): faint steps on I-frames only", cancel));
         return clips;
