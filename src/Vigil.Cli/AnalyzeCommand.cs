@@ -55,7 +55,12 @@ internal static class AnalyzeCommand
         MediaSource source;
         try
         {
-            source = MediaSource.Open(request.Input, new MediaOpenOptions { DecodeThreads = request.DecodeThreads, AnalysisMaxWidth = request.AnalysisWidth });
+            source = MediaSource.Open(request.Input, new MediaOpenOptions
+            {
+                DecodeThreads = request.DecodeThreads,
+                AnalysisMaxWidth = request.AnalysisWidth,
+                GridStatistics = DetectorCatalog.NeedsGridStatistics(selected),
+            });
         }
         catch (MediaException e)
         {

@@ -37,6 +37,13 @@ public static class DetectorCatalog
     public static IReadOnlyList<string> Kinds => All.Select(d => d.Kind).ToArray();
 
     /// <summary>
+    /// Whether any of <paramref name="selected"/> reads <see cref="VideoFrame.Grid"/>, so the converter must
+    /// measure the full-resolution block grid (one extra pass per frame, skipped when nobody needs it).
+    /// </summary>
+    public static bool NeedsGridStatistics(IEnumerable<DetectorDescriptor> selected) =>
+        selected.Any(d => d.Kind is CorruptionDetector.KindName or BlockinessDetector.KindName);
+
+    /// <summary>
     /// Resolves a comma-separated selection (<c>video.black,audio.silence</c>; a prefix such as
     /// <c>video</c> selects a family; null or empty selects all). Unknown names throw.
     /// </summary>
