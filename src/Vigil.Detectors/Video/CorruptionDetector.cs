@@ -11,13 +11,16 @@ public readonly record struct CorruptionEvidence(
 /// demuxer's continuity errors mark only the first damaged frame (2 of 70 visibly damaged frames after a
 /// 7-packet TS loss), and a frame lost whole raises no flag at all, only a gap in the timestamps, while
 /// the damage itself propagates through every predicted frame until the next clean key frame. So every
-/// signal starts a defect — decoder flags, bitstream events (continuity errors, rejected packets) on
-/// the video stream, timestamp gaps, and the picture itself: macroblocks whose edges (full-resolution,
-/// on the 8-px block grid, <see cref="BlockGridStats"/>) suddenly carry flat-sided steps they did not carry in
-/// the previous frame (both its left and top edges stepped, its inner lines not), while the rest of the picture did not change as a whole (a cut or a flash
-/// changes everything and is new content, not damage). The defect then lasts until a key frame
-/// decodes clean, or until <see cref="CorruptionOptions.MaxPropagation"/> passes without fresh evidence.
-/// <c>details.area</c> is the share of 8×8 blocks that showed new discontinuities during the defect.
+/// signal starts a defect — decoder flags, bitstream events (continuity errors, rejected packets) on the
+/// video stream, timestamp gaps — and so does the picture itself: 8×8 blocks (full resolution, on the
+/// coded grid, <see cref="BlockGridStats"/>) that suddenly look cut out, both their left and top edges
+/// stepped and their inner lines not, in a picture that did not change as a whole (a cut or a flash
+/// changes everything and is new content, not damage). The defect then lasts until a key frame decodes
+/// clean, or until <see cref="CorruptionOptions.MaxPropagation"/> passes without fresh evidence.
+/// <c>details.area</c> is the share of blocks that broke that way during the defect: a lower bound of
+/// the damaged area, since concealed regions (copied from an earlier picture) break only at their rim.
+/// Measured on the corpus, such blocks stay under 1–2 % of a damaged picture, so the picture-only onset
+/// is kept strict (<see cref="CorruptionOptions.PictureOnset"/>) and fires only on large, decoder-silent damage.
 /// </summary>
 public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
 {
