@@ -1,6 +1,7 @@
 /* vigil_media: demux + decode + reduce to analysis form (luma at <= 640 px, float planar PCM).
  * Builds against FFmpeg 5.1 through 7.x: only APIs present in all of them are used. */
 #include "vigil_media.h"
+#include "vigil_grid.h"
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
@@ -51,6 +52,9 @@ struct vg_ctx {
     int luma_capacity;
     uint16_t *row_sums;
     int row_sums_capacity;
+    int want_grid_stats;
+    vg_grid_scratch grid_scratch;
+    vg_grid_stats grid_stats;
     struct SwsContext *sws;    /* only for pixel formats without a plain 8-bit luma plane */
     AVFrame *sws_frame;
 
@@ -139,6 +143,7 @@ int32_t vg_open(const char *url, const vg_open_options *options, vg_ctx **out, c
     ctx->decode_threads = options->decode_threads;
     ctx->want_video = options->want_video;
     ctx->want_audio = options->want_audio;
+    ctx->want_grid_stats = options->want_grid_stats;
     ctx->io_timeout = options->io_timeout_seconds;
     ctx->start_time = AV_NOPTS_VALUE;
     ctx->swr_in_format = -1;
@@ -233,12 +238,26 @@ static int ensure_luma(vg_ctx *ctx, int size) {
 /* Integer box filter: every analysis pixel is the mean of an f x f block of source luma. Averaging
  * (rather than point sampling) also attenuates grain, which the freeze detector depends on.
  * Rows are summed vertically first (a straight loop the compiler vectorises), then horizontally with
- * f fixed at compile time per instantiation, so the common factors (2 for 720p, 3 for 1080p) unroll. */
-static inline __attribute__((always_inline)) void box_rows(const uint8_t *restrict src, int stride, int ow, int oh, int f,
+ * f fixed at compile time per instantiation, so the common factors (2 for 720p, 3 for 1080p) unroll.
+ * box_prepare sizes the buffers; box_rows fills output rows [oy0, oy1), so the reader can interleave
+ * it with the grid statistics band by band while the source rows are in cache. */
+static int box_prepare(vg_ctx *ctx, int w, int h, int f) {
+    int ow = w / f, oh = h / f, span = ow * f;
+    if (ensure_luma(ctx, ow * oh) < 0) return AVERROR(ENOMEM);
+    if (ctx->row_sums_capacity < span) {
+        av_freep(&ctx->row_sums);
+        ctx->row_sums = av_malloc(span * sizeof(uint16_t));
+        ctx->row_sums_capacity = ctx->row_sums ? span : 0;
+        if (!ctx->row_sums) return AVERROR(ENOMEM);
+    }
+    return 0;
+}
+
+static inline __attribute__((always_inline)) void box_band(const uint8_t *restrict src, int stride, int ow, int f, int oy0, int oy1,
                                                           uint16_t *restrict sums, uint8_t *restrict out) {
     const int span = ow * f;
     const uint32_t scale = (1u << 16) / (uint32_t)(f * f); /* multiply-shift instead of a divide */
-    for (int y = 0; y < oh; y++) {
+    for (int y = oy0; y < oy1; y++) {
         const uint8_t *restrict row = src + (size_t)y * f * stride;
         for (int x = 0; x < span; x++) {
             uint16_t v = row[x];
@@ -254,28 +273,17 @@ static inline __attribute__((always_inline)) void box_rows(const uint8_t *restri
     }
 }
 
-static void box_rows_2(const uint8_t *s, int st, int ow, int oh, uint16_t *sums, uint8_t *o) { box_rows(s, st, ow, oh, 2, sums, o); }
-static void box_rows_3(const uint8_t *s, int st, int ow, int oh, uint16_t *sums, uint8_t *o) { box_rows(s, st, ow, oh, 3, sums, o); }
-static void box_rows_4(const uint8_t *s, int st, int ow, int oh, uint16_t *sums, uint8_t *o) { box_rows(s, st, ow, oh, 4, sums, o); }
-static void box_rows_n(const uint8_t *s, int st, int ow, int oh, int f, uint16_t *sums, uint8_t *o) { box_rows(s, st, ow, oh, f, sums, o); }
-
-static int box_downscale(vg_ctx *ctx, const uint8_t *src, int stride, int w, int h, int f) {
-    int ow = w / f, oh = h / f, span = ow * f;
-    if (ensure_luma(ctx, ow * oh) < 0) return AVERROR(ENOMEM);
-    if (ctx->row_sums_capacity < span) {
-        av_freep(&ctx->row_sums);
-        ctx->row_sums = av_malloc(span * sizeof(uint16_t));
-        ctx->row_sums_capacity = ctx->row_sums ? span : 0;
-        if (!ctx->row_sums) return AVERROR(ENOMEM);
-    }
+static void box_rows(vg_ctx *ctx, const uint8_t *src, int stride, int w, int f, int oy0, int oy1) {
+    const int ow = w / f;
     switch (f) {
-    case 2: box_rows_2(src, stride, ow, oh, ctx->row_sums, ctx->luma); break;
-    case 3: box_rows_3(src, stride, ow, oh, ctx->row_sums, ctx->luma); break;
-    case 4: box_rows_4(src, stride, ow, oh, ctx->row_sums, ctx->luma); break;
-    default: box_rows_n(src, stride, ow, oh, f, ctx->row_sums, ctx->luma); break; /* 4K and up: rare */
+    case 2: box_band(src, stride, ow, 2, oy0, oy1, ctx->row_sums, ctx->luma); break;
+    case 3: box_band(src, stride, ow, 3, oy0, oy1, ctx->row_sums, ctx->luma); break;
+    case 4: box_band(src, stride, ow, 4, oy0, oy1, ctx->row_sums, ctx->luma); break;
+    default: box_band(src, stride, ow, f, oy0, oy1, ctx->row_sums, ctx->luma); break; /* 4K and up: rare */
     }
-    return 0;
 }
+
+static int gcd(int a, int b) { return b ? gcd(b, a % b) : a; }
 
 static int plain_luma(const AVFrame *frame) {
     const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(frame->format);
@@ -300,13 +308,31 @@ static int video_item(vg_ctx *ctx, AVFrame *frame, vg_item *out) {
     int stride;
     int full_range = frame->color_range == AVCOL_RANGE_JPEG || frame->format == AV_PIX_FMT_YUVJ420P ||
                      frame->format == AV_PIX_FMT_YUVJ422P || frame->format == AV_PIX_FMT_YUVJ444P;
+    const vg_grid_stats *grid = NULL;
     if (plain_luma(frame)) {
+        const uint8_t *src = frame->data[0];
+        const int src_stride = frame->linesize[0];
+        /* the block grid is only visible at full resolution, so it is measured here, before reducing */
+        grid_job job;
+        if (ctx->want_grid_stats) {
+            if (grid_begin(&job, src, src_stride, w, h, &ctx->grid_scratch, &ctx->grid_stats) < 0) return AVERROR(ENOMEM);
+            grid = &ctx->grid_stats;
+        }
         if (f == 1) {
-            luma = frame->data[0];
-            stride = frame->linesize[0];
+            if (grid) grid_rows(&job, 0, job.brows);
+            luma = src;
+            stride = src_stride;
         } else {
-            int ret = box_downscale(ctx, frame->data[0], frame->linesize[0], w, h, f);
+            int ret = box_prepare(ctx, w, h, f);
             if (ret < 0) return ret;
+            /* One pass over memory: in bands of whole 8-row block rows and whole f-row output rows, the box
+             * filter reads the band sequentially (which brings it into cache) and the grid statistics then
+             * find it there; measured at 1080p, this cut the grid's cost to a third. */
+            const int band = 8 / gcd(8, f) * f;
+            for (int y0 = 0; y0 < h; y0 += band) {
+                box_rows(ctx, src, src_stride, w, f, y0 / f, FFMIN((y0 + band) / f, oh));
+                if (grid) grid_rows(&job, y0 / 8, (y0 + band) / 8);
+            }
             luma = ctx->luma;
             stride = ow;
         }
@@ -351,6 +377,7 @@ static int video_item(vg_ctx *ctx, AVFrame *frame, vg_item *out) {
     out->decode_error_flags = frame->decode_error_flags;
     out->corrupt = (frame->flags & AV_FRAME_FLAG_CORRUPT) != 0;
     out->full_range = full_range;
+    out->grid = grid;
     return 1;
 }
 
@@ -561,6 +588,7 @@ void vg_close(vg_ctx *ctx) {
     av_freep(&ctx->luma);
     av_freep(&ctx->row_sums);
     av_freep(&ctx->samples);
+    vg_grid_free(&ctx->grid_scratch);
     av_free(ctx);
 }
 

@@ -16,6 +16,7 @@ typedef struct vg_open_options {
     double io_timeout_seconds;     /* a read that waits longer than this for data fails as a stall (0: no limit) */
     int32_t want_video;
     int32_t want_audio;
+    int32_t want_grid_stats;       /* measure vg_grid_stats on every video frame (one extra pass over full-res luma) */
 } vg_open_options;
 
 typedef struct vg_info {
@@ -58,12 +59,39 @@ typedef struct vg_item {
     int32_t decode_error_flags;    /* AVFrame.decode_error_flags */
     int32_t corrupt;               /* AV_FRAME_FLAG_CORRUPT */
     int32_t full_range;            /* luma is 0..255 rather than 16..235 */
+    /* video: block-grid statistics of the FULL-resolution luma (vg_grid_stats); NULL when the source
+     * has no plain 8-bit luma plane (10-bit, RGB). Valid until the next vg_read. */
+    const struct vg_grid_stats *grid;
     /* audio: planar float, channel c at samples + c * sample_count (valid until the next vg_read) */
     const float *samples;
     int32_t channels, sample_count, sample_rate;
     /* event */
     int32_t event_code;
 } vg_item;
+
+/* Statistics of a picture on the codecs' block grid, measured at full resolution in one SIMD pass, so
+ * the blockiness and corruption detectors see 8/16/32-pixel block edges that the box-downscaled
+ * analysis luma no longer shows (1080p is read at a factor 3, which puts the grid at 5.33 px).
+ * A "step" at an edge between pixels b|c of a line a b c d is how far |c - b| exceeds twice the
+ * larger of |b - a| and |d - c| (saturated to 255): a flat-sided jump, the signature of a block edge,
+ * and zero on smooth ramps and texture. Everything is per 8x8 block of the coded picture (the grid
+ * starts at the top-left pixel). */
+#define VG_BLOCK 8             /* block maps are per 8x8 block */
+#define VG_INNER 3             /* the inner reference line of a block: column / row 3, on no codec's grid */
+typedef struct vg_grid_stats {
+    int32_t block_cols, block_rows;    /* whole 8x8 blocks inside the picture (columns: whole 16-px chunks) */
+    /* per 8x8 block, row-major, summed step excess over 8 pixels: along its left edge, its top edge,
+     * its inner column 3 and its inner row 3 (the same measure where no block edge is); and its luma
+     * sum. Edges on the picture border (left column, top rows, last chunk) are 0. */
+    const uint16_t *edge_left, *edge_top, *inner_left, *inner_top, *sum;
+} vg_grid_stats;
+
+/* Computes grid statistics of an 8-bit plane into *out; the maps live in *scratch (grown as needed,
+ * freed with vg_grid_free). Exposed for tests; the reader calls it per frame. */
+typedef struct vg_grid_scratch { uint16_t *maps; void *acc; int32_t capacity, acc_capacity; } vg_grid_scratch;
+VG_API int32_t vg_grid_measure(const uint8_t *luma, int32_t stride, int32_t width, int32_t height,
+                               vg_grid_scratch *scratch, vg_grid_stats *out);
+VG_API void vg_grid_free(vg_grid_scratch *scratch);
 
 VG_API int32_t vg_open(const char *url, const vg_open_options *options, vg_ctx **out, char *error, int32_t error_size);
 VG_API int32_t vg_get_info(vg_ctx *ctx, vg_info *out);

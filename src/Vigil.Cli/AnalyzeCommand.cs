@@ -77,6 +77,7 @@ internal static class AnalyzeCommand
                 DecodeThreads = request.DecodeThreads,
                 AnalysisMaxWidth = request.AnalysisWidth,
                 IoTimeout = IsNetwork(request.Input) && request.StallTimeout > 0 ? TimeSpan.FromSeconds(request.StallTimeout) : null,
+                GridStatistics = DetectorCatalog.NeedsGridStatistics(selected),
             });
         }
         catch (MediaException e)

@@ -10,5 +10,6 @@ var root = new RootCommand("Vigil — live audio/video quality monitor")
     DetectorsCommand.Create(),
     BenchCommand.Create(),
     ServeCommand.Create(),
+    CorpusCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -38,6 +38,10 @@ public static class DetectorCatalog
             (o, c) => new BlackDetector(o, c.Sink)),
         Entry<FreezeOptions>(FreezeDetector.KindName, "picture unchanged (noise ignored) for ≥ 2 s", MediaNeeds.Video,
             (o, c) => new FreezeDetector(o, c.Sink)),
+        Entry<CorruptionOptions>(CorruptionDetector.KindName, "visible damage from transmission or decoding errors, until it heals", MediaNeeds.Video,
+            (o, c) => new CorruptionDetector(o, c.Sink, c.Media.Video?.StreamIndex ?? -1)),
+        Entry<BlockinessOptions>(BlockinessDetector.KindName, "visible compression blocking for ≥ 1 s", MediaNeeds.Video,
+            (o, c) => new BlockinessDetector(o, c.Sink, c.Media.Video?.Codec)),
         Entry<SilenceOptions>(SilenceDetector.KindName, "all channels, or one channel, below −60 dBFS for ≥ 2 s", MediaNeeds.Audio,
             (o, c) => new SilenceDetector(o, c.Sink)),
         Entry<LoudnessOptions>(LoudnessDetector.KindName, "short-term loudness outside target ± tolerance (−23 LUFS ± 5 LU) for ≥ 10 s", MediaNeeds.Audio,
@@ -51,6 +55,13 @@ public static class DetectorCatalog
     ];
 
     public static IReadOnlyList<string> Kinds => All.Select(d => d.Kind).ToArray();
+
+    /// <summary>
+    /// Whether any of <paramref name="selected"/> reads <see cref="VideoFrame.Grid"/>, so the converter must
+    /// measure the full-resolution block grid (one extra pass per frame, skipped when nobody needs it).
+    /// </summary>
+    public static bool NeedsGridStatistics(IEnumerable<DetectorDescriptor> selected) =>
+        selected.Any(d => d.Kind is CorruptionDetector.KindName or BlockinessDetector.KindName);
 
     /// <summary>
     /// Resolves a comma-separated selection (<c>video.black,audio.silence</c>; a prefix such as

@@ -15,6 +15,12 @@ public sealed record MediaOpenOptions
     /// <summary>A read that gets no data for this long fails as a stall; null waits forever (files).</summary>
     public TimeSpan? IoTimeout { get; init; }
 
+    /// <summary>
+    /// Measure <see cref="BlockGridStats"/> on the full-resolution luma of every frame (the blockiness and
+    /// corruption detectors need them; one extra SIMD pass per frame).
+    /// </summary>
+    public bool GridStatistics { get; init; } = true;
+
     public bool Video { get; init; } = true;
     public bool Audio { get; init; } = true;
 }

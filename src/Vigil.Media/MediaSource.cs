@@ -45,6 +45,7 @@ public sealed class MediaSource : IDisposable
             IoTimeoutSeconds = options.IoTimeout?.TotalSeconds ?? 0,
             WantVideo = options.Video ? 1 : 0,
             WantAudio = options.Audio ? 1 : 0,
+            WantGridStats = options.GridStatistics ? 1 : 0,
         };
         const int errorSize = 512;
         byte* error = stackalloc byte[errorSize];
@@ -93,6 +94,7 @@ public sealed class MediaSource : IDisposable
                 frame.DecodeErrors = (DecodeErrors)item.DecodeErrorFlags;
                 frame.IsCorrupt = item.Corrupt != 0;
                 frame.FullRange = item.FullRange != 0;
+                if (item.Grid != null) frame.Grid.CopyFrom(*item.Grid);
                 var dst = frame.Luma;
                 if (item.LumaStride == item.Width)
                     new ReadOnlySpan<byte>(item.Luma, item.Width * item.Height).CopyTo(dst);

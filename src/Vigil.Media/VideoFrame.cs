@@ -55,6 +55,15 @@ public sealed class VideoFrame
     /// <summary>Luma spans 0..255 (JPEG range) rather than 16..235.</summary>
     public bool FullRange { get; set; }
 
+    /// <summary>Block-grid statistics of the full-resolution picture (<see cref="BlockGridStats.IsValid"/> false when absent).</summary>
+    public BlockGridStats Grid { get; } = new();
+
+    /// <summary>
+    /// Fills <see cref="Grid"/> from this frame's own luma, for frames built in memory whose luma is the
+    /// full-resolution picture (tests, tools).
+    /// </summary>
+    public void MeasureGrid() => BlockGridStats.Measure(Luma, Width, Width, Height, Grid);
+
     /// <summary>Row-major luma, <see cref="Width"/> bytes per row.</summary>
     public Span<byte> Luma => _luma.AsSpan(0, Width * Height);
 
@@ -75,6 +84,7 @@ public sealed class VideoFrame
         DecodeErrors = DecodeErrors.None;
         IsCorrupt = false;
         FullRange = false;
+        Grid.IsValid = false;
         _references = 1;
     }
 

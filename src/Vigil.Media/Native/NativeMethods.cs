@@ -13,6 +13,22 @@ internal struct VgOpenOptions
     public double IoTimeoutSeconds;
     public int WantVideo;
     public int WantAudio;
+    public int WantGridStats;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct VgGridStats
+{
+    public int BlockCols, BlockRows;
+    public ushort* EdgeLeft, EdgeTop, InnerLeft, InnerTop, Sum;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct VgGridScratch
+{
+    public ushort* Maps;
+    public void* Accumulators;
+    public int Capacity, AccumulatorCapacity;
 }
 
 [StructLayout(LayoutKind.Sequential)]
@@ -48,6 +64,7 @@ internal unsafe struct VgItem
     public int DecodeErrorFlags;
     public int Corrupt;
     public int FullRange;
+    public VgGridStats* Grid;
     public float* Samples;
     public int Channels, SampleCount, SampleRate;
     public int EventCode;
@@ -79,6 +96,12 @@ internal static partial class NativeMethods
 
     [LibraryImport(Library, EntryPoint = "vg_encode_jpeg_gray")]
     public static unsafe partial int EncodeJpegGray(byte* pixels, int stride, int width, int height, byte* output, int outputSize);
+
+    [LibraryImport(Library, EntryPoint = "vg_grid_measure")]
+    public static unsafe partial int GridMeasure(byte* luma, int stride, int width, int height, ref VgGridScratch scratch, out VgGridStats stats);
+
+    [LibraryImport(Library, EntryPoint = "vg_grid_free")]
+    public static partial void GridFree(ref VgGridScratch scratch);
 
     [LibraryImport(Library, EntryPoint = "vg_version")]
     public static partial nint Version();

@@ -1,0 +1,111 @@
+using Vigil.Cli.Corpus;
+using Vigil.Detectors.Video;
+
+namespace Vigil.Tests;
+
+/// <summary>
+/// The labelled corpus (generated once per run with the ffmpeg CLI) through Vigil: the floors the scorer
+/// measures. Frame-level F1 per kind; trap clips must raise no event at all.
+/// </summary>
+public class VideoCorpusTests : IClassFixture<VideoCorpusTests.Corpus>
+{
+    public sealed class Corpus : IDisposable
+    {
+        private readonly string _directory = Path.Combine(Path.GetTempPath(), $"vigil-corpus-test-{Guid.NewGuid():N}");
+
+        public Corpus()
+        {
+            var clips = new CorpusGenerator(_directory).GenerateAsync().GetAwaiter().GetResult();
+            Runs = CorpusScorer.RunAsync(clips, withFfmpeg: false).GetAwaiter().GetResult();
+            Scores = CorpusScorer.Score(Runs);
+        }
+
+        public IReadOnlyList<ClipRun> Runs { get; }
+        public IReadOnlyList<KindScore> Scores { get; }
+
+        public void Dispose() => Directory.Delete(_directory, recursive: true);
+    }
+
+    private readonly Corpus _corpus;
+
+    public VideoCorpusTests(Corpus corpus) => _corpus = corpus;
+
+    private KindScore Score(string kind, string tool) => _corpus.Scores.Single(s => s.Kind == kind && s.Tool == tool);
+
+    [Fact]
+    public void Corruption_DamagedTransportStreams_F1AtLeast090()
+    {
+        var score = Score(CorruptionDetector.KindName, "vigil");
+
+        Assert.True(score.F1 >= 0.9, CorpusScorer.Table([score]));
+    }
+
+    [Fact]
+    public void Corruption_TrapClips_NoEvents()
+    {
+        Assert.Equal(0, Score(CorruptionDetector.KindName, "vigil").FalseEventsOnTraps);
+    }
+
+    [Fact]
+    public void Corruption_FollowsDamage_RecallFarAboveDecoderFlagsAlone()
+    {
+        var vigil = Score(CorruptionDetector.KindName, "vigil");
+        var flags = Score(CorruptionDetector.KindName, "ffmpeg decoder flags");
+
+        Assert.True(flags.Recall < 0.2, CorpusScorer.Table([flags]));
+        Assert.True(vigil.Recall >= 0.9, CorpusScorer.Table([vigil]));
+    }
+
+    [Fact]
+    public void Corruption_FrameDroppedWhole_FoundFromTheTimestampGap()
+    {
+        var run = _corpus.Runs.Single(r => r.Clip.Name == "corrupt-framedrop");
+
+        Assert.DoesNotContain(run.Frames, f => f.Flagged); // no decoder flag to go by
+        Assert.Equal(2, run.Defects.Count(d => d.Kind == CorruptionDetector.KindName));
+    }
+
+    [Fact]
+    public void Corruption_Defects_ReportDamagedArea()
+    {
+        var defects = _corpus.Runs.Where(r => r.Clip.Role == ClipRole.Corruption)
+            .SelectMany(r => r.Defects).Where(d => d.Kind == CorruptionDetector.KindName).ToList();
+
+        Assert.NotEmpty(defects);
+        Assert.All(defects, d => Assert.InRange(d.Details!["area"], 0, 1));
+        Assert.Contains(defects, d => d.Details!["area"] > 0.01);
+    }
+
+    [Fact]
+    public void Blockiness_StarvedMpeg2_F1AtLeast090()
+    {
+        var score = Score(BlockinessDetector.KindName, "vigil, block-mpeg2 only");
+
+        Assert.True(score.F1 >= 0.9, CorpusScorer.Table([score]));
+    }
+
+    [Fact]
+    public void Blockiness_StarvedH264_AtLeastTheStrongerHalfFound()
+    {
+        // deblocked H.264 at QP 51 is mostly blur; the floor is what the detector measurably reaches
+        var score = Score(BlockinessDetector.KindName, "vigil, block-h264 only");
+
+        Assert.True(score.F1 >= 0.5 && score.Precision >= 0.9, CorpusScorer.Table([score]));
+    }
+
+    [Fact]
+    public void Blockiness_TrapClips_NoEvents()
+    {
+        Assert.Equal(0, Score(BlockinessDetector.KindName, "vigil").FalseEventsOnTraps);
+    }
+
+    [Fact]
+    public void Blockiness_StarvedStretch_ReportedWithinAFrameOfItsBounds()
+    {
+        var run = _corpus.Runs.Single(r => r.Clip.Name == "block-mpeg2");
+
+        var defect = Assert.Single(run.Defects, d => d.Kind == BlockinessDetector.KindName);
+        Assert.Equal(CorpusGenerator.StarvedStart, defect.Start, 0.1);
+        Assert.Equal(CorpusGenerator.StarvedEnd, defect.End!.Value, 0.1);
+    }
+}
