@@ -2,6 +2,7 @@ using Vigil.Detectors;
 using Vigil.Events;
 using Vigil.Media;
 using Vigil.Pipeline;
+using Vigil.Tests.Support;
 
 namespace Vigil.Tests.Audio;
 
@@ -12,7 +13,7 @@ public class AudioPipelineTests
     public async Task RunAsync_InputWithAudio_SummaryCarriesLoudnessMatchingFfmpeg()
     {
         // 12 s at about −23 LUFS then 14 s at about −43: audio.loudness fires on the quiet part from the shared meter
-        var path = AudioClips.Generate("steps.m4a",
+        var path = TestClips.GenerateNow("steps.m4a",
             "-f lavfi -i \"aevalsrc=exprs='0.0708*sin(2*PI*440*t)*(1-0.9*gte(t\\,12))|0.0708*sin(2*PI*660*t)*(1-0.9*gte(t\\,12))':s=48000:d=26\" -c:a aac -b:a 128k");
         var reference = AudioClips.Ebur128(path);
         var sink = new DefectCollector();
@@ -35,7 +36,7 @@ public class AudioPipelineTests
     [Fact]
     public async Task RunAsync_InputWithoutAudio_HasNoLoudnessBlock()
     {
-        var path = AudioClips.Generate("video-only.mp4", "-f lavfi -i testsrc2=size=160x120:rate=10:duration=1 -c:v libx264 -pix_fmt yuv420p");
+        var path = TestClips.GenerateNow("video-only.mp4", "-f lavfi -i testsrc2=size=160x120:rate=10:duration=1 -c:v libx264 -pix_fmt yuv420p");
         using var source = MediaSource.Open(path);
         var summary = await new StreamAnalyzer(source, []).RunAsync();
         Assert.Null(summary.Loudness);

@@ -1,6 +1,7 @@
 using Vigil.Detectors;
 using Vigil.Detectors.Audio;
 using Vigil.Events;
+using Vigil.Tests.Support;
 
 namespace Vigil.Tests.Audio;
 
@@ -31,7 +32,7 @@ public class ClippingDetectorTests
     [MemberData(nameof(Codecs))]
     public void Detect_ProgrammeClippedAtKnownTimes_F1AtLeast09(string extension, string codec)
     {
-        var path = AudioClips.Generate($"clipped.{extension}", $"-f lavfi -i \"{Programme}\" -af \"{ClipFilter}\" {codec}");
+        var path = TestClips.GenerateNow($"clipped.{extension}", $"-f lavfi -i \"{Programme}\" -af \"{ClipFilter}\" {codec}");
         var found = Run(path);
         var f1 = F1(found.Select(d => (d.Start, d.End!.Value)).ToArray(), Truth);
         Assert.True(f1 >= 0.9, $"F1 {f1:0.000} on {extension}: found {string.Join(", ", found.Select(d => $"{d.Start:0.00}–{d.End:0.00}"))}");
@@ -41,7 +42,7 @@ public class ClippingDetectorTests
     public void Detect_ClippingByConversionToSixteenBit_IsFound()
     {
         // the other common cause: a float signal over full scale written as integer PCM
-        var path = AudioClips.Generate("clipped-s16.wav", $"-f lavfi -i \"{Programme}\" -af \"volume=enable='between(t\\,2\\,3.5)+between(t\\,6\\,6.6)':volume=12dB,aformat=s16\" -c:a pcm_s16le");
+        var path = TestClips.GenerateNow("clipped-s16.wav", $"-f lavfi -i \"{Programme}\" -af \"volume=enable='between(t\\,2\\,3.5)+between(t\\,6\\,6.6)':volume=12dB,aformat=s16\" -c:a pcm_s16le");
         var found = Run(path);
         Assert.True(F1(found.Select(d => (d.Start, d.End!.Value)).ToArray(), Truth) >= 0.9);
     }
@@ -49,7 +50,7 @@ public class ClippingDetectorTests
     [Fact]
     public void Detect_OnlyLeftChannelClipped_ReportsTheChannel()
     {
-        var path = AudioClips.Generate("clipped-left.m4a", $"-f lavfi -i \"{Programme}\" -af \"pan=stereo|c0=4*c0|c1=c1,asoftclip=type=hard\" -c:a aac -b:a 128k");
+        var path = TestClips.GenerateNow("clipped-left.m4a", $"-f lavfi -i \"{Programme}\" -af \"pan=stereo|c0=4*c0|c1=c1,asoftclip=type=hard\" -c:a aac -b:a 128k");
         var found = Run(path);
         var defect = Assert.Single(found);
         Assert.Equal(0, defect.Details!["channel"]);
@@ -73,7 +74,7 @@ public class ClippingDetectorTests
     [MemberData(nameof(CleanLoud))]
     public void Detect_LoudCleanMaterial_FindsNothing(string name, string arguments)
     {
-        Assert.Empty(Run(AudioClips.Generate(name, arguments)));
+        Assert.Empty(Run(TestClips.GenerateNow(name, arguments)));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Vigil.Detectors.Audio.Loudness;
+using Vigil.Tests.Support;
 
 namespace Vigil.Tests.Audio;
 
@@ -22,7 +23,7 @@ public class LoudnessVersusFfmpegTests
     [MemberData(nameof(Programmes))]
     public void Integrated_ProgrammeAudio_WithinATenthOfFfmpeg(string name, string arguments)
     {
-        var path = AudioClips.Generate(name, arguments);
+        var path = TestClips.GenerateNow(name, arguments);
         var reference = AudioClips.Ebur128(path);
         LoudnessMeter? meter = null;
         AudioClips.Decode(path, block =>

@@ -155,6 +155,12 @@ public static class TestClips
     public static Task<string> Generate(string name, string inputAndOutputOptions) =>
         Derive(name, path => RunFfmpegAsync($"-y -v error -nostdin {inputAndOutputOptions} \"{path}\""), key: inputAndOutputOptions);
 
+    /// <summary>
+    /// <see cref="Generate"/> for synchronous tests and helpers: the same recipe cache, blocking until the clip exists.
+    /// </summary>
+    public static string GenerateNow(string name, string inputAndOutputOptions) =>
+        Generate(name, inputAndOutputOptions).GetAwaiter().GetResult();
+
     private static Task<string> Derive(string name, Func<string, Task> make, string? key = null)
     {
         var id = name + "|" + (key ?? "");
@@ -163,7 +169,8 @@ public static class TestClips
             // the hash keeps two recipes that share a file name apart
             var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(id)))[..8];
             var path = Path.Combine(Folder.Value, $"{Path.GetFileNameWithoutExtension(name)}-{hash}{Path.GetExtension(name)}");
-            await make(path);
+            // ConfigureAwait(false) throughout: GenerateNow blocks on this task, so it must never need the caller's context
+            await make(path).ConfigureAwait(false);
             return path;
         })).Value;
     }
@@ -180,9 +187,9 @@ public static class TestClips
         using var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start ffmpeg");
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        await stdout;
-        var text = await stderr;
+        await process.WaitForExitAsync().ConfigureAwait(false);
+        await stdout.ConfigureAwait(false);
+        var text = await stderr.ConfigureAwait(false);
         if (process.ExitCode != 0) throw new InvalidOperationException($"ffmpeg {arguments} failed ({process.ExitCode}): {text}");
         return text;
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Vigil.Detectors;
@@ -6,6 +5,7 @@ using Vigil.Detectors.Sync;
 using Vigil.Events;
 using Vigil.Media;
 using Vigil.Pipeline;
+using Vigil.Tests.Support;
 
 namespace Vigil.Tests.Sync;
 
@@ -17,19 +17,6 @@ internal static class SyncClips
 {
     /// <summary>Gaps between sync events, in frames at 25 fps scale: irregular, so the pattern has one alignment.</summary>
     private static readonly double[] Gaps = [0.92, 1.28, 0.76, 1.12, 1.40, 0.84, 1.04, 1.24, 0.80, 1.16, 1.36, 0.88, 1.08, 0.96, 1.32, 0.72, 1.20, 1.00, 0.84, 1.28];
-
-    public static string Directory { get; } = CreateDirectory();
-
-    private static string CreateDirectory()
-    {
-        var dir = Path.Combine(Path.GetTempPath(), $"vigil-sync-{Environment.ProcessId}");
-        System.IO.Directory.CreateDirectory(dir);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            try { System.IO.Directory.Delete(dir, recursive: true); } catch (IOException) { }
-        };
-        return dir;
-    }
 
     /// <summary>Flash frame times (seconds, on the frame grid) from 0.6 s to <paramref name="duration"/> − 0.6 s.</summary>
     public static IReadOnlyList<double> EventTimes(double fps, double duration)
@@ -51,7 +38,7 @@ internal static class SyncClips
     /// </summary>
     public static string BeepFlash(double fps, int offsetMs, double duration = 16)
     {
-        var path = Path.Combine(Directory, $"beepflash-{fps}-{offsetMs}.mp4");
+        var name = $"beepflash-{fps}-{offsetMs}.mp4";
         var times = EventTimes(fps, duration);
         var frames = string.Join("+", times.Select(t => $"eq(n\\,{(int)Math.Round(t * fps)})"));
         var beep = Beeps(times, 1 / fps);
@@ -61,28 +48,26 @@ internal static class SyncClips
             < 0 => $"atrim=start={Seconds(-offsetMs / 1000.0)},asetpts=PTS-STARTPTS,",
             _ => "",
         };
-        Generate(path, output =>
+        return TestClips.GenerateNow(name,
             $"-f lavfi -i color=c=black:s=320x240:r={Seconds(fps)}:d={Seconds(duration)} " +
             $"-f lavfi -i \"aevalsrc='{beep}':s=48000:d={Seconds(duration + 1)}\" " +
             $"-filter_complex \"[0:v]drawbox=x=0:y=0:w=iw:h=ih:color=white:t=fill:enable='{frames}'[v];" +
             $"[1:a]{shift}apad,atrim=end={Seconds(duration)}[a]\" " +
-            $"-map [v] -map [a] {Encode} \"{output}\"");
-        return path;
+            $"-map [v] -map [a] {Encode}");
     }
 
     /// <summary>Beep+flash whose audio offset is <paramref name="firstMs"/> before <paramref name="changeAt"/> and <paramref name="secondMs"/> after.</summary>
     public static string BeepFlashChanging(double fps, int firstMs, int secondMs, double changeAt, double duration)
     {
-        var path = Path.Combine(Directory, $"beepflash-change-{fps}-{firstMs}-{secondMs}.mp4");
+        var name = $"beepflash-change-{fps}-{firstMs}-{secondMs}.mp4";
         var times = EventTimes(fps, duration);
         var frames = string.Join("+", times.Select(t => $"eq(n\\,{(int)Math.Round(t * fps)})"));
         var shifted = times.Select(t => t + (t < changeAt ? firstMs : secondMs) / 1000.0).ToList();
-        Generate(path, output =>
+        return TestClips.GenerateNow(name,
             $"-f lavfi -i color=c=black:s=320x240:r={Seconds(fps)}:d={Seconds(duration)} " +
             $"-f lavfi -i \"aevalsrc='{Beeps(shifted, 1 / fps)}':s=48000:d={Seconds(duration)}\" " +
             $"-filter_complex \"[0:v]drawbox=x=0:y=0:w=iw:h=ih:color=white:t=fill:enable='{frames}'[v]\" " +
-            $"-map [v] -map 1:a {Encode} \"{output}\"");
-        return path;
+            $"-map [v] -map 1:a {Encode}");
     }
 
     /// <summary>
@@ -92,7 +77,7 @@ internal static class SyncClips
     /// </summary>
     public static string Edited(int offsetMs, double fps = 25, double duration = 18)
     {
-        var path = Path.Combine(Directory, $"edited-{fps}-{offsetMs}.mp4");
+        var name = $"edited-{fps}-{offsetMs}.mp4";
         // cut points on the frame grid, irregular
         var cuts = new List<double> { 0 };
         var i = 0;
@@ -135,18 +120,16 @@ internal static class SyncClips
             _ => "",
         };
         graph.Append($"[c]{shift}apad,atrim=end={Seconds(duration)}[a]");
-        Generate(path, output => $"{inputs}-filter_complex \"{graph}\" -map [v] -map [a] {Encode} \"{output}\"");
-        return path;
+        return TestClips.GenerateNow(name, $"{inputs}-filter_complex \"{graph}\" -map [v] -map [a] {Encode}");
     }
 
     /// <summary>No usable events: a still picture with a steady tone, or with silence.</summary>
     public static string Static(bool tone, double duration = 14)
     {
-        var path = Path.Combine(Directory, $"static-{(tone ? "tone" : "silence")}.mp4");
+        var name = $"static-{(tone ? "tone" : "silence")}.mp4";
         var audio = tone ? "sine=f=1000:r=48000" : "anullsrc=r=48000:cl=stereo";
-        Generate(path, output => $"-f lavfi -i smptebars=s=320x240:r=25:d={Seconds(duration)} -f lavfi -i {audio}:d={Seconds(duration)} " +
-               $"-map 0:v -map 1:a {Encode} \"{output}\"");
-        return path;
+        return TestClips.GenerateNow(name, $"-f lavfi -i smptebars=s=320x240:r=25:d={Seconds(duration)} -f lavfi -i {audio}:d={Seconds(duration)} " +
+               $"-map 0:v -map 1:a {Encode}");
     }
 
     /// <summary>
@@ -155,9 +138,8 @@ internal static class SyncClips
     /// </summary>
     public static string ItsOffset(string source, int offsetMs)
     {
-        var path = Path.Combine(Directory, $"{Path.GetFileNameWithoutExtension(source)}-itsoffset{offsetMs}.ts");
-        Generate(path, output => $"-i \"{source}\" -itsoffset {Seconds(offsetMs / 1000.0)} -i \"{source}\" -map 0:v -map 1:a -c copy \"{output}\"");
-        return path;
+        var name = $"{Path.GetFileNameWithoutExtension(source)}-itsoffset{offsetMs}.ts";
+        return TestClips.GenerateNow(name, $"-i \"{source}\" -itsoffset {Seconds(offsetMs / 1000.0)} -i \"{source}\" -map 0:v -map 1:a -c copy");
     }
 
     /// <summary>
@@ -166,11 +148,10 @@ internal static class SyncClips
     /// </summary>
     public static string AudioTimestampJump(int shiftMs, double at, double duration = 16)
     {
-        var path = Path.Combine(Directory, $"static-ptsjump-{shiftMs}.mkv");
-        Generate(path, output => $"-f lavfi -i smptebars=s=320x240:r=25:d={Seconds(duration)} -f lavfi -i sine=f=1000:r=48000:d={Seconds(duration)} " +
+        var name = $"static-ptsjump-{shiftMs}.mkv";
+        return TestClips.GenerateNow(name, $"-f lavfi -i smptebars=s=320x240:r=25:d={Seconds(duration)} -f lavfi -i sine=f=1000:r=48000:d={Seconds(duration)} " +
                $"-filter_complex \"[1:a]asetpts='PTS+gte(T\\,{Seconds(at)})*{Seconds(shiftMs / 1000.0)}/TB'[a]\" " +
-               $"-map 0:v -map [a] {Encode} \"{output}\"");
-        return path;
+               $"-map 0:v -map [a] {Encode}");
     }
 
     private const string Encode = "-c:v libx264 -preset ultrafast -pix_fmt yuv420p -g 50 -c:a aac -b:a 128k -threads 1";
@@ -179,29 +160,6 @@ internal static class SyncClips
         "0.5*sin(2*PI*1000*t)*(" + string.Join("+", times.Select(t => $"between(t\\,{Seconds(t)}\\,{Seconds(t + length - 1e-4)})")) + ")";
 
     private static string Seconds(double s) => s.ToString("0.######", CultureInfo.InvariantCulture);
-
-    /// <summary>Writes <paramref name="path"/> with ffmpeg unless it exists; a temporary name then a move, so test classes running in parallel can share a clip.</summary>
-    private static void Generate(string path, Func<string, string> arguments)
-    {
-        if (File.Exists(path)) return;
-        var temporary = Path.Combine(Path.GetDirectoryName(path)!, $"{Guid.NewGuid():N}{Path.GetExtension(path)}");
-        Ffmpeg(arguments(temporary));
-        File.Move(temporary, path, overwrite: true);
-    }
-
-    private static void Ffmpeg(string arguments)
-    {
-        var info = new ProcessStartInfo("ffmpeg", "-y -v error -nostdin " + arguments)
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-        };
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start ffmpeg");
-        var stderr = process.StandardError.ReadToEndAsync();
-        process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0) throw new InvalidOperationException($"ffmpeg {arguments}\n{stderr.Result}");
-    }
 
     /// <summary>What one clip gave: the defects, and every trustworthy window estimate.</summary>
     public sealed record Result(IReadOnlyList<Defect> Defects, IReadOnlyList<SyncEstimate> Estimates, double TimestampSkew)

@@ -15,9 +15,9 @@ namespace Vigil.Tests.Service.Support;
 /// </summary>
 internal sealed class FfmpegLive : IAsyncDisposable
 {
-    private readonly Process _process;
+    private readonly ChildProcess _process;
 
-    private FfmpegLive(Process process) => _process = process;
+    private FfmpegLive(ChildProcess process) => _process = process;
 
     /// <summary>When in each period the defects are on, in seconds of the source's clock.</summary>
     public sealed record Pattern(double Period, (double From, double To)? Black = null, (double From, double To)? Freeze = null, (double From, double To)? Silence = null)
@@ -47,28 +47,12 @@ internal sealed class FfmpegLive : IAsyncDisposable
 
     private static string Inputs(Pattern p) => $"-hide_banner -loglevel error -re -f lavfi -i \"{p.VideoFilter()}\" -re -f lavfi -i \"{p.AudioFilter()}\"";
 
-    private static FfmpegLive Start(string arguments)
-    {
-        var info = new ProcessStartInfo("ffmpeg", arguments) { RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
-        var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start ffmpeg");
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginErrorReadLine();
-        return new FfmpegLive(process);
-    }
-
-    private bool _disposed;
-
-    public void Stop()
-    {
-        if (_disposed || _process.HasExited) return;
-        _process.Kill(entireProcessTree: true);
-        _process.WaitForExit(5000);
-    }
+    // stdin redirected: ffmpeg must never read the test runner's terminal
+    private static FfmpegLive Start(string arguments) =>
+        new(ChildProcess.Start(new ProcessStartInfo("ffmpeg", arguments) { RedirectStandardInput = true }));
 
     public ValueTask DisposeAsync()
     {
-        Stop();
-        _disposed = true;
         _process.Dispose();
         return ValueTask.CompletedTask;
     }

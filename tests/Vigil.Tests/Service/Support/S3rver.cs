@@ -11,10 +11,10 @@ internal sealed partial class S3rver : IAsyncDisposable
 {
     public const string AccessKey = "S3RVER", SecretKey = "S3RVER";
 
-    private readonly Process _process;
+    private readonly ChildProcess _process;
     private readonly string _folder;
 
-    private S3rver(Process process, string folder, string url)
+    private S3rver(ChildProcess process, string folder, string url)
     {
         _process = process;
         _folder = folder;
@@ -34,21 +34,11 @@ internal sealed partial class S3rver : IAsyncDisposable
             Assert.True(setup.ExitCode == 0 && File.Exists(binary), $"scripts/test-setup.sh could not install s3rver into {binary}");
         }
         var folder = Net.TempDir("s3rver");
-        var info = new ProcessStartInfo(binary, ["-d", folder, "--address", "127.0.0.1", "--port", "0", "--silent"])
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        var process = Process.Start(info)!;
         var listening = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.OutputDataReceived += (_, e) =>
+        var process = ChildProcess.Start(new ProcessStartInfo(binary, ["-d", folder, "--address", "127.0.0.1", "--port", "0", "--silent"]), line =>
         {
-            if (e.Data is { } line && ListeningLine().Match(line) is { Success: true } m) listening.TrySetResult(m.Groups[1].Value);
-        };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+            if (ListeningLine().Match(line) is { Success: true } m) listening.TrySetResult(m.Groups[1].Value);
+        });
         var address = await listening.Task.WaitAsync(TimeSpan.FromSeconds(30));
         return new S3rver(process, folder, $"http://{address}");
     }
@@ -65,8 +55,6 @@ internal sealed partial class S3rver : IAsyncDisposable
 
     public ValueTask DisposeAsync()
     {
-        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
-        _process.WaitForExit(5000);
         _process.Dispose();
         try
         {
