@@ -72,6 +72,37 @@ public class BlockinessDetectorTests
     }
 
     [Fact]
+    public void Process_FlatSquaresOnTheGrid_NotBlocky()
+    {
+        // graphics on the 8-px grid (one 8x8 square in every 16x16 cell: a quarter of the blocks, both edges
+        // stepped by 120 code values) are content edges, far larger than any quantiser step
+        const int width = 320, height = 176;
+        var sink = new Sink();
+        var detector = new BlockinessDetector(new BlockinessOptions(), sink, "h264");
+        for (var n = 0; n < 50; n++)
+        {
+            var frame = VideoFrame.Create(width, height, n * Frame);
+            frame.Duration = Frame;
+            var luma = frame.Luma;
+            for (var y = 0; y < height; y++)
+                for (var x = 0; x < width; x++)
+                    luma[y * width + x] = (byte)(x % 16 >= 8 && y % 16 >= 8 ? 180 : 60);
+            frame.MeasureGrid();
+            detector.Process(frame);
+            Assert.True(detector.LastScore < 1, $"score {detector.LastScore}");
+        }
+        detector.Flush(50 * Frame);
+        Assert.Empty(sink.Ended);
+    }
+
+    [Fact]
+    public void Options_StepCapBelowStep_Rejected()
+    {
+        Assert.ThrowsAny<ArgumentException>(() => new BlockinessOptions { BlockStep = 16, BlockStepCap = 15 }.Validate());
+        Assert.ThrowsAny<ArgumentException>(() => new BlockinessOptions { MacroblockStep = 3, MacroblockStepCap = 2 }.Validate());
+    }
+
+    [Fact]
     public void Process_NoGridStatistics_NoVerdict()
     {
         var sink = new Sink();

@@ -3,12 +3,12 @@ using System.Globalization;
 namespace Vigil.Cli.Corpus;
 
 /// <summary>
-/// Generates the labelled video corpus with the ffmpeg CLI: 640×360, 25 fps, 6 s clips whose ground
+/// Generates the labelled video corpus with the ffmpeg CLI: 640×360 (two traps 320×240), 25 fps, 6 s clips whose ground
 /// truth is known by construction — H.264 transport streams damaged at known packets (truth: frames
 /// that decode below 35 dB PSNR against the clean decode), stretches encoded starved in MPEG-2, H.264
 /// and HEVC (truth: those seconds), and trap clips that must raise nothing (fast motion, scene cuts,
-/// flashes, flat graphics on the macroblock grid, texture, grain on flat colours, clean MPEG-2 whose I-frames
-/// show faint steps, HEVC at ordinary quality).
+/// flashes, flat graphics on the macroblock grid, testsrc2's small flat squares on the 8-px grid, texture,
+/// grain on flat colours, clean MPEG-2 whose I-frames show faint steps, HEVC at ordinary quality).
 /// </summary>
 public sealed class CorpusGenerator(string directory)
 {
@@ -58,6 +58,14 @@ public sealed class CorpusGenerator(string directory)
             "drawbox=x=64:y=48:w=192:h=96:c=0xE0C020:t=fill,drawbox=x=320:y=160:w=256:h=144:c=0x30A040:t=fill," +
             "drawbox=x='mod(floor(t*10)*16\\,480)':y=272:w=96:h=48:c=white:t=fill",
             $"{H264} -g 50 -crf 20", "flat graphics with edges on the macroblock grid, a box jumping 16 px", cancel));
+        // testsrc2's small flat squares and dotted path lie on the 8-px grid and step both edges of their blocks;
+        // at 320x240 they are over 1.5 % of the blocks. Ultrafast (no trellis, weaker analysis) is x264's worst case.
+        clips.Add(await TrapAsync("trap-squares-small", "-f lavfi -i testsrc2=size=320x240:rate=25:duration=6",
+            "-c:v libx264 -preset ultrafast -pix_fmt yuv420p -g 50", "testsrc2 at 320x240, ultrafast: small flat squares on the 8-px grid", cancel));
+        clips.Add(await TrapAsync("trap-squares-small-veryfast", "-f lavfi -i testsrc2=size=320x240:rate=25:duration=6",
+            $"{H264} -g 50", "testsrc2 at 320x240, veryfast", cancel));
+        clips.Add(await TrapAsync("trap-squares", $"-f lavfi -i {TestSource}",
+            "-c:v libx264 -preset ultrafast -pix_fmt yuv420p -g 50", "testsrc2, ultrafast", cancel));
         clips.Add(await TrapAsync("trap-texture", $"-f lavfi -i {Mandelbrot},noise=alls=12:allf=t", $"{H264} -g 50 -crf 20",
             "fractal zoom with grain", cancel));
         clips.Add(await TrapAsync("trap-grain", $"-f lavfi -i {TestSource},noise=alls=6:allf=t", $"{H264} -g 50 -crf 23",

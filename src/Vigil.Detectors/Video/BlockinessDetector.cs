@@ -10,7 +10,10 @@ namespace Vigil.Detectors.Video;
 /// step, minus the share of blocks whose inner column and row 3 (on no codec's grid) do. Content sets
 /// that inner rate — texture makes steps everywhere, flat graphics nowhere — so only what the block
 /// grid adds is left; and graphics whose long straight edges happen to lie on the grid step one edge of
-/// a block, rarely both. Where the codec puts its block edges decides where to look: the 8×8 grid
+/// a block, rarely both. Steps far larger than a quantiser leaves (over 12 code values a pixel; 6 on the
+/// macroblock grid) are content edges and do not count: small flat graphics drawn on the grid (testsrc2's
+/// squares and dotted path) step both edges of their blocks, but by tens of code values, whereas blocking
+/// is a staircase of small steps across smooth areas. Where the codec puts its block edges decides where to look: the 8×8 grid
 /// (MPEG-2, and every codec) and, for codecs with in-loop deblocking (H.264, HEVC), also the 16×16
 /// macroblock grid with a softer step, since the filter leaves only fainter steps there. Isolated blocky
 /// pictures (the I-frames of a clean MPEG-2 stream) do not make a defect: blocking must hold, frame
@@ -68,7 +71,7 @@ public sealed class BlockinessDetector : IVideoDetector
 
     /// <summary>
     /// For each grid (8 and 16 px): the share of blocks at that grid's corners whose left and top edges
-    /// both reach the grid's step, minus the share of all blocks whose inner column and row both do.
+    /// both reach the grid's step without passing its cap, minus the share of all blocks whose inner column and row both do.
     /// </summary>
     private double Score(BlockGridStats grid)
     {
@@ -77,23 +80,25 @@ public sealed class BlockinessDetector : IVideoDetector
         var innerLeft = grid.InnerLeft;
         var innerTop = grid.InnerTop;
         var columns = grid.BlockColumns;
+        // an edge is stepped when its excess lies in [step, cap]: width of the band, for one unsigned compare
         int step = _options.BlockStep, soft = _options.MacroblockStep;
+        uint band = (uint)(_options.BlockStepCap - step), softBand = (uint)(_options.MacroblockStepCap - soft);
         int on8 = 0, inner8 = 0, on16 = 0, inner16 = 0, count16 = 0;
         for (var row = 0; row < grid.BlockRows; row++)
         {
             var first = row * columns;
             for (var i = first; i < first + columns; i++)
             {
-                if (left[i] >= step && top[i] >= step) on8++;
-                if (innerLeft[i] >= step && innerTop[i] >= step) inner8++;
-                if (innerLeft[i] >= soft && innerTop[i] >= soft) inner16++;
+                if ((uint)(left[i] - step) <= band && (uint)(top[i] - step) <= band) on8++;
+                if ((uint)(innerLeft[i] - step) <= band && (uint)(innerTop[i] - step) <= band) inner8++;
+                if ((uint)(innerLeft[i] - soft) <= softBand && (uint)(innerTop[i] - soft) <= softBand) inner16++;
             }
             if ((row & 1) != 0) continue;
             // blocks at macroblock corners: even column and row
             for (var i = first; i < first + columns; i += 2)
             {
                 count16++;
-                if (left[i] >= soft && top[i] >= soft) on16++;
+                if ((uint)(left[i] - soft) <= softBand && (uint)(top[i] - soft) <= softBand) on16++;
             }
         }
         if (count16 == 0) return 0;
