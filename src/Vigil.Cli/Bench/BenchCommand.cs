@@ -22,13 +22,16 @@ internal static class BenchCommand
         var repeat = new Option<int>("--repeat") { Description = "Runs of each command; the fastest counts", DefaultValueFactory = _ => 3 };
         var heights = new Option<string>("--sizes") { Description = "Clip heights to test (16:9, 30 fps)", DefaultValueFactory = _ => "1080,720" };
         var detectors = new Option<string>("--detectors") { Description = "Detectors Vigil runs", DefaultValueFactory = _ => Detectors };
+        var vf = new Option<string>("--ffmpeg-vf") { Description = "The reference chain's video filters", DefaultValueFactory = _ => "blackdetect,freezedetect" };
+        var af = new Option<string>("--ffmpeg-af") { Description = "The reference chain's audio filters ('' for none)", DefaultValueFactory = _ => "silencedetect" };
         var command = new Command("bench", "Benchmark Vigil against the ffmpeg CLI on generated clips (ratios, same run); " +
                                              "without a subcommand: video analysis at 1080p and 720p")
-            { seconds, repeat, heights, detectors, AudioCommand(), StreamsBench.Create() };
+            { seconds, repeat, heights, detectors, vf, af, AudioCommand(), StreamsBench.Create() };
         command.SetAction(async (parse, cancel) =>
         {
             var sizes = parse.GetValue(heights)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
-            return await RunAsync(sizes, parse.GetValue(seconds), Math.Max(1, parse.GetValue(repeat)), parse.GetValue(detectors)!, cancel);
+            return await RunAsync(sizes, parse.GetValue(seconds), Math.Max(1, parse.GetValue(repeat)), parse.GetValue(detectors)!,
+                parse.GetValue(vf)!, parse.GetValue(af)!, cancel);
         });
         return command;
     }
@@ -58,7 +61,7 @@ internal static class BenchCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(int[] heights, int seconds, int repeat, string detectors, CancellationToken cancel)
+    private static async Task<int> RunAsync(int[] heights, int seconds, int repeat, string detectors, string vf, string af, CancellationToken cancel)
     {
         if (!File.Exists(MeasuredProcess.GnuTime))
         {
@@ -87,8 +90,8 @@ internal static class BenchCommand
                     [self, "analyze", c, "--json", "--decode-threads", "1", "--detectors", detectors], cancel)),
                 ("ffmpeg decode only", c => MeasuredProcess.RunAsync("ffmpeg",
                     ["-v", "error", "-threads", "1", "-i", c, "-f", "null", "-"], cancel)),
-                ("ffmpeg blackdetect,freezedetect + silencedetect", c => MeasuredProcess.RunAsync("ffmpeg",
-                    ["-v", "error", "-threads", "1", "-i", c, "-vf", "blackdetect,freezedetect", "-af", "silencedetect", "-f", "null", "-"], cancel)),
+                ($"ffmpeg {vf}{(af.Length > 0 ? " + " + af : "")}", c => MeasuredProcess.RunAsync("ffmpeg",
+                    ReferenceChain(c, vf, af), cancel)),
             };
             var results = new List<(string Name, ProcessCost Whole, ProcessCost Startup)>();
             foreach (var (name, run) in runs)
@@ -109,6 +112,9 @@ internal static class BenchCommand
                           "After start-up: (frames − frames of the 1 s clip) ÷ (CPU − CPU on the 1 s clip).");
         return 0;
     }
+
+    private static string[] ReferenceChain(string clip, string vf, string af) =>
+        ["-v", "error", "-threads", "1", "-i", clip, "-vf", vf, .. (af.Length > 0 ? new[] { "-af", af } : []), "-f", "null", "-"];
 
     private static async Task<ProcessCost> BestAsync(int repeat, Func<Task<ProcessCost>> run)
     {
