@@ -18,14 +18,23 @@
 #include <stdio.h>
 #include <string.h>
 
-/* A decoder that rejects this many packets in a row before ever producing a frame is fed garbage. */
-#define MAX_ERRORS_BEFORE_FIRST_FRAME 64
+/* A decoder that rejects this many packets in a row before ever producing a frame is fed garbage.
+ * Generous on purpose: a live stream joined mid-GOP fails every packet until its next key frame,
+ * which with a 10 s GOP is ~250 video packets; about a minute of packets is clearly not that. */
+#define MAX_ERRORS_BEFORE_FIRST_FRAME 1500
+
+/* Joining a live stream mid-GOP, the decoder (which outputs damaged pictures, for the corruption
+ * detector) shows broken pictures until the first key frame. A viewer's player waits for that key
+ * frame, so we do too; but no longer than this many pictures, so streams that never send key frames
+ * (intra refresh) are still analysed. */
+#define MAX_PICTURES_BEFORE_KEY_FRAME 300
 
 typedef struct decoder {
     int index;                 /* stream index, -1 when absent */
     AVStream *stream;
     AVCodecContext *codec;
     int frames;                /* frames produced so far */
+    int skipped;               /* pictures dropped while waiting for the first key frame */
     int64_t last_packet;       /* ctx->packets when this stream last delivered one */
     int errors_in_a_row;
     int flushed;               /* NULL packet sent at end of input */
@@ -448,6 +457,10 @@ static int receive(vg_ctx *ctx, decoder *d, vg_item *out) {
             event_item(ctx, out, VG_EVENT_DECODE_ERROR, d->index, AV_NOPTS_VALUE);
             return 1;
         }
+        if (d == &ctx->video && d->frames == 0 && !frame_is_key(ctx->frame) && ++d->skipped < MAX_PICTURES_BEFORE_KEY_FRAME) {
+            av_frame_unref(ctx->frame);
+            continue;
+        }
         d->frames++;
         d->errors_in_a_row = 0;
         ret = d == &ctx->video ? video_item(ctx, ctx->frame, out) : audio_item(ctx, ctx->frame, out);
@@ -554,7 +567,10 @@ int32_t vg_read(vg_ctx *ctx, vg_item *out) {
         ret = avcodec_send_packet(d->codec, ctx->packet);
         av_packet_unref(ctx->packet);
         if (ret < 0 && ret != AVERROR(EAGAIN)) {
-            if (d->frames == 0 && ++d->errors_in_a_row >= MAX_ERRORS_BEFORE_FIRST_FRAME) {
+            if (d->frames == 0) {
+                /* Before the first frame, errors mean we joined mid-stream (no parameter sets or key
+                 * frame yet), not damage: drop them quietly unless they never stop. */
+                if (++d->errors_in_a_row < MAX_ERRORS_BEFORE_FIRST_FRAME) continue;
                 set_error(ctx, d == &ctx->video ? "cannot decode video" : "cannot decode audio", ret);
                 return VG_ERR_FAILED;
             }

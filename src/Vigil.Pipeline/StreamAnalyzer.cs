@@ -25,6 +25,7 @@ public sealed class StreamAnalyzer
     private readonly LoudnessMeter? _loudness; // whole-input loudness for the summary, shared with loudness detectors
     private long _videoFrames, _audioBlocks, _corruptPackets, _decodeErrors, _discontinuities, _shed;
     private double _endOfMedia;
+    private int _lastWidth, _lastHeight;
 
     public StreamAnalyzer(MediaSource source, IReadOnlyList<IDetector> detectors, AnalyzerOptions? options = null)
     {
@@ -72,7 +73,11 @@ public sealed class StreamAnalyzer
         }
 
         foreach (var detector in _detectors) detector.Flush(_endOfMedia);
-        return new AnalysisSummary(_source.Info, _endOfMedia, _videoFrames, _audioBlocks, _corruptPackets, _decodeErrors,
+        // a live stream joined before its parameter sets were seen probes as 0×0: report what was decoded
+        var media = _source.Info.Video is { Width: 0 } v && _lastWidth > 0
+            ? _source.Info with { Video = v with { Width = _lastWidth, Height = _lastHeight } }
+            : _source.Info;
+        return new AnalysisSummary(media, _endOfMedia, _videoFrames, _audioBlocks, _corruptPackets, _decodeErrors,
             _discontinuities, _shed, clock.Elapsed.TotalSeconds)
         {
             Loudness = _audioBlocks > 0 ? _loudness?.Reading : null,
@@ -164,6 +169,7 @@ public sealed class StreamAnalyzer
             case MediaItemKind.Video:
             {
                 var frame = item.Video!;
+                (_lastWidth, _lastHeight) = (frame.SourceWidth, frame.SourceHeight);
                 foreach (var detector in _video) detector.Process(frame);
                 _videoFrames++;
                 Advance(frame.Pts + frame.Duration);

@@ -83,6 +83,28 @@ public sealed class AnalyzeCliTests
     }
 
     [Fact]
+    public async Task Analyze_StreamJoinedMidGop_WaitsForTheKeyFrameWithoutFalseDefects()
+    {
+        // a TS whose 4 s GOPs are cut 1.5 s into the first one: what a monitor sees joining a live feed.
+        // Until the key frame at 4 s every packet fails to decode; that is not damage and not fatal.
+        var ts = await TestClips.Generate("long-gop.ts",
+            "-f lavfi -i testsrc2=size=320x240:rate=25:duration=10 -f lavfi -i sine=frequency=440:duration=10 " +
+            "-c:v libx264 -preset ultrafast -pix_fmt yuv420p -g 100 -keyint_min 100 -sc_threshold 0 -c:a aac -f mpegts");
+        var bytes = await File.ReadAllBytesAsync(ts);
+        var cut = Path.Combine(TestClips.WorkFolder, "long-gop-joined.ts");
+        var skip = bytes.Length * 15 / 100 / 188 * 188; // on a TS packet boundary
+        await File.WriteAllBytesAsync(cut, bytes.AsMemory(skip));
+
+        var run = await VigilCli.RunAsync("analyze", cut, "--json");
+        Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}: {run.Stderr}");
+        var lines = JsonLines(run);
+        Assert.DoesNotContain(lines, e => e.TryGetProperty("kind", out var k) && k.GetString() is "video.corruption" or "video.blockiness");
+        var video = lines[^1].GetProperty("video");
+        Assert.Equal(320, video.GetProperty("width").GetInt32());
+        Assert.InRange(video.GetProperty("frames").GetInt32(), 100, 200); // from the key frame at 4 s to 10 s: 150
+    }
+
+    [Fact]
     public async Task Analyze_FaststartMp4CutInHalf_AnalysesWhatIsThere()
     {
         // with the index at the front the first half opens; its data simply stops
