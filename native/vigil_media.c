@@ -244,8 +244,13 @@ static int ensure_luma(vg_ctx *ctx, int size) {
     return ctx->luma ? 0 : AVERROR(ENOMEM);
 }
 
-/* Integer box filter: every analysis pixel is the mean of an f x f block of source luma. Averaging
- * (rather than point sampling) also attenuates grain, which the freeze detector depends on.
+/* Integer box filter: every analysis pixel is the mean of f source pixels across by `rows` down (f, or
+ * 1). Averaging across (rather than point sampling) attenuates grain, which the freeze detector depends
+ * on. When nothing else reads the full picture (no grid statistics), one source row in f is enough:
+ * reading memory is most of the filter's cost (one row in three at 1080p cut it to about a third), and
+ * the analysis picture keeps its size and most of its noise averaging; with grid statistics the grid
+ * pass reads every row anyway, so all f are averaged. With one row in f, an interlaced source is seen
+ * through one field.
  * Rows are summed vertically first (a straight loop the compiler vectorises), then horizontally with
  * f fixed at compile time per instantiation, so the common factors (2 for 720p, 3 for 1080p) unroll.
  * box_prepare sizes the buffers; box_rows fills output rows [oy0, oy1), so the reader can interleave
@@ -262,15 +267,16 @@ static int box_prepare(vg_ctx *ctx, int w, int h, int f) {
     return 0;
 }
 
-static inline __attribute__((always_inline)) void box_band(const uint8_t *restrict src, int stride, int ow, int f, int oy0, int oy1,
-                                                          uint16_t *restrict sums, uint8_t *restrict out) {
+static inline __attribute__((always_inline)) void box_band(const uint8_t *restrict src, int stride, int ow, int f, int rows,
+                                                          int oy0, int oy1, uint16_t *restrict sums, uint8_t *restrict out) {
     const int span = ow * f;
-    const uint32_t scale = (1u << 16) / (uint32_t)(f * f); /* multiply-shift instead of a divide */
+    const uint32_t scale = (1u << 16) / (uint32_t)(f * rows); /* multiply-shift instead of a divide */
+    const int first = (f - rows) / 2; /* the middle row when one is read */
     for (int y = oy0; y < oy1; y++) {
-        const uint8_t *restrict row = src + (size_t)y * f * stride;
+        const uint8_t *restrict row = src + ((size_t)y * f + first) * stride;
         for (int x = 0; x < span; x++) {
             uint16_t v = row[x];
-            for (int k = 1; k < f; k++) v += row[(size_t)k * stride + x];
+            for (int k = 1; k < rows; k++) v += row[(size_t)k * stride + x];
             sums[x] = v;
         }
         uint8_t *restrict dst = out + (size_t)y * ow;
@@ -282,13 +288,24 @@ static inline __attribute__((always_inline)) void box_band(const uint8_t *restri
     }
 }
 
-static void box_rows(vg_ctx *ctx, const uint8_t *src, int stride, int w, int f, int oy0, int oy1) {
+static void box_rows(vg_ctx *ctx, const uint8_t *src, int stride, int w, int f, int all_rows, int oy0, int oy1) {
     const int ow = w / f;
-    switch (f) {
-    case 2: box_band(src, stride, ow, 2, oy0, oy1, ctx->row_sums, ctx->luma); break;
-    case 3: box_band(src, stride, ow, 3, oy0, oy1, ctx->row_sums, ctx->luma); break;
-    case 4: box_band(src, stride, ow, 4, oy0, oy1, ctx->row_sums, ctx->luma); break;
-    default: box_band(src, stride, ow, f, oy0, oy1, ctx->row_sums, ctx->luma); break; /* 4K and up: rare */
+    uint16_t *sums = ctx->row_sums;
+    uint8_t *out = ctx->luma;
+    if (all_rows) {
+        switch (f) {
+        case 2: box_band(src, stride, ow, 2, 2, oy0, oy1, sums, out); break;
+        case 3: box_band(src, stride, ow, 3, 3, oy0, oy1, sums, out); break;
+        case 4: box_band(src, stride, ow, 4, 4, oy0, oy1, sums, out); break;
+        default: box_band(src, stride, ow, f, f, oy0, oy1, sums, out); break; /* 4K and up: rare */
+        }
+    } else {
+        switch (f) {
+        case 2: box_band(src, stride, ow, 2, 1, oy0, oy1, sums, out); break;
+        case 3: box_band(src, stride, ow, 3, 1, oy0, oy1, sums, out); break;
+        case 4: box_band(src, stride, ow, 4, 1, oy0, oy1, sums, out); break;
+        default: box_band(src, stride, ow, f, 1, oy0, oy1, sums, out); break;
+        }
     }
 }
 
@@ -339,7 +356,7 @@ static int video_item(vg_ctx *ctx, AVFrame *frame, vg_item *out) {
              * find it there; measured at 1080p, this cut the grid's cost to a third. */
             const int band = 8 / gcd(8, f) * f;
             for (int y0 = 0; y0 < h; y0 += band) {
-                box_rows(ctx, src, src_stride, w, f, y0 / f, FFMIN((y0 + band) / f, oh));
+                box_rows(ctx, src, src_stride, w, f, grid != NULL, y0 / f, FFMIN((y0 + band) / f, oh));
                 if (grid) grid_rows(&job, y0 / 8, (y0 + band) / 8);
             }
             luma = ctx->luma;

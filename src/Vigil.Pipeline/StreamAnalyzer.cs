@@ -7,12 +7,16 @@ using Vigil.Media;
 namespace Vigil.Pipeline;
 
 /// <summary>
-/// Runs one input through its detectors: a converter thread decodes into pooled frames and hands
-/// them, in memory, through a bounded channel to the detector loop. The channel's bound is what
-/// keeps memory flat on an input of any length: for files the converter waits for the detectors;
-/// with <see cref="AnalyzerOptions.ShedWhenBehind"/> (live) video frames are dropped and counted
-/// once the queue is three-quarters full, so one slow stream never delays the others. Audio and
-/// events are never shed: they are cheap, and losing them would fake silence or hide errors.
+/// Runs one input through its detectors on a converter thread that decodes into pooled frames.
+/// Without <see cref="AnalyzerOptions.ShedWhenBehind"/> (files, and the CLI on a live URL) that same
+/// thread runs the detectors on each frame as it comes out of the decoder: the picture is still in
+/// that core's cache, and no thread is woken per frame (a hand-off to a second thread cost ~8 % more
+/// CPU per frame at 720p: wake-ups, and the decoder losing its cache when moved between cores).
+/// With it (live, in the service) frames go, in memory, through a bounded channel to a detector loop
+/// so the input keeps being read while detectors work; once the queue is three-quarters full video
+/// frames are dropped and counted, so one slow stream never delays the others. Audio and events are
+/// never shed: they are cheap, and losing them would fake silence or hide errors. Either way memory
+/// stays flat on an input of any length: frames are pooled and the queue is bounded.
 /// </summary>
 public sealed class StreamAnalyzer
 {
@@ -55,22 +59,9 @@ public sealed class StreamAnalyzer
     public async Task<AnalysisSummary> RunAsync(CancellationToken cancellation = default)
     {
         var clock = Stopwatch.StartNew();
-        var channel = Channel.CreateBounded<MediaItem>(
-            new BoundedChannelOptions(_options.QueueCapacity) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
-
         using var stop = cancellation.Register(_source.Interrupt);
-        var converter = new Thread(() => Convert(channel, cancellation)) { IsBackground = true, Name = "vigil-converter" };
-        converter.Start();
-
-        try
-        {
-            await foreach (var item in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
-                Dispatch(item);
-        }
-        finally
-        {
-            converter.Join();
-        }
+        if (_options.ShedWhenBehind) await RunQueuedAsync(cancellation).ConfigureAwait(false);
+        else await RunInlineAsync(cancellation).ConfigureAwait(false);
 
         foreach (var detector in _detectors) detector.Flush(_endOfMedia);
         // a live stream joined before its parameter sets were seen probes as 0×0: report what was decoded
@@ -84,14 +75,51 @@ public sealed class StreamAnalyzer
         };
     }
 
-    private void Convert(Channel<MediaItem> channel, CancellationToken cancellation)
+    /// <summary>Decodes and analyses on one thread; the caller's await completes when it is done.</summary>
+    private Task RunInlineAsync(CancellationToken cancellation)
     {
-        var writer = channel.Writer;
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var converter = new Thread(() =>
+        {
+            var failure = Convert(item => { Dispatch(item); return true; }, () => false, cancellation);
+            if (failure is null) done.SetResult();
+            else done.SetException(failure);
+        }) { IsBackground = true, Name = "vigil-analyzer" };
+        converter.Start();
+        return done.Task;
+    }
+
+    /// <summary>Decodes on a converter thread and analyses here, with a bounded, shedding queue between.</summary>
+    private async Task RunQueuedAsync(CancellationToken cancellation)
+    {
+        var channel = Channel.CreateBounded<MediaItem>(
+            new BoundedChannelOptions(_options.QueueCapacity) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
         var shedAt = Math.Max(1, _options.QueueCapacity * 3 / 4);
+        var converter = new Thread(() =>
+            channel.Writer.TryComplete(Convert(item => Write(channel.Writer, item, cancellation), () => channel.Reader.Count >= shedAt, cancellation)))
+            { IsBackground = true, Name = "vigil-converter" };
+        converter.Start();
+        try
+        {
+            await foreach (var item in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+                Dispatch(item);
+        }
+        finally
+        {
+            converter.Join();
+        }
+    }
+
+    /// <summary>
+    /// Reads the input to its end, mapping timestamps onto one continuous timeline, and hands each item
+    /// to <paramref name="emit"/> (false: stop). Video frames are dropped while <paramref name="behind"/>.
+    /// Returns the converter's failure, or null at the end of the input or on cancellation.
+    /// </summary>
+    private Exception? Convert(Func<MediaItem, bool> emit, Func<bool> behind, CancellationToken cancellation)
+    {
         var fps = _source.Info.Video?.Fps is > 0 and var f ? f : 25;
         var timeline = new Timeline();
         var videoEnd = double.NaN;
-        Exception? failure = null;
         try
         {
             while (true)
@@ -103,12 +131,12 @@ public sealed class StreamAnalyzer
                 {
                     (frame.Pts, frame.Duration) = timeline.Map(Timeline.Kind.Video, frame.Pts, frame.Duration, 1 / fps);
                     if (!double.IsNaN(timeline.LastJump))
-                        Write(writer, new MediaItem(MediaItemKind.Event, Event: new MediaEvent(MediaEventKind.TimestampJump, _source.Info.Video!.StreamIndex, frame.Pts, timeline.LastJump)), cancellation);
+                        emit(new MediaItem(MediaItemKind.Event, Event: new MediaEvent(MediaEventKind.TimestampJump, _source.Info.Video!.StreamIndex, frame.Pts, timeline.LastJump)));
                     else if (frame.Pts - videoEnd > FrameGapFactor * frame.Duration)
                         // frames are missing: dropped frames raise no decoder flag, only this gap
-                        Write(writer, new MediaItem(MediaItemKind.Event, Event: new MediaEvent(MediaEventKind.FrameGap, _source.Info.Video!.StreamIndex, videoEnd, frame.Pts - videoEnd)), cancellation);
+                        emit(new MediaItem(MediaItemKind.Event, Event: new MediaEvent(MediaEventKind.FrameGap, _source.Info.Video!.StreamIndex, videoEnd, frame.Pts - videoEnd)));
                     videoEnd = frame.Pts + frame.Duration;
-                    if (_options.ShedWhenBehind && channel.Reader.Count >= shedAt)
+                    if (behind())
                     {
                         Interlocked.Increment(ref _shed);
                         frame.Release();
@@ -119,7 +147,7 @@ public sealed class StreamAnalyzer
                 {
                     block.Pts = timeline.Map(Timeline.Kind.Audio, block.Pts, block.Duration, block.Duration).Pts;
                     if (!double.IsNaN(timeline.LastJump))
-                        Write(writer, new MediaItem(MediaItemKind.Event, Event: new MediaEvent(MediaEventKind.TimestampJump, _source.Info.Audio!.StreamIndex, block.Pts, timeline.LastJump)), cancellation);
+                        emit(new MediaItem(MediaItemKind.Event, Event: new MediaEvent(MediaEventKind.TimestampJump, _source.Info.Audio!.StreamIndex, block.Pts, timeline.LastJump)));
                 }
                 if (_options.MaxDuration is { } limit && (item.Video?.Pts ?? item.Audio?.Pts) >= limit)
                 {
@@ -133,7 +161,7 @@ public sealed class StreamAnalyzer
                         : e.StreamIndex == _source.Info.Audio?.StreamIndex ? Timeline.Kind.Audio : null;
                     item = item with { Event = e with { Pts = timeline.MapEvent(track, e.Pts) } };
                 }
-                if (!Write(writer, item, cancellation)) return;
+                if (!emit(item)) return null;
             }
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
@@ -141,9 +169,9 @@ public sealed class StreamAnalyzer
         }
         catch (Exception e)
         {
-            failure = e;
+            return e;
         }
-        writer.TryComplete(failure);
+        return null;
     }
 
     /// <summary>A video frame later than this many frame durations after the previous one means frames are missing.</summary>

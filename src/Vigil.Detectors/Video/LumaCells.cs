@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -47,73 +46,110 @@ public sealed class LumaCells
     }
 
     /// <summary>Sums per cell only (the freeze detector's need).</summary>
-    public void Measure(VideoFrame frame) => Run(frame, darkThreshold: -1);
+    public void Measure(VideoFrame frame) => Run(frame, darkThreshold: -1, reference: default);
 
     /// <summary>
     /// Sums per cell, and the sum of absolute pixel differences against <paramref name="reference"/> (a
     /// picture of the same size): what tells texture moving through a cell from a cell that is still,
     /// when both have the same average.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void MeasureWithDifference(VideoFrame frame, ReadOnlySpan<byte> reference)
     {
-        Resize(frame.Width, frame.Height);
-        if (reference.Length != Width * Height) throw new ArgumentException("reference picture has another size", nameof(reference));
-        _sum.AsSpan(0, Count).Clear();
-        _difference.AsSpan(0, Count).Clear();
-        var luma = frame.Luma;
-        var full = Width / CellSize;
-        for (var y = 0; y < Height; y++)
-        {
-            var row = luma.Slice(y * Width, Width);
-            var before = reference.Slice(y * Width, Width);
-            var cellRow = (y / CellSize) * Columns;
-            ref var src = ref MemoryMarshal.GetReference(row);
-            ref var old = ref MemoryMarshal.GetReference(before);
-            var c = 0;
-            if (Sse2.IsSupported)
-            {
-                for (; c < full; c++)
-                {
-                    var v = Vector128.LoadUnsafe(ref src, (nuint)(c * CellSize));
-                    var r = Vector128.LoadUnsafe(ref old, (nuint)(c * CellSize));
-                    var sum = Sse2.SumAbsoluteDifferences(v, Vector128<byte>.Zero).AsInt32();
-                    var sad = Sse2.SumAbsoluteDifferences(v, r).AsInt32();
-                    _sum[cellRow + c] += sum.GetElement(0) + sum.GetElement(2);
-                    _difference[cellRow + c] += sad.GetElement(0) + sad.GetElement(2);
-                }
-            }
-            for (var x = c * CellSize; x < Width; x++)
-            {
-                var cell = cellRow + x / CellSize;
-                _sum[cell] += row[x];
-                _difference[cell] += Math.Abs(row[x] - before[x]);
-            }
-        }
+        if (reference.Length != frame.Width * frame.Height) throw new ArgumentException("reference picture has another size", nameof(reference));
+        Run(frame, darkThreshold: -1, reference);
     }
 
     /// <summary>Sums, sums of squares and the count of pixels at or below <paramref name="darkThreshold"/>.</summary>
-    public void MeasureWithDark(VideoFrame frame, int darkThreshold) => Run(frame, darkThreshold);
+    public void MeasureWithDark(VideoFrame frame, int darkThreshold) => Run(frame, Math.Clamp(darkThreshold, 0, 255), reference: default);
 
+    /// <summary>
+    /// Cell by cell, each over its 16 rows with the sums held in vector registers: one store per cell
+    /// rather than one per row and cell (which made this ~2× slower). Columns past the last whole cell,
+    /// and CPUs without SSE2, take the scalar path.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Run(VideoFrame frame, int darkThreshold)
+    private void Run(VideoFrame frame, int darkThreshold, ReadOnlySpan<byte> reference)
     {
         Resize(frame.Width, frame.Height);
-        _sum.AsSpan(0, Count).Clear();
         var withDark = darkThreshold >= 0;
-        if (withDark)
-        {
-            _sumSquares.AsSpan(0, Count).Clear();
-            _dark.AsSpan(0, Count).Clear();
-        }
+        var withDifference = !reference.IsEmpty;
         var luma = frame.Luma;
-        for (var y = 0; y < Height; y++)
+        var full = Sse2.IsSupported ? Width / CellSize : 0;
+        var threshold = Vector128.Create((byte)Math.Max(0, darkThreshold));
+        ref var pixels = ref MemoryMarshal.GetReference(luma);
+        ref var before = ref MemoryMarshal.GetReference(reference);
+        for (var r = 0; r < Rows; r++)
         {
-            var row = luma.Slice(y * Width, Width);
-            var cellRow = (y / CellSize) * Columns;
-            if (withDark) AccumulateRowWithDark(row, cellRow, (byte)Math.Min(darkThreshold, 255));
-            else AccumulateRow(row, cellRow);
+            var top = r * CellSize;
+            var height = Math.Min(CellSize, Height - top);
+            for (var c = 0; c < full; c++)
+            {
+                var cell = r * Columns + c;
+                var offset = (nint)top * Width + c * CellSize;
+                ref var p = ref Unsafe.Add(ref pixels, offset);
+                if (withDifference)
+                {
+                    (_sum[cell], _difference[cell]) = CellSumAndDifference(ref p, ref Unsafe.Add(ref before, offset), Width, height);
+                }
+                else if (withDark)
+                {
+                    (_sum[cell], _sumSquares[cell], _dark[cell]) = CellStatistics(ref p, Width, height, threshold);
+                }
+                else
+                {
+                    _sum[cell] = CellSum(ref p, Width, height);
+                }
+            }
+            for (var c = full; c < Columns; c++)
+            {
+                var cell = r * Columns + c;
+                _sum[cell] = _difference[cell] = _dark[cell] = 0;
+                _sumSquares[cell] = 0;
+            }
+            if (full < Columns)
+                for (var y = top; y < top + height; y++)
+                    AccumulateTail(luma.Slice(y * Width, Width), withDifference ? reference.Slice(y * Width, Width) : default,
+                        r * Columns, full, withDark ? darkThreshold : -1);
         }
+    }
+
+    private static int CellSum(ref byte p, int stride, int rows)
+    {
+        var sum = Vector128<long>.Zero;
+        for (var y = 0; y < rows; y++)
+            sum += Sse2.SumAbsoluteDifferences(Vector128.LoadUnsafe(ref p, (nuint)(y * stride)), Vector128<byte>.Zero).AsInt64();
+        return (int)(sum.GetElement(0) + sum.GetElement(1));
+    }
+
+    private static (int Sum, int Difference) CellSumAndDifference(ref byte p, ref byte reference, int stride, int rows)
+    {
+        Vector128<long> sum = Vector128<long>.Zero, difference = Vector128<long>.Zero;
+        for (var y = 0; y < rows; y++)
+        {
+            var v = Vector128.LoadUnsafe(ref p, (nuint)(y * stride));
+            sum += Sse2.SumAbsoluteDifferences(v, Vector128<byte>.Zero).AsInt64();
+            difference += Sse2.SumAbsoluteDifferences(v, Vector128.LoadUnsafe(ref reference, (nuint)(y * stride))).AsInt64();
+        }
+        return ((int)(sum.GetElement(0) + sum.GetElement(1)), (int)(difference.GetElement(0) + difference.GetElement(1)));
+    }
+
+    private static (int Sum, long Squares, int Dark) CellStatistics(ref byte p, int stride, int rows, Vector128<byte> threshold)
+    {
+        Vector128<long> sum = Vector128<long>.Zero;
+        Vector128<int> squares = Vector128<int>.Zero; // ≤ 16 rows × 2 × 255² per lane: no overflow
+        Vector128<byte> dark = Vector128<byte>.Zero;  // ≤ 16 per lane
+        for (var y = 0; y < rows; y++)
+        {
+            var v = Vector128.LoadUnsafe(ref p, (nuint)(y * stride));
+            sum += Sse2.SumAbsoluteDifferences(v, Vector128<byte>.Zero).AsInt64();
+            var lo = Sse2.UnpackLow(v, Vector128<byte>.Zero).AsInt16();
+            var hi = Sse2.UnpackHigh(v, Vector128<byte>.Zero).AsInt16();
+            squares += Sse2.MultiplyAddAdjacent(lo, lo) + Sse2.MultiplyAddAdjacent(hi, hi);
+            // unsigned v <= t  <=>  max(v, t) == t; the all-ones mask is -1, so subtracting it counts
+            dark -= Vector128.Equals(Sse2.Max(v, threshold), threshold);
+        }
+        var darkCount = Sse2.SumAbsoluteDifferences(dark, Vector128<byte>.Zero).AsInt64();
+        return ((int)(sum.GetElement(0) + sum.GetElement(1)), Vector128.Sum(squares), (int)(darkCount.GetElement(0) + darkCount.GetElement(1)));
     }
 
     private void Resize(int width, int height)
@@ -136,68 +172,14 @@ public sealed class LumaCells
                 _pixels[r * Columns + c] = Math.Min(CellSize, width - c * CellSize) * Math.Min(CellSize, height - r * CellSize);
     }
 
-    private void AccumulateRow(ReadOnlySpan<byte> row, int cellRow)
-    {
-        ref var sums = ref MemoryMarshal.GetArrayDataReference(_sum);
-        ref var src = ref MemoryMarshal.GetReference(row);
-        var full = row.Length / CellSize;
-        if (Sse2.IsSupported)
-        {
-            for (var c = 0; c < full; c++)
-            {
-                var v = Vector128.LoadUnsafe(ref src, (nuint)(c * CellSize));
-                var sad = Sse2.SumAbsoluteDifferences(v, Vector128<byte>.Zero).AsInt32();
-                Unsafe.Add(ref sums, cellRow + c) += sad.GetElement(0) + sad.GetElement(2);
-            }
-        }
-        else
-        {
-            for (var c = 0; c < full; c++)
-            {
-                var s = 0;
-                for (var i = 0; i < CellSize; i++) s += Unsafe.Add(ref src, c * CellSize + i);
-                Unsafe.Add(ref sums, cellRow + c) += s;
-            }
-        }
-        AccumulateTail(row, cellRow, full, -1);
-    }
-
-    private void AccumulateRowWithDark(ReadOnlySpan<byte> row, int cellRow, byte darkThreshold)
-    {
-        ref var src = ref MemoryMarshal.GetReference(row);
-        var full = row.Length / CellSize;
-        if (Sse2.IsSupported)
-        {
-            var threshold = Vector128.Create(darkThreshold);
-            for (var c = 0; c < full; c++)
-            {
-                var v = Vector128.LoadUnsafe(ref src, (nuint)(c * CellSize));
-                var sad = Sse2.SumAbsoluteDifferences(v, Vector128<byte>.Zero).AsInt32();
-                var lo = Sse2.UnpackLow(v, Vector128<byte>.Zero).AsInt16();
-                var hi = Sse2.UnpackHigh(v, Vector128<byte>.Zero).AsInt16();
-                var squares = Sse2.Add(Sse2.MultiplyAddAdjacent(lo, lo), Sse2.MultiplyAddAdjacent(hi, hi));
-                // unsigned v <= t  <=>  max(v, t) == t
-                var dark = Vector128.Equals(Sse2.Max(v, threshold), threshold).ExtractMostSignificantBits();
-                var cell = cellRow + c;
-                _sum[cell] += sad.GetElement(0) + sad.GetElement(2);
-                _sumSquares[cell] += Vector128.Sum(squares);
-                _dark[cell] += BitOperations.PopCount(dark);
-            }
-        }
-        else
-        {
-            full = 0; // scalar tail handles the whole row
-        }
-        AccumulateTail(row, cellRow, full, darkThreshold);
-    }
-
-    private void AccumulateTail(ReadOnlySpan<byte> row, int cellRow, int fromCell, int darkThreshold)
+    private void AccumulateTail(ReadOnlySpan<byte> row, ReadOnlySpan<byte> reference, int cellRow, int fromCell, int darkThreshold)
     {
         for (var x = fromCell * CellSize; x < row.Length; x++)
         {
             int v = row[x];
             var cell = cellRow + x / CellSize;
             _sum[cell] += v;
+            if (!reference.IsEmpty) _difference[cell] += Math.Abs(v - reference[x]);
             if (darkThreshold < 0) continue;
             _sumSquares[cell] += v * v;
             if (v <= darkThreshold) _dark[cell]++;

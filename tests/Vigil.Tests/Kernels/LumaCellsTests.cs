@@ -73,6 +73,26 @@ public sealed class LumaCellsTests
         Assert.Equal(Reference(frame, 0).Sum, cells.Sum.ToArray());
     }
 
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void MeasureWithDifference_RandomPictures_SumsAndDifferencesMatchScalarReference(int width, int height, int seed)
+    {
+        var frame = Synthetic.Noise(width, height, 0, 0.04, seed + 200, low: 0, high: 255);
+        var reference = Synthetic.Noise(width, height, 0, 0.04, seed + 300, low: 0, high: 255).Luma.ToArray();
+        var columns = (width + S - 1) / S;
+        var expected = new int[columns * ((height + S - 1) / S)];
+        for (var y = 0; y < height; y++)
+            for (var x = 0; x < width; x++)
+                expected[y / S * columns + x / S] += Math.Abs(frame.Luma[y * width + x] - reference[y * width + x]);
+
+        var cells = new LumaCells();
+        cells.MeasureWithDark(frame, 255); // leaves other statistics behind: the next measure must not add to them
+        cells.MeasureWithDifference(frame, reference);
+
+        Assert.Equal(Reference(frame, 0).Sum, cells.Sum.ToArray());
+        Assert.Equal(expected, cells.Difference.ToArray());
+    }
+
     [Fact]
     public void Measure_SizeChangesBackAndForth_ResultsStayExact()
     {
