@@ -11,9 +11,9 @@ namespace Vigil.Cli.Bench;
 /// <c>vigil bench streams --streams N</c>: N live 720p25 H.264 streams (UDP MPEG-TS, each sent in real time
 /// by its own <c>ffmpeg -re -stream_loop -1 -c copy</c>) monitored by an in-process <c>vigil serve</c> with all
 /// detectors. Reports per-stream analysed fps, frames shed, lag, CPU and memory per stream, and the
-/// notification latency from a black onset in the stream (known by construction) to its SSE
-/// <c>defect_start</c>; beside it, how many such streams plain <c>ffmpeg -f null</c> decoding sustains on this
-/// machine (decode-only fps of one single-threaded decoder per core, summed, over 25).
+/// notification latency from a black onset in the stream (known by construction, timed from each sender's
+/// first packet) to its SSE <c>defect_start</c>; beside it, how many of the same live streams plain
+/// <c>ffmpeg -f null</c> receivers decode per core (by CPU time), and the file decode-only capacity.
 /// </summary>
 internal static class StreamsBench
 {
@@ -75,17 +75,11 @@ internal static class StreamsBench
             var ids = new List<string>();
             for (var i = 0; i < count; i++)
             {
-                var port = FreeUdpPort();
+                var (sender, port, firstPacket) = await StartSenderAsync(clip, cancel);
+                senders.Add((sender, firstPacket));
                 var response = await http.PostAsJsonAsync("/api/streams", new { id = $"bench-{i}", url = $"udp://127.0.0.1:{port}" }, cancel);
                 response.EnsureSuccessStatusCode();
                 ids.Add($"bench-{i}");
-                var sender = Process.Start(new ProcessStartInfo("ffmpeg",
-                    $"-v error -re -stream_loop -1 -i \"{clip}\" -c copy -f mpegts \"udp://127.0.0.1:{port}?pkt_size=1316\"")
-                {
-                    RedirectStandardError = true,
-                    RedirectStandardInput = true,
-                })!;
-                senders.Add((sender, Stopwatch.GetTimestamp()));
             }
 
             Console.Error.WriteLine($"vigil bench streams: {count} streams started; warming up {warmup} s, measuring {seconds} s");
@@ -108,7 +102,8 @@ internal static class StreamsBench
             await stopSse.CancelAsync();
             try { await sse; } catch (Exception e) when (e is OperationCanceledException or HttpRequestException or IOException) { }
 
-            // latency: each defect_start against the latest black onset before it, on its sender's clock
+            // latency: each defect_start against the latest black onset before it, on its sender's clock (ffmpeg -re
+            // paces packets from its first one, so the onset leaves the sender BlackFrom seconds after that packet)
             var latencies = new List<double>();
             lock (arrivals)
             {
@@ -156,17 +151,24 @@ internal static class StreamsBench
             await app.DisposeAsync();
         }
 
+        var cores = Environment.ProcessorCount;
+        var vigilCapacity = Math.Floor(cores / vigilCpuPerStream);
+        Console.WriteLine($"vigil serve by CPU time: {vigilCpuPerStream:0.000} cores per stream = {vigilCapacity} streams on {cores} cores");
         if (decodeReference)
         {
-            // ffmpeg -f null, one single-threaded decoder per core at full speed: the machine's decode capacity in 720p25
-            // streams, by wall clock (what this machine gives now, with whatever else runs) and by CPU time (load-independent)
-            var runs = await Task.WhenAll(Enumerable.Range(0, Environment.ProcessorCount).Select(_ => DecodeAsync(clip, cancel)));
+            // the same streams, live, decoded by plain ffmpeg -f null (one receiver per stream): the reference
+            var live = await LiveDecodeCpuPerStreamAsync(clip, count, warmup, seconds, cancel);
+            var liveCapacity = Math.Floor(cores / live);
+            Console.WriteLine($"ffmpeg -f null, {count} live UDP receivers: {live:0.000} cores per stream = {liveCapacity} streams on {cores} cores; " +
+                              $"vigil = {vigilCapacity / liveCapacity:0%} of that count");
+            // and the decoder alone on the file at full speed, one single-threaded decoder per core: the floor under both
+            var runs = await Task.WhenAll(Enumerable.Range(0, cores).Select(_ => DecodeAsync(clip, cancel)));
             var fps = runs.Sum(r => r.Frames / r.WallSeconds);
             var cpuPerStream = runs.Sum(r => r.CpuSeconds) / runs.Sum(r => r.Frames / 25.0);
-            Console.WriteLine($"ffmpeg -f null decode-only: {fps:0} fps with {runs.Length} single-threaded decoders = {Math.Floor(fps / 25)} streams of 720p25 " +
-                              $"in real time by wall clock; {cpuPerStream:0.000} cores per stream = {Math.Floor(Environment.ProcessorCount / cpuPerStream)} streams by CPU time");
+            Console.WriteLine($"ffmpeg -f null decoding the file: {fps:0} fps with {runs.Length} single-threaded decoders = {Math.Floor(fps / 25)} streams of 720p25 " +
+                              $"in real time by wall clock; {cpuPerStream:0.000} cores per stream = {Math.Floor(cores / cpuPerStream)} streams by CPU time; " +
+                              $"vigil = {vigilCapacity / Math.Floor(cores / cpuPerStream):0%} of that count");
         }
-        Console.WriteLine($"vigil serve by CPU time: {vigilCpuPerStream:0.000} cores per stream = {Math.Floor(Environment.ProcessorCount / vigilCpuPerStream)} streams on {Environment.ProcessorCount} cores");
         Directory.Delete(work, recursive: true);
         return 0;
     }
@@ -222,10 +224,74 @@ internal static class StreamsBench
         }
     }
 
-    private static int FreeUdpPort()
+    /// <summary>
+    /// Starts <c>ffmpeg -re</c> sending the clip in a loop to a fresh UDP port on 127.0.0.1, and waits for its first
+    /// packet: that instant is the sender's media clock origin (the process itself takes a varying 0.1–0.5 s to
+    /// start on a loaded machine, which is not the monitor's latency). The port is then free for the receiver.
+    /// </summary>
+    private static async Task<(Process Sender, int Port, long FirstPacketTicks)> StartSenderAsync(string clip, CancellationToken cancel)
     {
-        using var socket = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
-        return ((System.Net.IPEndPoint)socket.Client.LocalEndPoint!).Port;
+        using var tap = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        var port = ((System.Net.IPEndPoint)tap.Client.LocalEndPoint!).Port;
+        var sender = Process.Start(new ProcessStartInfo("ffmpeg",
+            $"-v error -re -stream_loop -1 -i \"{clip}\" -c copy -f mpegts \"udp://127.0.0.1:{port}?pkt_size=1316\"")
+        {
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+        })!;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        timeout.CancelAfter(TimeSpan.FromSeconds(15));
+        try
+        {
+            await tap.ReceiveAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+        {
+            sender.Kill();
+            throw new InvalidOperationException($"ffmpeg sender to udp port {port} sent nothing in 15 s");
+        }
+        return (sender, port, Stopwatch.GetTimestamp());
+    }
+
+    /// <summary>
+    /// The same live streams received by plain <c>ffmpeg -threads 1 -i udp://… -f null -</c> (decode only), one process
+    /// per stream as Vigil has one pipeline per stream: CPU per stream over the measured window.
+    /// </summary>
+    private static async Task<double> LiveDecodeCpuPerStreamAsync(string clip, int count, int warmup, int seconds, CancellationToken cancel)
+    {
+        var processes = new List<Process>();
+        try
+        {
+            var receivers = new List<Process>();
+            for (var i = 0; i < count; i++)
+            {
+                var (sender, port, _) = await StartSenderAsync(clip, cancel);
+                processes.Add(sender);
+                var receiver = Process.Start(new ProcessStartInfo("ffmpeg", $"-v error -threads 1 -i \"udp://127.0.0.1:{port}\" -f null -")
+                {
+                    RedirectStandardError = true,
+                    RedirectStandardInput = true,
+                })!;
+                processes.Add(receiver);
+                receivers.Add(receiver);
+            }
+            await Task.Delay(TimeSpan.FromSeconds(warmup), cancel);
+            TimeSpan Cpu() => receivers.Aggregate(TimeSpan.Zero, (total, p) => { p.Refresh(); return total + p.TotalProcessorTime; });
+            var start = Cpu();
+            var wall = Stopwatch.StartNew();
+            await Task.Delay(TimeSpan.FromSeconds(seconds), cancel);
+            var used = (Cpu() - start).TotalSeconds;
+            if (receivers.Any(r => r.HasExited)) throw new InvalidOperationException("an ffmpeg receiver exited early");
+            return used / wall.Elapsed.TotalSeconds / count;
+        }
+        finally
+        {
+            foreach (var process in processes)
+            {
+                if (!process.HasExited) process.Kill();
+                process.Dispose();
+            }
+        }
     }
 
     private static double Percentile(List<double> sorted, double p) =>
