@@ -41,6 +41,19 @@ typedef struct decoder {
     int finished;              /* decoder returned AVERROR_EOF */
 } decoder;
 
+/* A picture reduced to analysis luma band by band while the decoder is still writing it (see on_band).
+ * Enough of them for every picture a decoder can hold back for reordering (H.264: 16 references + 1). */
+#define BAND_PICTURES 20
+typedef struct band_picture {
+    const uint8_t *buffer;     /* luma plane of the picture being reduced; NULL: slot free */
+    int width, height;         /* picture size (the decoder's, after cropping) */
+    int source_rows;           /* source rows [0, source_rows) arrived without a gap */
+    int rows_out;              /* analysis rows [0, rows_out) written */
+    int broken;                /* a band arrived out of order: reduce the output frame instead */
+    uint8_t *luma;             /* analysis luma, width / f by height / f */
+    int luma_capacity;
+} band_picture;
+
 struct vg_ctx {
     AVFormatContext *format;
     AVPacket *packet;
@@ -64,6 +77,9 @@ struct vg_ctx {
     int want_grid_stats;
     vg_grid_scratch grid_scratch;
     vg_grid_stats grid_stats;
+    band_picture bands[BAND_PICTURES];
+    unsigned band_evict;
+    int64_t band_reduced;      /* pictures that took the band path */
     struct SwsContext *sws;    /* only for pixel formats without a plain 8-bit luma plane */
     AVFrame *sws_frame;
 
@@ -107,6 +123,8 @@ static void arm_deadline(vg_ctx *ctx, double seconds) {
     ctx->deadline_us = seconds > 0 ? av_gettime_relative() + (int64_t)(seconds * 1e6) : 0;
 }
 
+static void on_band(AVCodecContext *c, const AVFrame *picture, int offset[AV_NUM_DATA_POINTERS], int y, int type, int height);
+
 static int open_decoder_at(vg_ctx *ctx, decoder *d, int index, int threads) {
     AVStream *st = ctx->format->streams[index];
     const AVCodec *codec = avcodec_find_decoder(st->codecpar->codec_id);
@@ -119,6 +137,19 @@ static int open_decoder_at(vg_ctx *ctx, decoder *d, int index, int threads) {
     c->thread_count = threads;
     /* Keep damaged pictures: the corruption detector needs to see them. */
     c->flags |= AV_CODEC_FLAG_OUTPUT_CORRUPT;
+    if (c->codec_type == AVMEDIA_TYPE_VIDEO) {
+        for (int i = 0; i < BAND_PICTURES; i++) ctx->bands[i].buffer = NULL;
+        /* A single-threaded H.264 decoder reports each band of rows once it is final (deblocked), which
+         * lets us reduce it while it is still in cache. With frame threads the bands would arrive on
+         * the decoder's own threads, so the whole picture is reduced on output instead. Only H.264:
+         * MPEG-2 reports bands of B-pictures that differ from the picture it then outputs (measured),
+         * and HEVC reports none. */
+        if (threads == 1 && codec->id == AV_CODEC_ID_H264) {
+            c->opaque = ctx;
+            c->draw_horiz_band = on_band;
+            c->slice_flags = SLICE_FLAG_CODED_ORDER;
+        }
+    }
     ret = avcodec_open2(c, codec, NULL);
     if (ret < 0) { avcodec_free_context(&c); return ret; }
     avcodec_free_context(&d->codec);
@@ -311,8 +342,8 @@ static void box_rows(vg_ctx *ctx, const uint8_t *src, int stride, int w, int f, 
 
 static int gcd(int a, int b) { return b ? gcd(b, a % b) : a; }
 
-static int plain_luma(const AVFrame *frame) {
-    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(frame->format);
+static int plain_luma(int format) {
+    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(format);
     return d && !(d->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_PAL | AV_PIX_FMT_FLAG_BITSTREAM | AV_PIX_FMT_FLAG_HWACCEL)) &&
            d->nb_components >= 1 && d->comp[0].plane == 0 && d->comp[0].step == 1 && d->comp[0].depth == 8 &&
            d->comp[0].offset == 0;
@@ -326,6 +357,73 @@ static int frame_is_key(const AVFrame *f) {
 #endif
 }
 
+/* Analysis rows written so far for a picture whose source rows [0, source_rows) are final. */
+static int box_rows_ready(int source_rows, int f, int all_rows, int oh) {
+    int first = all_rows ? 0 : (f - 1) / 2, rows = all_rows ? f : 1; /* as box_band reads them */
+    if (source_rows < first + rows) return 0;
+    return FFMIN(oh, (source_rows - first - rows) / f + 1);
+}
+
+/* The decoder's draw_horiz_band: rows [y, y + height) of `picture` are final (deblocked), in coded
+ * order. Reducing them now, while they are in this core's cache, costs a fraction of reading the
+ * whole picture back after decoding (at 1080p most of it has left the L2 cache by then). Bands must
+ * arrive top to bottom without a gap; anything else (a lost slice, a field picture's first field)
+ * marks the picture broken, and video_item reduces the finished picture as before. So do pictures
+ * with decode errors: error concealment rewrites them after their bands were delivered. */
+static void on_band(AVCodecContext *c, const AVFrame *picture, int offset[AV_NUM_DATA_POINTERS], int y, int type, int height) {
+    vg_ctx *ctx = c->opaque;
+    int w = c->width, h = c->height, f = analysis_factor(w, ctx->analysis_max_width);
+    if (f == 1 || !plain_luma(c->pix_fmt) || !picture->data[0] || w <= 0 || h <= 0) return;
+    band_picture *slot = NULL, *free_slot = NULL;
+    for (int i = 0; i < BAND_PICTURES; i++) {
+        if (ctx->bands[i].buffer == picture->data[0]) { slot = &ctx->bands[i]; break; }
+        if (!ctx->bands[i].buffer && !free_slot) free_slot = &ctx->bands[i];
+    }
+    if (y == 0 && !slot) {
+        /* pictures the decoder never outputs leave their slot taken: reclaim the oldest claim */
+        slot = free_slot ? free_slot : &ctx->bands[ctx->band_evict++ % BAND_PICTURES];
+    }
+    if (!slot) return; /* no band from the top: leave it to video_item */
+    if (y == 0) {
+        int ow = w / f, oh = h / f;
+        if (slot->luma_capacity < ow * oh) {
+            av_freep(&slot->luma);
+            slot->luma = av_malloc((size_t)ow * oh);
+            slot->luma_capacity = slot->luma ? ow * oh : 0;
+        }
+        if (!slot->luma || box_prepare(ctx, w, h, f) < 0) { slot->buffer = NULL; return; }
+        slot->buffer = picture->data[0];
+        slot->width = w;
+        slot->height = h;
+        slot->source_rows = slot->rows_out = slot->broken = 0;
+    }
+    if (slot->broken || slot->width != w || slot->height != h) { slot->broken = 1; return; }
+    if (y > slot->source_rows) { slot->broken = 1; return; }
+    slot->source_rows = FFMAX(slot->source_rows, FFMIN(y + height, h));
+    int all_rows = ctx->want_grid_stats, oh = h / f;
+    int ready = box_rows_ready(slot->source_rows, f, all_rows, oh);
+    if (ready <= slot->rows_out) return;
+    uint8_t *luma = ctx->luma;
+    ctx->luma = slot->luma; /* box_rows writes into ctx->luma */
+    box_rows(ctx, picture->data[0], picture->linesize[0], w, f, all_rows, slot->rows_out, ready);
+    ctx->luma = luma;
+    slot->rows_out = ready;
+}
+
+/* The picture's analysis luma if its bands were all reduced as they were decoded (and frees the slot). */
+static const uint8_t *take_band_luma(vg_ctx *ctx, const AVFrame *frame, int f) {
+    for (int i = 0; i < BAND_PICTURES; i++) {
+        band_picture *slot = &ctx->bands[i];
+        if (slot->buffer != frame->data[0]) continue;
+        slot->buffer = NULL;
+        int complete = !slot->broken && slot->width == frame->width && slot->height == frame->height &&
+                       slot->rows_out == frame->height / f && frame->decode_error_flags == 0 &&
+                       !(frame->flags & AV_FRAME_FLAG_CORRUPT);
+        return complete ? slot->luma : NULL;
+    }
+    return NULL;
+}
+
 static int video_item(vg_ctx *ctx, AVFrame *frame, vg_item *out) {
     int w = frame->width, h = frame->height;
     int f = analysis_factor(w, ctx->analysis_max_width);
@@ -335,7 +433,7 @@ static int video_item(vg_ctx *ctx, AVFrame *frame, vg_item *out) {
     int full_range = frame->color_range == AVCOL_RANGE_JPEG || frame->format == AV_PIX_FMT_YUVJ420P ||
                      frame->format == AV_PIX_FMT_YUVJ422P || frame->format == AV_PIX_FMT_YUVJ444P;
     const vg_grid_stats *grid = NULL;
-    if (plain_luma(frame)) {
+    if (plain_luma(frame->format)) {
         const uint8_t *src = frame->data[0];
         const int src_stride = frame->linesize[0];
         /* the block grid is only visible at full resolution, so it is measured here, before reducing */
@@ -344,10 +442,16 @@ static int video_item(vg_ctx *ctx, AVFrame *frame, vg_item *out) {
             if (grid_begin(&job, src, src_stride, w, h, &ctx->grid_scratch, &ctx->grid_stats) < 0) return AVERROR(ENOMEM);
             grid = &ctx->grid_stats;
         }
+        const uint8_t *banded = f > 1 ? take_band_luma(ctx, frame, f) : NULL;
         if (f == 1) {
             if (grid) grid_rows(&job, 0, job.brows);
             luma = src;
             stride = src_stride;
+        } else if (banded) {
+            ctx->band_reduced++;
+            if (grid) grid_rows(&job, 0, job.brows);
+            luma = banded;
+            stride = ow;
         } else {
             int ret = box_prepare(ctx, w, h, f);
             if (ret < 0) return ret;
@@ -607,6 +711,8 @@ const char *vg_last_error(vg_ctx *ctx) { return ctx->error; }
 
 void vg_interrupt(vg_ctx *ctx) { atomic_store(&ctx->interrupted, 1); }
 
+int64_t vg_band_reduced_pictures(vg_ctx *ctx) { return ctx ? ctx->band_reduced : 0; }
+
 void vg_close(vg_ctx *ctx) {
     if (!ctx) return;
     avcodec_free_context(&ctx->video.codec);
@@ -620,6 +726,7 @@ void vg_close(vg_ctx *ctx) {
     av_channel_layout_uninit(&ctx->swr_in_layout);
     av_freep(&ctx->luma);
     av_freep(&ctx->row_sums);
+    for (int i = 0; i < BAND_PICTURES; i++) av_freep(&ctx->bands[i].luma);
     av_freep(&ctx->samples);
     vg_grid_free(&ctx->grid_scratch);
     av_free(ctx);

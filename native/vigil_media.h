@@ -100,6 +100,8 @@ VG_API int32_t vg_read(vg_ctx *ctx, vg_item *out);
 VG_API const char *vg_last_error(vg_ctx *ctx);
 /* Thread-safe: makes a blocked or later vg_read return VG_ERR_INTERRUPTED. */
 VG_API void vg_interrupt(vg_ctx *ctx);
+/* Pictures whose analysis luma was reduced band by band as the decoder wrote them (diagnostics, tests). */
+VG_API int64_t vg_band_reduced_pictures(vg_ctx *ctx);
 VG_API void vg_close(vg_ctx *ctx);
 /* Encodes an 8-bit gray picture as JPEG (snapshots). Returns bytes written, or < 0. */
 VG_API int32_t vg_encode_jpeg_gray(const uint8_t *pixels, int32_t stride, int32_t width, int32_t height,

@@ -122,6 +122,9 @@ public sealed class MediaSource : IDisposable
         if (ctx != 0) NativeMethods.Interrupt(ctx);
     }
 
+    /// <summary>Pictures reduced to analysis luma band by band while being decoded (single-threaded H.264/MPEG-2).</summary>
+    internal long BandReducedPictures => _ctx != 0 ? NativeMethods.BandReducedPictures(_ctx) : 0;
+
     public void Dispose()
     {
         var ctx = Interlocked.Exchange(ref _ctx, 0);

@@ -70,7 +70,7 @@ public sealed class LumaCells
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Run(VideoFrame frame, int darkThreshold, ReadOnlySpan<byte> reference)
     {
-        Resize(frame.Width, frame.Height);
+        Prepare(frame.Width, frame.Height);
         var withDark = darkThreshold >= 0;
         var withDifference = !reference.IsEmpty;
         var luma = frame.Luma;
@@ -152,7 +152,39 @@ public sealed class LumaCells
         return ((int)(sum.GetElement(0) + sum.GetElement(1)), Vector128.Sum(squares), (int)(darkCount.GetElement(0) + darkCount.GetElement(1)));
     }
 
-    private void Resize(int width, int height)
+    /// <summary>
+    /// Statistics of one cell as <see cref="MeasureWithDark"/> computes them, without touching the others
+    /// or the stored results: lets a caller settle a picture from a few cells when they suffice.
+    /// </summary>
+    public (int Sum, long SumSquares, int Dark, int Pixels) MeasureCell(VideoFrame frame, int column, int row, int darkThreshold)
+    {
+        Prepare(frame.Width, frame.Height);
+        var threshold = Math.Clamp(darkThreshold, 0, 255);
+        var left = column * CellSize;
+        var top = row * CellSize;
+        var width = Math.Min(CellSize, Width - left);
+        var height = Math.Min(CellSize, Height - top);
+        var luma = frame.Luma;
+        if (Sse2.IsSupported && width == CellSize)
+        {
+            var (sum, squares, dark) = CellStatistics(ref Unsafe.Add(ref MemoryMarshal.GetReference(luma), (nint)top * Width + left),
+                Width, height, Vector128.Create((byte)threshold));
+            return (sum, squares, dark, width * height);
+        }
+        int s = 0, d = 0;
+        long q = 0;
+        for (var y = top; y < top + height; y++)
+            foreach (var v in luma.Slice(y * Width + left, width))
+            {
+                s += v;
+                q += v * v;
+                if (v <= threshold) d++;
+            }
+        return (s, q, d, width * height);
+    }
+
+    /// <summary>Sizes the grid for pictures of this size (done by every measure; cheap when unchanged).</summary>
+    public void Prepare(int width, int height)
     {
         if (width == Width && height == Height) return;
         Width = width;

@@ -91,6 +91,9 @@ internal static partial class NativeMethods
     [LibraryImport(Library, EntryPoint = "vg_interrupt")]
     public static partial void Interrupt(nint ctx);
 
+    [LibraryImport(Library, EntryPoint = "vg_band_reduced_pictures")]
+    public static partial long BandReducedPictures(nint ctx);
+
     [LibraryImport(Library, EntryPoint = "vg_close")]
     public static partial void Close(nint ctx);
 
