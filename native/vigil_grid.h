@@ -7,7 +7,7 @@
 typedef struct grid_job {
     const uint8_t *luma;
     int stride, height, chunks, bcols, brows, h_last;
-    uint16_t *maps[5];
+    uint16_t *maps[6];
 } grid_job;
 
 /* Sizes and clears the maps; 0 or -1 (out of memory). */
