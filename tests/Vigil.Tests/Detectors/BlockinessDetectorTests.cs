@@ -99,7 +99,7 @@ public class BlockinessDetectorTests
     public void Options_StepCapBelowStep_Rejected()
     {
         Assert.ThrowsAny<ArgumentException>(() => new BlockinessOptions { BlockStep = 16, BlockStepCap = 15 }.Validate());
-        Assert.ThrowsAny<ArgumentException>(() => new BlockinessOptions { MacroblockStep = 3, MacroblockStepCap = 2 }.Validate());
+        Assert.ThrowsAny<ArgumentException>(() => new BlockinessOptions { PatchStep = 3, PatchStepCap = 2 }.Validate());
     }
 
     [Fact]
