@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Vigil.Media;
 
 namespace Vigil.Detectors.Video;
@@ -111,46 +114,65 @@ public sealed class BlockinessDetector : IVideoDetector
     /// </summary>
     private double PatchScore(BlockGridStats grid)
     {
-        var sum = grid.Sum;
-        var activity = grid.Activity;
         int columns = grid.BlockColumns, rows = grid.BlockRows;
         if (columns < 5 || rows < 5) return 0; // at least one pair of each class
-        var flat = _options.FlatActivity;
+        ref var sum = ref MemoryMarshal.GetReference(grid.Sum);
+        ref var activity = ref MemoryMarshal.GetReference(grid.Activity);
+        var flatScalar = Math.Min(_options.FlatActivity, ushort.MaxValue);
+        var flat = Vector128.Create((ushort)flatScalar);
         // block sums are 64 × the mean: a step lies in [step, cap], one unsigned compare on the band
         var step = (int)Math.Round(_options.PatchStep * 64);
-        var band = (uint)((int)Math.Round(_options.PatchStepCap * 64) - step);
-        // per pair of neighbours k | k + 1 (column or row index k), by where the edge between them lies:
-        // k even: 8 px off the 16-px grid; k odd: on it; k % 4 == 3: on the 32-px grid as well
-        int across0 = 0, across16 = 0, across32 = 0, down0 = 0, down16 = 0, down32 = 0;
+        var band = (int)Math.Round(_options.PatchStepCap * 64) - step;
+        var stepV = Vector128.Create((ushort)step);
+        var bandV = Vector128.Create((ushort)band);
+        // pair counts by where the edge between neighbours k | k + 1 (column or row index k) lies: k even,
+        // 8 px off the 16-px grid; k % 4 == 1, on the 16-px grid; k % 4 == 3, on the 32-px grid too
+        Span<int> across = stackalloc int[4];
+        Span<int> down = stackalloc int[4];
         for (var row = 0; row < rows; row++)
         {
             var first = row * columns;
             var below = row + 1 < rows;
-            var downClass = row & 3;
-            for (var column = 0; column < columns; column++)
+            // per lane: pairs counted so far in this row (a stepped pair is all ones, so subtracting counts it)
+            Vector128<ushort> acrossLanes = default, downLanes = default;
+            var column = 0;
+            // vectors of 8 start at multiples of 8, so lane j holds columns ≡ j (mod 4) whatever the vector
+            for (; column + 8 < columns; column += 8)
+            {
+                var i = (nuint)(first + column);
+                var level = Vector128.LoadUnsafe(ref sum, i);
+                var isFlat = Vector128.LessThan(Vector128.LoadUnsafe(ref activity, i), flat);
+                acrossLanes -= isFlat & Stepped(level, Vector128.LoadUnsafe(ref sum, i + 1), Vector128.LoadUnsafe(ref activity, i + 1));
+                if (below)
+                    downLanes -= isFlat & Stepped(level, Vector128.LoadUnsafe(ref sum, i + (nuint)columns), Vector128.LoadUnsafe(ref activity, i + (nuint)columns));
+            }
+            for (var j = 0; j < Vector128<ushort>.Count; j++) across[j & 3] += acrossLanes.GetElement(j);
+            var downCount = (int)Vector128.Sum(Vector128.WidenLower(downLanes) + Vector128.WidenUpper(downLanes));
+            for (; column < columns; column++)
             {
                 var i = first + column;
-                if (activity[i] >= flat) continue;
-                int level = sum[i];
-                if (column + 1 < columns && activity[i + 1] < flat && (uint)(Math.Abs(level - sum[i + 1]) - step) <= band)
-                {
-                    if ((column & 1) == 0) across0++;
-                    else if ((column & 3) == 3) across32++;
-                    else across16++;
-                }
-                if (below && activity[i + columns] < flat && (uint)(Math.Abs(level - sum[i + columns]) - step) <= band)
-                {
-                    if ((downClass & 1) == 0) down0++;
-                    else if (downClass == 3) down32++;
-                    else down16++;
-                }
+                if (Unsafe.Add(ref activity, i) >= flatScalar) continue;
+                int level = Unsafe.Add(ref sum, i);
+                if (column + 1 < columns && Unsafe.Add(ref activity, i + 1) < flatScalar &&
+                    (uint)(Math.Abs(level - Unsafe.Add(ref sum, i + 1)) - step) <= (uint)band)
+                    across[column & 3]++;
+                if (below && Unsafe.Add(ref activity, i + columns) < flatScalar &&
+                    (uint)(Math.Abs(level - Unsafe.Add(ref sum, i + columns)) - step) <= (uint)band)
+                    downCount++;
             }
+            down[row & 3] += downCount;
         }
         // how many pairs of each class: k in [0, n) with n neighbours per line
         int n = columns - 1, m = rows - 1;
-        double off = across0 / (double)((n + 1) / 2 * rows) + down0 / (double)((m + 1) / 2 * columns);
-        double on16 = (across16 + across32) / (double)(n / 2 * rows) + (down16 + down32) / (double)(m / 2 * columns);
-        double on32 = across32 / (double)(n / 4 * rows) + down32 / (double)(m / 4 * columns);
+        double off = (across[0] + across[2]) / (double)((n + 1) / 2 * rows) + (down[0] + down[2]) / (double)((m + 1) / 2 * columns);
+        double on16 = (across[1] + across[3]) / (double)(n / 2 * rows) + (down[1] + down[3]) / (double)(m / 2 * columns);
+        double on32 = across[3] / (double)(n / 4 * rows) + down[3] / (double)(m / 4 * columns);
         return Math.Max(on16, on32) - off;
+
+        // both flat, means a patch step apart (unsigned: a difference under the step wraps far past the band)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        Vector128<ushort> Stepped(Vector128<ushort> level, Vector128<ushort> neighbour, Vector128<ushort> neighbourActivity) =>
+            Vector128.LessThan(neighbourActivity, flat) &
+            Vector128.LessThanOrEqual(Vector128.Max(level, neighbour) - Vector128.Min(level, neighbour) - stepV, bandV);
     }
 }
