@@ -7,6 +7,7 @@
 typedef struct grid_job {
     const uint8_t *luma;
     int stride, height, chunks, bcols, brows, h_last;
+    int avx2;              /* the CPU has AVX2: two chunks at a time */
     uint16_t *maps[6];
 } grid_job;
 
