@@ -15,7 +15,7 @@ namespace Vigil.Detectors.Video;
 /// step, minus the share of blocks whose inner column and row 3 (on no codec's grid) do. Texture makes
 /// steps everywhere, flat graphics nowhere, so only what the grid adds is left; graphics whose long
 /// straight edges happen to lie on the grid step one edge of a block, rarely both. Steps far larger than
-/// a quantiser leaves (over 12 code values a pixel; 6 on the macroblock grid) are content edges: small flat
+/// a quantiser leaves (over 12 code values a pixel) are content edges: small flat
 /// graphics drawn on the grid (testsrc2's squares and dotted path) step both edges of their blocks, but by
 /// tens of code values, whereas blocking is a staircase of small steps across smooth areas.</para>
 /// <para>Flat patches (codecs with in-loop deblocking): starved H.264 and HEVC show almost no flat-sided
@@ -31,6 +31,8 @@ namespace Vigil.Detectors.Video;
 /// and grain make no flat blocks; flat graphics have flat blocks with no step between them, and where they
 /// do step, by more than the cap; an encoder at ordinary quality leaves faint mottling under the minimum
 /// step. Requiring both blocks flat is what makes the step visible as blocking rather than detail.
+/// Measured on the corpus: starved (QP 51) H.264 and HEVC pictures score 0.069–0.23, clean ones and the
+/// traps under 0.045; the patch score is per picture, and only a stretch of a second makes a defect.
 /// (This replaced a check for fainter flat-sided steps on the macroblock grid: at a threshold that spared
 /// x264's and x265's mottling at ordinary quality it found half of the starved H.264 pictures and no
 /// starved HEVC, and it fired on the clean I-frame after a starved stretch and after hard cuts.)</para>
