@@ -108,8 +108,9 @@ typedef struct row_maps { uint16_t *left, *top, *inner_left, *inner_top, *sum, *
 /* Of a line's horizontal step excess only lanes 0 and 3 of each block are wanted (its left edge and inner
  * column), so two lines share one excess computation: the second line is read one pixel to the left, which
  * puts its columns 0 and 3 in lanes 1 and 4, and blended into the first. pmaddubsw then gathers them into
- * 16-bit lanes: 0 = both edges, 1 and 2 = the two inner columns (4, 5 and 6 for the second block). A third
- * of the work per line that excess, masking and psadbw took. */
+ * 16-bit lanes: 0 = both edges, 1 and 2 = the two inner columns (4, 5 and 6 for the second block). Per
+ * pair of lines: four blends, one excess and one multiply-add, where each line alone took an excess and
+ * two rounds of masking and psadbw. */
 #define SECOND_LINE 0, -1, 0, 0, -1, 0, 0, 0, 0, -1, 0, 0, -1, 0, 0, 0
 #define STEP_WEIGHTS 1, 1, 0, 1, 1, 0, 0, 0, 1, 1, 0, 1, 1, 0, 0, 0
 #define EDGE_LANES -1, 0, 0, 0, 0, 0, 0, 0, -1, 0, 0, 0, 0, 0, 0, 0
