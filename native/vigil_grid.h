@@ -7,7 +7,8 @@
 typedef struct grid_job {
     const uint8_t *luma;
     int stride, height, chunks, bcols, brows, h_last;
-    uint16_t *maps[5];
+    int avx2;              /* the CPU has AVX2: two chunks at a time */
+    uint16_t *maps[6];
 } grid_job;
 
 /* Sizes and clears the maps; 0 or -1 (out of memory). */

@@ -82,8 +82,10 @@ typedef struct vg_grid_stats {
     int32_t block_cols, block_rows;    /* whole 8x8 blocks inside the picture (columns: whole 16-px chunks) */
     /* per 8x8 block, row-major, summed step excess over 8 pixels: along its left edge, its top edge,
      * its inner column 3 and its inner row 3 (the same measure where no block edge is); and its luma
-     * sum. Edges on the picture border (left column, top rows, last chunk) are 0. */
-    const uint16_t *edge_left, *edge_top, *inner_left, *inner_top, *sum;
+     * sum. Edges on the picture border (left column, top rows, last chunk) are 0. Then its activity:
+     * the summed absolute difference of neighbouring pixels inside the block (56 horizontal and 56
+     * vertical pairs, none across its edges), which says whether the block is flat inside. */
+    const uint16_t *edge_left, *edge_top, *inner_left, *inner_top, *sum, *activity;
 } vg_grid_stats;
 
 /* Computes grid statistics of an 8-bit plane into *out; the maps live in *scratch (grown as needed,

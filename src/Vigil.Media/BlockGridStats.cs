@@ -9,12 +9,15 @@ namespace Vigil.Media;
 /// a b c d is how far |c − b| exceeds twice the larger of |b − a| and |d − c|: a flat-sided jump, the
 /// signature of a block edge, and zero on ramps and texture. Per 8×8 block of the coded picture, the
 /// maps hold the summed step excess along its left and top edges and, for comparison, along its inner
-/// column and row 3, which lie on no codec's grid; and the block's luma sum.
+/// column and row 3, which lie on no codec's grid; the block's luma sum; and its activity, how much
+/// its pixels differ from their neighbours inside it.
 /// </summary>
 public sealed class BlockGridStats
 {
     /// <summary>Side of the blocks the maps describe.</summary>
     public const int BlockSize = 8;
+
+    private const int Maps = 6;
 
     private ushort[] _maps = [];
 
@@ -44,6 +47,12 @@ public sealed class BlockGridStats
     /// <summary>Per block: luma sum of its 64 pixels.</summary>
     public ReadOnlySpan<ushort> Sum => Map(4);
 
+    /// <summary>
+    /// Per block: summed absolute difference between neighbouring pixels inside it (56 horizontal and
+    /// 56 vertical pairs, none across its edges; at most 28,560). Low on flat and gently sloped blocks.
+    /// </summary>
+    public ReadOnlySpan<ushort> Activity => Map(5);
+
     private ReadOnlySpan<ushort> Map(int index) => _maps.AsSpan(index * BlockCount, BlockCount);
 
     /// <summary>Measures an 8-bit plane (tests and tools; the media reader fills frames itself).</summary>
@@ -71,12 +80,13 @@ public sealed class BlockGridStats
         BlockColumns = stats.BlockCols;
         BlockRows = stats.BlockRows;
         var count = BlockCount;
-        if (_maps.Length < 5 * count) _maps = new ushort[5 * count];
+        if (_maps.Length < Maps * count) _maps = new ushort[Maps * count];
         new ReadOnlySpan<ushort>(stats.EdgeLeft, count).CopyTo(_maps.AsSpan(0, count));
         new ReadOnlySpan<ushort>(stats.EdgeTop, count).CopyTo(_maps.AsSpan(count, count));
         new ReadOnlySpan<ushort>(stats.InnerLeft, count).CopyTo(_maps.AsSpan(2 * count, count));
         new ReadOnlySpan<ushort>(stats.InnerTop, count).CopyTo(_maps.AsSpan(3 * count, count));
         new ReadOnlySpan<ushort>(stats.Sum, count).CopyTo(_maps.AsSpan(4 * count, count));
+        new ReadOnlySpan<ushort>(stats.Activity, count).CopyTo(_maps.AsSpan(5 * count, count));
         IsValid = true;
     }
 }

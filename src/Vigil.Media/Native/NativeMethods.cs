@@ -20,7 +20,7 @@ internal struct VgOpenOptions
 internal unsafe struct VgGridStats
 {
     public int BlockCols, BlockRows;
-    public ushort* EdgeLeft, EdgeTop, InnerLeft, InnerTop, Sum;
+    public ushort* EdgeLeft, EdgeTop, InnerLeft, InnerTop, Sum, Activity;
 }
 
 [StructLayout(LayoutKind.Sequential)]

@@ -42,10 +42,92 @@ public class BlockinessDetectorTests
         return sink.Ended;
     }
 
-    [Fact]
-    public void Process_SmoothRamp_NotBlocky()
+    [Theory]
+    [InlineData("mpeg2video")]
+    [InlineData("h264")]
+    [InlineData("hevc")]
+    public void Process_SmoothRamp_NotBlocky(string codec)
     {
-        Assert.Empty(Run("mpeg2video", _ => false));
+        // flat inside every block too, but its level changes as much inside a macroblock as across one
+        Assert.Empty(Run(codec, _ => false));
+    }
+
+    /// <summary>
+    /// What starved H.264 leaves after deblocking: 16×16 patches flat inside, levels a few code values
+    /// apart, each edge ramped over 7 px (a box blur), so no flat-sided step is left anywhere.
+    /// </summary>
+    private static VideoFrame DeblockedPatches(int n, int patch = 16)
+    {
+        const int width = 320, height = 176, radius = 3;
+        var frame = VideoFrame.Create(width, height, n * Frame);
+        frame.Duration = Frame;
+        static int Level(int px, int py, int n) => 100 + (px * 7 + py * 13 + n) % 4 * 4;
+        var luma = frame.Luma;
+        for (var y = 0; y < height; y++)
+            for (var x = 0; x < width; x++)
+            {
+                var total = 0;
+                for (var dy = -radius; dy <= radius; dy++)
+                    for (var dx = -radius; dx <= radius; dx++)
+                        total += Level(Math.Clamp(x + dx, 0, width - 1) / patch, Math.Clamp(y + dy, 0, height - 1) / patch, n);
+                luma[y * width + x] = (byte)Math.Round(total / 49.0);
+            }
+        frame.MeasureGrid();
+        return frame;
+    }
+
+    [Theory]
+    [InlineData("h264", 16)]
+    [InlineData("hevc", 32)]
+    public void Process_DeblockedFlatPatches_Blocky(string codec, int patch)
+    {
+        var sink = new Sink();
+        var detector = new BlockinessDetector(new BlockinessOptions(), sink, codec);
+        for (var n = 0; n < 30; n++)
+        {
+            detector.Process(DeblockedPatches(n, patch));
+            Assert.True(detector.LastScore >= 1, $"frame {n}: score {detector.LastScore}");
+        }
+        detector.Flush(30 * Frame);
+        Assert.Single(sink.Ended);
+    }
+
+    [Fact]
+    public void Process_DeblockedFlatPatchesOnAnMpeg2Stream_NotLookedFor()
+    {
+        // MPEG-2 has no in-loop deblocking: its blocking keeps flat-sided steps, and smeared patches are not its artefact
+        var sink = new Sink();
+        var detector = new BlockinessDetector(new BlockinessOptions(), sink, "mpeg2video");
+        for (var n = 0; n < 30; n++)
+        {
+            detector.Process(DeblockedPatches(n));
+            Assert.True(detector.LastScore < 1, $"frame {n}: score {detector.LastScore}");
+        }
+        detector.Flush(30 * Frame);
+        Assert.Empty(sink.Ended);
+    }
+
+    [Fact]
+    public void Process_DeblockedPatchesOffTheGrid_NotBlocky()
+    {
+        // the same mosaic shifted 8 px off the macroblock grid: as many steps, but not where a codec puts them
+        var sink = new Sink();
+        var detector = new BlockinessDetector(new BlockinessOptions(), sink, "h264");
+        const int width = 320, height = 176;
+        for (var n = 0; n < 30; n++)
+        {
+            var source = DeblockedPatches(n);
+            var frame = VideoFrame.Create(width, height, n * Frame);
+            frame.Duration = Frame;
+            for (var y = 0; y < height; y++)
+                for (var x = 0; x < width; x++)
+                    frame.Luma[y * width + x] = source.Luma[Math.Max(0, y - 8) * width + Math.Max(0, x - 8)];
+            frame.MeasureGrid();
+            detector.Process(frame);
+            Assert.True(detector.LastScore < 1, $"frame {n}: score {detector.LastScore}");
+        }
+        detector.Flush(30 * Frame);
+        Assert.Empty(sink.Ended);
     }
 
     [Fact]
@@ -99,7 +181,7 @@ public class BlockinessDetectorTests
     public void Options_StepCapBelowStep_Rejected()
     {
         Assert.ThrowsAny<ArgumentException>(() => new BlockinessOptions { BlockStep = 16, BlockStepCap = 15 }.Validate());
-        Assert.ThrowsAny<ArgumentException>(() => new BlockinessOptions { MacroblockStep = 3, MacroblockStepCap = 2 }.Validate());
+        Assert.ThrowsAny<ArgumentException>(() => new BlockinessOptions { PatchStep = 3, PatchStepCap = 2 }.Validate());
     }
 
     [Fact]

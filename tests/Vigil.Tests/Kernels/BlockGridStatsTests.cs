@@ -27,6 +27,7 @@ public class BlockGridStatsTests
         Assert.Equal(8, stats.BlockColumns);
         Assert.Equal(6, stats.BlockRows);
         AssertAllZero(stats);
+        Assert.All(stats.Activity.ToArray(), v => Assert.Equal(0, v));
         Assert.All(stats.Sum.ToArray(), v => Assert.Equal(64 * 100, v));
     }
 
@@ -55,6 +56,8 @@ public class BlockGridStatsTests
                 Assert.Equal(0, stats.InnerLeft[i]);
                 Assert.Equal(0, stats.InnerTop[i]);
                 Assert.Equal(64 * ((column + row) % 2 == 0 ? 100 : 120), stats.Sum[i]);
+                // flat inside: the steps lie between blocks, and activity looks inside only
+                Assert.Equal(0, stats.Activity[i]);
             }
     }
 
@@ -87,5 +90,53 @@ public class BlockGridStatsTests
         var stats = Measure((x, _) => (byte)(x == 32 ? 200 : 50));
 
         AssertAllZero(stats);
+    }
+
+    [Fact]
+    public void Measure_HorizontalAndVerticalRamps_ActivityCountsPairsInsideTheBlock()
+    {
+        // 7 neighbour pairs on each of the block's 8 lines, in each direction: 56 horizontal pairs 2 apart
+        // plus 56 vertical pairs 1 apart, the same in every block (the picture border included)
+        var stats = Measure((x, y) => (byte)(x * 2 + y));
+
+        Assert.All(stats.Activity.ToArray(), v => Assert.Equal(56 * 2 + 56 * 1, v));
+    }
+
+    [Fact]
+    public void Measure_OneBrightPixelInsideABlock_ActivityOfItsFourNeighbourPairs()
+    {
+        // pixel (3, 3) of block (1, 2) raised by 10: four pairs inside the block differ by 10
+        var stats = Measure((x, y) => (byte)(x == 19 && y == 11 ? 110 : 100));
+
+        var i = 1 * stats.BlockColumns + 2;
+        Assert.Equal(40, stats.Activity[i]);
+        Assert.Equal(1, stats.Activity.ToArray().Count(v => v != 0));
+    }
+
+    [Fact]
+    public void Measure_PixelOnABlockBorder_OnlyPairsInsideTheBlockCount()
+    {
+        // pixel (0, 0) of block (1, 1): its left and upper neighbours lie in other blocks, so only the two
+        // pairs inside count, and the neighbouring blocks see nothing
+        var stats = Measure((x, y) => (byte)(x == 8 && y == 8 ? 130 : 100));
+
+        Assert.Equal(2 * 30, stats.Activity[stats.BlockColumns + 1]);
+        Assert.Equal(1, stats.Activity.ToArray().Count(v => v != 0));
+    }
+
+    [Fact]
+    public void Measure_StepsOnEveryLineOfAnEdge_EachLineCounted()
+    {
+        // steps of different size on each of the 8 lines of block (2, 5)'s left edge and inner column: the
+        // kernel pairs lines up to share work, so every line's own step must land in the sums
+        var stats = Measure((x, y) =>
+        {
+            var rise = y >= 16 && y < 24 ? 10 + y % 8 : 0;
+            return (byte)(100 + (x >= 40 ? rise : 0) + (x >= 43 ? 2 * rise : 0));
+        });
+
+        var i = 2 * stats.BlockColumns + 5;
+        Assert.Equal(Enumerable.Range(10, 8).Sum(), stats.EdgeLeft[i]);
+        Assert.Equal(Enumerable.Range(10, 8).Sum() * 2, stats.InnerLeft[i]);
     }
 }
