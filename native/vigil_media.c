@@ -55,6 +55,10 @@ typedef struct band_picture {
     int broken;                /* a band arrived out of order: reduce the output frame instead */
     uint8_t *luma;             /* analysis luma, width / f by height / f */
     int luma_capacity;
+    grid_job grid;             /* grid statistics, measured band by band too (when wanted) */
+    vg_grid_scratch grid_scratch;
+    vg_grid_stats grid_stats;
+    int grid_rows_done;        /* block rows measured */
 } band_picture;
 
 struct vg_ctx {
@@ -427,35 +431,51 @@ static void on_band(AVCodecContext *c, const AVFrame *picture, int offset[AV_NUM
             slot->luma = av_malloc((size_t)ow * oh);
             slot->luma_capacity = slot->luma ? ow * oh : 0;
         }
-        if (!slot->luma || box_prepare(ctx, w, h, f) < 0) { slot->buffer = NULL; return; }
+        if (!slot->luma || box_prepare(ctx, w, h, f) < 0 ||
+            (ctx->want_grid_stats && grid_begin(&slot->grid, picture->data[0], picture->linesize[0], w, h,
+                                                &slot->grid_scratch, &slot->grid_stats) < 0)) {
+            slot->buffer = NULL;
+            return;
+        }
         slot->buffer = picture->data[0];
         slot->width = w;
         slot->height = h;
-        slot->source_rows = slot->rows_out = slot->broken = 0;
+        slot->source_rows = slot->rows_out = slot->broken = slot->grid_rows_done = 0;
     }
     if (slot->broken || slot->width != w || slot->height != h) { slot->broken = 1; return; }
     if (y > slot->source_rows) { slot->broken = 1; return; }
     slot->source_rows = FFMAX(slot->source_rows, FFMIN(y + height, h));
     int all_rows = ctx->want_grid_stats, oh = h / f;
     int ready = box_rows_ready(slot->source_rows, f, all_rows, oh);
-    if (ready <= slot->rows_out) return;
-    uint8_t *luma = ctx->luma;
-    ctx->luma = slot->luma; /* box_rows writes into ctx->luma */
-    box_rows(ctx, picture->data[0], picture->linesize[0], w, f, all_rows, slot->rows_out, ready);
-    ctx->luma = luma;
-    slot->rows_out = ready;
+    if (ready > slot->rows_out) {
+        uint8_t *luma = ctx->luma;
+        ctx->luma = slot->luma; /* box_rows writes into ctx->luma */
+        box_rows(ctx, picture->data[0], picture->linesize[0], w, f, all_rows, slot->rows_out, ready);
+        ctx->luma = luma;
+        slot->rows_out = ready;
+    }
+    if (ctx->want_grid_stats) {
+        /* block row b reads source rows [8b - 2, 8b + 8) */
+        int blocks_ready = FFMIN(slot->source_rows / VG_BLOCK, slot->grid.brows);
+        if (blocks_ready > slot->grid_rows_done) {
+            grid_rows(&slot->grid, slot->grid_rows_done, blocks_ready);
+            slot->grid_rows_done = blocks_ready;
+        }
+    }
 }
 
-/* The picture's analysis luma if its bands were all reduced as they were decoded (and frees the slot). */
-static const uint8_t *take_band_luma(vg_ctx *ctx, const AVFrame *frame, int f) {
+/* The picture's slot if all its bands were reduced (and measured) as they were decoded; frees the slot,
+ * whose luma and grid statistics stay valid until the decoder runs again. */
+static const band_picture *take_band_picture(vg_ctx *ctx, const AVFrame *frame, int f) {
     for (int i = 0; i < BAND_PICTURES; i++) {
         band_picture *slot = &ctx->bands[i];
         if (slot->buffer != frame->data[0]) continue;
         slot->buffer = NULL;
         int complete = !slot->broken && slot->width == frame->width && slot->height == frame->height &&
                        slot->rows_out == frame->height / f && frame->decode_error_flags == 0 &&
-                       !(frame->flags & AV_FRAME_FLAG_CORRUPT);
-        return complete ? slot->luma : NULL;
+                       !(frame->flags & AV_FRAME_FLAG_CORRUPT) &&
+                       (!ctx->want_grid_stats || slot->grid_rows_done == slot->grid.brows);
+        return complete ? slot : NULL;
     }
     return NULL;
 }
@@ -473,21 +493,22 @@ static int video_item(vg_ctx *ctx, AVFrame *frame, vg_item *out) {
         const uint8_t *src = frame->data[0];
         const int src_stride = frame->linesize[0];
         /* the block grid is only visible at full resolution, so it is measured here, before reducing */
+        const band_picture *banded = f > 1 ? take_band_picture(ctx, frame, f) : NULL;
         grid_job job;
-        if (ctx->want_grid_stats) {
+        if (banded) {
+            ctx->band_reduced++;
+            grid = ctx->want_grid_stats ? &banded->grid_stats : NULL;
+        } else if (ctx->want_grid_stats) {
             if (grid_begin(&job, src, src_stride, w, h, &ctx->grid_scratch, &ctx->grid_stats) < 0) return AVERROR(ENOMEM);
             grid = &ctx->grid_stats;
         }
-        const uint8_t *banded = f > 1 ? take_band_luma(ctx, frame, f) : NULL;
-        if (f == 1) {
+        if (banded) {
+            luma = banded->luma;
+            stride = ow;
+        } else if (f == 1) {
             if (grid) grid_rows(&job, 0, job.brows);
             luma = src;
             stride = src_stride;
-        } else if (banded) {
-            ctx->band_reduced++;
-            if (grid) grid_rows(&job, 0, job.brows);
-            luma = banded;
-            stride = ow;
         } else {
             int ret = box_prepare(ctx, w, h, f);
             if (ret < 0) return ret;
@@ -762,7 +783,10 @@ void vg_close(vg_ctx *ctx) {
     av_channel_layout_uninit(&ctx->swr_in_layout);
     av_freep(&ctx->luma);
     av_freep(&ctx->row_sums);
-    for (int i = 0; i < BAND_PICTURES; i++) av_freep(&ctx->bands[i].luma);
+    for (int i = 0; i < BAND_PICTURES; i++) {
+        av_freep(&ctx->bands[i].luma);
+        vg_grid_free(&ctx->bands[i].grid_scratch);
+    }
     av_freep(&ctx->samples);
     vg_grid_free(&ctx->grid_scratch);
     av_free(ctx);

@@ -10,6 +10,7 @@ namespace Vigil.Tests.Media;
 /// finished full-resolution picture (computed here from a full-resolution decode), for B-frame
 /// reordering, cropping (1080 of 1088 coded rows), both row modes (one row in f; all f rows with grid
 /// statistics), and damaged streams, whose broken pictures must fall back to the whole-picture path.
+/// The block-grid statistics, measured band by band too, must equal those of the finished picture.
 /// </summary>
 public sealed class BandReductionTests
 {
@@ -35,7 +36,20 @@ public sealed class BandReductionTests
 
         Assert.Equal(full.Count, bandReduced); // every picture took the band path
         AssertReductionsEqual(full, banded, gridStatistics);
+        if (!gridStatistics) return;
+        for (var i = 0; i < full.Count; i++)
+        {
+            var expected = new BlockGridStats();
+            BlockGridStats.Measure(full[i].Luma, full[i].Width, full[i].Width, full[i].Height, expected);
+            var want = Maps(expected);
+            var got = banded[i].Maps!;
+            for (var m = 0; m < want.Length; m++)
+                Assert.True(want[m].AsSpan().SequenceEqual(got[m]), $"picture {i}: grid map {m} differs from block {want[m].AsSpan().CommonPrefixLength(got[m])}");
+        }
     }
+
+    private static ushort[][] Maps(BlockGridStats grid) =>
+        [grid.EdgeLeft.ToArray(), grid.EdgeTop.ToArray(), grid.InnerLeft.ToArray(), grid.InnerTop.ToArray(), grid.Sum.ToArray(), grid.Activity.ToArray()];
 
     [Fact]
     public async Task Read_DamagedH264_BrokenPicturesFallBackAndAllMatchBoxFilter()
@@ -63,7 +77,7 @@ public sealed class BandReductionTests
         AssertReductionsEqual(full, banded, gridStatistics: false);
     }
 
-    private static void AssertReductionsEqual(List<(byte[] Luma, int Width, int Height)> full, List<(byte[] Luma, int Width, int Height)> reduced, bool gridStatistics)
+    private static void AssertReductionsEqual(List<Picture> full, List<Picture> reduced, bool gridStatistics)
     {
         Assert.Equal(full.Count, reduced.Count);
         for (var i = 0; i < full.Count; i++)
@@ -94,20 +108,22 @@ public sealed class BandReductionTests
         return result;
     }
 
-    private static (List<(byte[] Luma, int Width, int Height)> Pictures, long BandReduced) Decode(string clip, int analysisWidth, bool gridStatistics)
+    private sealed record Picture(byte[] Luma, int Width, int Height, ushort[][]? Maps);
+
+    private static (List<Picture> Pictures, long BandReduced) Decode(string clip, int analysisWidth, bool gridStatistics)
     {
         using var source = MediaSource.Open(clip, new MediaOpenOptions
         {
             DecodeThreads = 1, Audio = false, GridStatistics = gridStatistics, AnalysisMaxWidth = analysisWidth,
         });
-        var pictures = new List<(byte[], int, int)>();
+        var pictures = new List<Picture>();
         while (true)
         {
             var item = source.Read();
             if (item.Kind == MediaItemKind.End) break;
             if (item.Video is { } frame)
             {
-                pictures.Add((frame.Luma.ToArray(), frame.Width, frame.Height));
+                pictures.Add(new Picture(frame.Luma.ToArray(), frame.Width, frame.Height, gridStatistics ? Maps(frame.Grid) : null));
                 frame.Release();
             }
         }
