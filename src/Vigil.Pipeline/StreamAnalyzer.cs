@@ -240,10 +240,13 @@ public sealed class StreamAnalyzer
 /// <summary>How a <see cref="StreamAnalyzer"/> buffers between converter and detectors.</summary>
 public sealed record AnalyzerOptions
 {
-    /// <summary>Items (frames, audio blocks) in flight between converter and detectors.</summary>
+    /// <summary>Items (frames, audio blocks) in flight between converter and detectors (queued, live mode only).</summary>
     public int QueueCapacity { get; init; } = 32;
 
-    /// <summary>Live mode: drop video frames when the detectors fall behind instead of waiting.</summary>
+    /// <summary>
+    /// Live mode: detectors run behind a bounded queue, and video frames are dropped when they fall behind
+    /// instead of waiting. Off (files): decode and analysis share one thread, with no queue.
+    /// </summary>
     public bool ShedWhenBehind { get; init; }
 
     /// <summary>Stop after this much media time (live inputs never end by themselves); null: to the end.</summary>
