@@ -223,7 +223,11 @@ int32_t vg_open(const char *url, const vg_open_options *options, vg_ctx **out, c
     if (options->want_audio && (ret = open_decoder(ctx, &ctx->audio, AVMEDIA_TYPE_AUDIO, 1)) < 0) {
         set_error(ctx, "cannot open audio decoder", ret); goto fail;
     }
-    if (ctx->video.index < 0 && ctx->audio.index < 0) { set_error(ctx, "no decodable audio or video stream", 0); goto fail; }
+    if (ctx->video.index < 0 && ctx->audio.index < 0) {
+        set_error(ctx, !options->want_audio ? "no decodable video stream"
+                     : !options->want_video ? "no decodable audio stream" : "no decodable audio or video stream", 0);
+        goto fail;
+    }
     /* Drop packets of kinds nobody decodes at the demuxer. Other audio/video streams stay: one may
      * take over when ours goes quiet (see adopt_new_stream). */
     for (unsigned i = 0; i < ctx->format->nb_streams; i++) {

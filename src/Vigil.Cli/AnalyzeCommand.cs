@@ -78,6 +78,8 @@ internal static class AnalyzeCommand
                 AnalysisMaxWidth = request.AnalysisWidth,
                 IoTimeout = IsNetwork(request.Input) && request.StallTimeout > 0 ? TimeSpan.FromSeconds(request.StallTimeout) : null,
                 GridStatistics = DetectorCatalog.NeedsGridStatistics(selected),
+                Video = DetectorCatalog.NeedsVideo(selected),
+                Audio = DetectorCatalog.NeedsAudio(selected),
             });
         }
         catch (MediaException e)

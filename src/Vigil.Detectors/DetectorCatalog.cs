@@ -64,6 +64,16 @@ public static class DetectorCatalog
         selected.Any(d => d.Kind is CorruptionDetector.KindName or BlockinessDetector.KindName);
 
     /// <summary>
+    /// Whether the converter must decode video for <paramref name="selected"/>: a video detector, or a
+    /// bitstream detector (it watches the timestamps of every stream). Skipping the other kind saves its
+    /// decoding: an audio-only selection decodes no video at all.
+    /// </summary>
+    public static bool NeedsVideo(IEnumerable<DetectorDescriptor> selected) => selected.Any(d => d.NeedsVideo || !d.NeedsAudio);
+
+    /// <summary>Whether the converter must decode audio for <paramref name="selected"/> (see <see cref="NeedsVideo"/>).</summary>
+    public static bool NeedsAudio(IEnumerable<DetectorDescriptor> selected) => selected.Any(d => d.NeedsAudio || !d.NeedsVideo);
+
+    /// <summary>
     /// Resolves a comma-separated selection (<c>video.black,audio.silence</c>; a prefix such as
     /// <c>video</c> selects a family; null or empty selects all). Unknown names throw.
     /// </summary>

@@ -21,6 +21,9 @@ public sealed record MediaOpenOptions
     /// </summary>
     public bool GridStatistics { get; init; } = true;
 
+    /// <summary>Decode video; when false its packets are dropped at the demuxer.</summary>
     public bool Video { get; init; } = true;
+
+    /// <summary>Decode audio; when false its packets are dropped at the demuxer.</summary>
     public bool Audio { get; init; } = true;
 }

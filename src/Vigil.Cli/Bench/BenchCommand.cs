@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Vigil.Detectors;
 
 namespace Vigil.Cli.Bench;
 
@@ -68,12 +69,28 @@ internal static class BenchCommand
             await Console.Error.WriteLineAsync("vigil bench: needs GNU time (/usr/bin/time); run scripts/setup.sh");
             return 1;
         }
+        // Both sides do the same work: when no selected detector listens to audio, Vigil decodes none, so
+        // neither do the ffmpeg runs (-an).
+        bool audio;
+        try { audio = DetectorCatalog.NeedsAudio(DetectorCatalog.Select(detectors)); }
+        catch (ArgumentException e)
+        {
+            await Console.Error.WriteLineAsync($"vigil bench: {e.Message}");
+            return 2;
+        }
+        if (!audio && af.Length > 0)
+        {
+            await Console.Error.WriteLineAsync($"vigil bench: --ffmpeg-af '{af}' filters audio, but none of '{detectors}' listens to audio; pass --ffmpeg-af \"\"");
+            return 2;
+        }
+        string[] ffmpegAudio = audio ? [] : ["-an"];
         var dir = Path.Combine(Path.GetTempPath(), "vigil-bench");
         Directory.CreateDirectory(dir);
         var self = typeof(BenchCommand).Assembly.Location;
         var rows = new List<string>();
         Console.WriteLine($"# vigil bench — {Environment.ProcessorCount} cores, one decode thread, best of {repeat}, {seconds} s clips");
-        Console.WriteLine($"Vigil detectors: {detectors}; ffmpeg {Media.MediaSource.FfmpegVersion}");
+        Console.WriteLine($"Vigil detectors: {detectors}; ffmpeg {Media.MediaSource.FfmpegVersion}; " +
+                          (audio ? "audio decoded by every run" : "no audio detector: no run decodes audio (ffmpeg -an)"));
         Console.WriteLine();
         Console.WriteLine("| clip | run | frames/s per core | ratio | frames/s per core after start-up | ratio | CPU s | start-up CPU s | peak RSS MB |");
         Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
@@ -89,9 +106,9 @@ internal static class BenchCommand
                 ("Vigil analyze (decode + detectors)", c => MeasuredProcess.RunAsync("dotnet",
                     [self, "analyze", c, "--json", "--decode-threads", "1", "--detectors", detectors], cancel)),
                 ("ffmpeg decode only", c => MeasuredProcess.RunAsync("ffmpeg",
-                    ["-v", "error", "-threads", "1", "-i", c, "-f", "null", "-"], cancel)),
+                    ["-v", "error", "-threads", "1", "-i", c, .. ffmpegAudio, "-f", "null", "-"], cancel)),
                 ($"ffmpeg {vf}{(af.Length > 0 ? " + " + af : "")}", c => MeasuredProcess.RunAsync("ffmpeg",
-                    ReferenceChain(c, vf, af), cancel)),
+                    ReferenceChain(c, vf, af, ffmpegAudio), cancel)),
             };
             var results = new List<(string Name, ProcessCost Whole, ProcessCost Startup)>();
             foreach (var (name, run) in runs)
@@ -113,8 +130,8 @@ internal static class BenchCommand
         return 0;
     }
 
-    private static string[] ReferenceChain(string clip, string vf, string af) =>
-        ["-v", "error", "-threads", "1", "-i", clip, "-vf", vf, .. (af.Length > 0 ? new[] { "-af", af } : []), "-f", "null", "-"];
+    private static string[] ReferenceChain(string clip, string vf, string af, string[] audio) =>
+        ["-v", "error", "-threads", "1", "-i", clip, "-vf", vf, .. audio, .. (af.Length > 0 ? new[] { "-af", af } : []), "-f", "null", "-"];
 
     private static async Task<ProcessCost> BestAsync(int repeat, Func<Task<ProcessCost>> run)
     {

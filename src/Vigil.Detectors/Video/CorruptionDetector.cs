@@ -1,8 +1,13 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Vigil.Media;
 
 namespace Vigil.Detectors.Video;
 
 /// <summary>What the corruption detector saw in the last frame (diagnostics, corpus traces).</summary>
+/// <remarks><see cref="GlobalChange"/> is NaN when not measured: it is only needed when enough blocks broke.</remarks>
 public readonly record struct CorruptionEvidence(
     bool DecoderFlags, bool BitstreamEvents, bool TimestampGap, double NewEdgeFraction, double GlobalChange, bool Damaged);
 
@@ -31,9 +36,10 @@ public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
     private readonly int _videoStream;
     private readonly int[] _changeHistogram = new int[256];
     private ushort[] _previousSum = [];
-    private bool[] _broken = [];   // per 8x8 block, in the previous picture (then this one)
-    private bool[] _fresh = [];    // broken in this picture, not in the previous one
-    private bool[] _damaged = [];  // blocks that broke during the open defect
+    private byte[] _broken = [];          // per 8x8 block in this picture: 0xFF when it looks cut out
+    private byte[] _previousBroken = [];  // the same for the previous picture
+    private bool _comparable;             // this picture has the previous one's grid to compare with
+    private bool[] _damaged = [];         // blocks that broke during the open defect
     private int _columns, _rows;
     private bool _hasPrevious;
     private bool _pendingEvents;
@@ -71,11 +77,13 @@ public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
         var events = _pendingEvents;
         _pendingEvents = false;
         var gap = TimestampGap(frame);
-        if (_fresh.Length != frame.Grid.BlockCount) _fresh = new bool[frame.Grid.BlockCount];
-        var (newEdges, globalChange) = CompareWithPrevious(frame.Grid);
+        var newEdges = NewlyBrokenShare(frame.Grid);
         var key = frame.IsKeyFrame || frame.PictureType == PictureType.I;
-        // new discontinuities in a picture that did not change as a whole: damage the decoder did not report
-        var picture = !key && newEdges >= _options.PictureOnset && globalChange <= _options.GlobalChange;
+        // new discontinuities in a picture that did not change as a whole: damage the decoder did not report.
+        // The global change is measured only for such a candidate (rare): it costs a pass over every block.
+        var candidate = !key && newEdges >= _options.PictureOnset;
+        var globalChange = candidate ? MedianChange(frame.Grid) : double.NaN;
+        var picture = candidate && globalChange <= _options.GlobalChange;
 
         var end = frame.Pts + frame.Duration;
         if (flags || events || gap || picture)
@@ -118,55 +126,84 @@ public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
     }
 
     /// <summary>
-    /// A block looks broken when both its left and top edges carry steps while its inner column and row
-    /// do not: a rectangle of content that does not continue its neighbours.
+    /// Marks the blocks that look broken in this picture — both their left and top edges stepped, their
+    /// inner column and row not: a rectangle of content that does not continue its neighbours — and returns
+    /// the share of blocks broken now but not in the previous picture. 16 blocks a step (SIMD): this runs
+    /// on every frame, over every block of the full-resolution grid.
     /// </summary>
-    private static bool Broken(int i, ReadOnlySpan<ushort> left, ReadOnlySpan<ushort> top, ReadOnlySpan<ushort> innerLeft,
-        ReadOnlySpan<ushort> innerTop, int step) =>
-        left[i] >= step && top[i] >= step && innerLeft[i] < step / 2 && innerTop[i] < step / 2;
-
-    /// <summary>Share of blocks broken now but not in the previous picture, and the median change of block means.</summary>
-    private (double NewEdges, double GlobalChange) CompareWithPrevious(BlockGridStats grid)
+    private double NewlyBrokenShare(BlockGridStats grid)
     {
-        Array.Clear(_changeHistogram);
+        (_broken, _previousBroken) = (_previousBroken, _broken);
         var count = grid.BlockCount;
-        if (!grid.IsValid || count == 0) return (0, 0);
-        var comparable = _hasPrevious && grid.BlockColumns == _columns && grid.BlockRows == _rows;
-        if (_broken.Length != count) _broken = new bool[count];
-        var left = grid.EdgeLeft;
-        var top = grid.EdgeTop;
-        var innerLeft = grid.InnerLeft;
-        var innerTop = grid.InnerTop;
-        var sums = grid.Sum;
-        var step = _options.EdgeStep;
+        _comparable = false;
+        if (!grid.IsValid || count == 0) return 0;
+        _comparable = _hasPrevious && grid.BlockColumns == _columns && grid.BlockRows == _rows;
+        if (_broken.Length != count) _broken = new byte[count];
+        ref var left = ref MemoryMarshal.GetReference(grid.EdgeLeft);
+        ref var top = ref MemoryMarshal.GetReference(grid.EdgeTop);
+        ref var innerLeft = ref MemoryMarshal.GetReference(grid.InnerLeft);
+        ref var innerTop = ref MemoryMarshal.GetReference(grid.InnerTop);
+        ref var broken = ref MemoryMarshal.GetArrayDataReference(_broken);
+        ref var previous = ref MemoryMarshal.GetArrayDataReference(_previousBroken);
+        var step = (ushort)_options.EdgeStep;
+        var half = (ushort)(step / 2);
         var fresh = 0;
-        for (var i = 0; i < count; i++)
+        var i = 0;
+        if (Vector128.IsHardwareAccelerated)
         {
-            var broken = Broken(i, left, top, innerLeft, innerTop, step);
-            if (comparable)
+            var stepV = Vector128.Create(step);
+            var halfV = Vector128.Create(half);
+            for (; i <= count - 16; i += 16)
             {
-                if (broken && !_broken[i]) fresh++;
-                var change = Math.Abs(sums[i] - _previousSum[i]) >> 6; // mean change, code values
-                _changeHistogram[Math.Min(change, 255)]++;
+                var mask = Vector128.Narrow( // 0xFFFF -> 0xFF
+                    Broken8(ref left, ref top, ref innerLeft, ref innerTop, (nuint)i, stepV, halfV),
+                    Broken8(ref left, ref top, ref innerLeft, ref innerTop, (nuint)i + 8, stepV, halfV));
+                mask.StoreUnsafe(ref broken, (nuint)i);
+                if (_comparable)
+                    fresh += BitOperations.PopCount(Vector128.AndNot(mask, Vector128.LoadUnsafe(ref previous, (nuint)i)).ExtractMostSignificantBits());
             }
-            _fresh[i] = broken && !_broken[i] && comparable;
-            _broken[i] = broken;
         }
-        if (!comparable) return (0, 0);
+        for (; i < count; i++)
+        {
+            var isBroken = Unsafe.Add(ref left, i) >= step && Unsafe.Add(ref top, i) >= step
+                           && Unsafe.Add(ref innerLeft, i) < half && Unsafe.Add(ref innerTop, i) < half;
+            Unsafe.Add(ref broken, i) = isBroken ? (byte)0xFF : (byte)0;
+            if (_comparable && isBroken && Unsafe.Add(ref previous, i) == 0) fresh++;
+        }
+        return _comparable ? fresh / (double)count : 0;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<ushort> Broken8(ref ushort left, ref ushort top, ref ushort innerLeft, ref ushort innerTop, nuint at,
+        Vector128<ushort> step, Vector128<ushort> half) =>
+        Vector128.GreaterThanOrEqual(Vector128.LoadUnsafe(ref left, at), step)
+        & Vector128.GreaterThanOrEqual(Vector128.LoadUnsafe(ref top, at), step)
+        & Vector128.LessThan(Vector128.LoadUnsafe(ref innerLeft, at), half)
+        & Vector128.LessThan(Vector128.LoadUnsafe(ref innerTop, at), half);
+
+    /// <summary>Median over blocks of how much their mean luma changed since the previous picture (code values).</summary>
+    private double MedianChange(BlockGridStats grid)
+    {
+        if (!_comparable) return 0;
+        Array.Clear(_changeHistogram);
+        var sums = grid.Sum;
+        for (var i = 0; i < sums.Length; i++)
+            _changeHistogram[Math.Min(Math.Abs(sums[i] - _previousSum[i]) >> 6, 255)]++;
         var seen = 0;
-        var median = 255;
         for (var b = 0; b < _changeHistogram.Length; b++)
         {
             seen += _changeHistogram[b];
-            if (seen > count / 2) { median = b; break; }
+            if (seen > sums.Length / 2) return b;
         }
-        return (fresh / (double)count, median);
+        return 255;
     }
 
+    /// <summary>Adds this picture's newly broken blocks to the damaged area of the open defect.</summary>
     private void MarkDamagedBlocks()
     {
-        for (var i = 0; i < _fresh.Length; i++)
-            if (_fresh[i] && !_damaged[i])
+        if (!_comparable) return;
+        for (var i = 0; i < _broken.Length; i++)
+            if ((_broken[i] & ~_previousBroken[i]) != 0 && !_damaged[i])
             {
                 _damaged[i] = true;
                 _damagedCount++;

@@ -171,6 +171,8 @@ public sealed class StreamSupervisor : IAsyncDisposable
             OpenTimeout = TimeSpan.FromSeconds(_options.OpenTimeoutSeconds),
             // the full-resolution grid pass costs ~5 % at 1080p: only when a detector reads it
             GridStatistics = DetectorCatalog.NeedsGridStatistics(selected),
+            Video = DetectorCatalog.NeedsVideo(selected),
+            Audio = DetectorCatalog.NeedsAudio(selected),
         };
         var opening = Task.Run(() => MediaSource.Open(Config.Url, options), CancellationToken.None);
         try

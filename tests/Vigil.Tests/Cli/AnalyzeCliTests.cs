@@ -141,6 +141,38 @@ public sealed class AnalyzeCliTests
     }
 
     [Theory]
+    [InlineData("video", "video", "audio")]
+    [InlineData("audio", "audio", "video")]
+    [InlineData("video.black,audio.silence", "video", null)]
+    [InlineData("stream.discontinuity", "video", null)] // watches the timestamps of every stream
+    public async Task Analyze_DecodesOnlyWhatTheSelectedDetectorsListenTo(string detectors, string decoded, string? skipped)
+    {
+        var run = await VigilCli.RunAsync("analyze", await TestClips.Mp4WithAudio(), "--json", "--detectors", detectors);
+        Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}: {run.Stderr}");
+        var summary = JsonLines(run)[^1];
+        Assert.True(summary.TryGetProperty(decoded, out _), $"no '{decoded}' in {summary}");
+        if (skipped is null)
+        {
+            Assert.Equal(150, summary.GetProperty("video").GetProperty("frames").GetInt32());
+            Assert.True(summary.TryGetProperty("loudness", out _), $"no loudness in {summary}");
+        }
+        else
+        {
+            Assert.False(summary.TryGetProperty(skipped, out _), $"'{skipped}' was decoded: {summary}");
+            Assert.Equal(decoded == "audio", summary.TryGetProperty("loudness", out _));
+        }
+    }
+
+    [Fact]
+    public async Task Analyze_VideoDetectorsOnAudioOnlyInput_SayWhatIsMissing()
+    {
+        var wav = await TestClips.Silence();
+        var run = await VigilCli.RunAsync("analyze", wav, "--json", "--detectors", "video");
+        AssertFailedCleanly(run, wav);
+        Assert.Contains("no decodable video stream", run.Stderr);
+    }
+
+    [Theory]
     [InlineData("--detectors", "video.blak", "unknown detector 'video.blak'")]
     [InlineData("--set", "video.black.min_durration=2", "no option 'min_durration'")]
     [InlineData("--set", "video.black.min_duration=-5", "video.black.min_duration must be between")]

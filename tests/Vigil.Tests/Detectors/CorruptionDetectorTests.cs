@@ -120,4 +120,52 @@ public class CorruptionDetectorTests
 
         Assert.Equal(2 * Frame, Assert.Single(_sink.Ended).End!.Value, 6);
     }
+
+    /// <summary>
+    /// An 80×56 picture (10×7 = 70 blocks: 4 SIMD steps of 16 and a scalar tail of 6) on a gentle ramp;
+    /// <paramref name="cutOut"/> blocks (row, column) are replaced by flat patches 40 code values brighter,
+    /// which steps their left and top edges and leaves their inside flat: blocks that look broken (the grid
+    /// measures no horizontal steps in the first and last 16-px columns, so patches stay out of them).
+    /// </summary>
+    private static VideoFrame RampWithPatches(int n, params (int Row, int Column)[] cutOut)
+    {
+        var frame = VideoFrame.Create(80, 56, n * Frame);
+        frame.Duration = Frame;
+        frame.PictureType = n == 0 ? PictureType.I : PictureType.P;
+        frame.IsKeyFrame = n == 0;
+        for (var y = 0; y < 56; y++)
+        for (var x = 0; x < 80; x++)
+            frame.Luma[y * 80 + x] = (byte)(60 + x + y);
+        foreach (var (row, column) in cutOut)
+            for (var y = 8 * row; y < 8 * row + 8; y++)
+                frame.Luma.Slice(y * 80 + 8 * column, 8).Fill((byte)(100 + 8 * column + 8 * row));
+        frame.MeasureGrid();
+        return frame;
+    }
+
+    [Fact]
+    public void Process_BlocksCutOutOfAnUnchangedPicture_CountedOnlyWhenNew()
+    {
+        var detector = new CorruptionDetector(new CorruptionOptions { PictureOnset = 0.04 }, _sink, videoStream: 0);
+        (int, int)[] cut = [(1, 2), (3, 5), (6, 7)]; // block 67 lies in the scalar tail
+        detector.Process(RampWithPatches(0));
+        detector.Process(RampWithPatches(1));
+        Assert.Equal(0, detector.LastEvidence.NewEdgeFraction);
+        Assert.True(double.IsNaN(detector.LastEvidence.GlobalChange), "measured without a candidate");
+
+        detector.Process(RampWithPatches(2, cut));
+        Assert.Equal(3 / 70.0, detector.LastEvidence.NewEdgeFraction, 9);
+        Assert.Equal(0, detector.LastEvidence.GlobalChange); // the rest of the picture did not move
+        Assert.True(detector.LastEvidence.Damaged);
+
+        detector.Process(RampWithPatches(3, cut)); // still there, not new
+        Assert.Equal(0, detector.LastEvidence.NewEdgeFraction);
+        detector.Process(RampWithPatches(4, [.. cut, (5, 3)]));
+        Assert.Equal(1 / 70.0, detector.LastEvidence.NewEdgeFraction, 9);
+        detector.Flush(5 * Frame);
+
+        var defect = Assert.Single(_sink.Ended);
+        Assert.Equal(2 * Frame, defect.Start, 6);
+        Assert.Equal(4 / 70.0, defect.Details!["area"], 4);
+    }
 }
