@@ -87,7 +87,9 @@ struct vg_ctx {
     band_picture bands[BAND_PICTURES];
     unsigned band_evict;
     int64_t band_reduced;      /* pictures that took the band path */
-    struct SwsContext *sws;    /* only for pixel formats without a plain 8-bit luma plane */
+    uint8_t *narrow;           /* full-resolution 8-bit luma of a 9-16 bit picture */
+    size_t narrow_capacity;
+    struct SwsContext *sws;    /* only for pixel formats without a plain luma plane (RGB, packed) */
     AVFrame *sws_frame;
 
     /* audio conversion */
@@ -393,6 +395,41 @@ static int plain_luma(int format) {
            d->comp[0].offset == 0;
 }
 
+/* Luma of 9 to 16 bits, one little-endian word per pixel in plane 0 (yuv420p10le, p010le, ...): the
+ * right shift that brings it to 8 bits, or -1 for any other format. */
+static int wide_luma_shift(int format) {
+    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(format);
+    if (!d || (d->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_PAL | AV_PIX_FMT_FLAG_BITSTREAM |
+                           AV_PIX_FMT_FLAG_HWACCEL | AV_PIX_FMT_FLAG_BE)) || d->nb_components < 1) return -1;
+    const AVComponentDescriptor *y = &d->comp[0];
+    if (y->plane != 0 || y->step != 2 || y->offset != 0 || y->depth <= 8 || y->depth > 16) return -1;
+    return y->shift + y->depth - 8;
+}
+
+/* Rounds a wide luma plane to 8 bits, so 10-bit pictures get the same analysis luma and block-grid
+ * statistics as 8-bit ones (steps keep their size in 8-bit code values). One pass; the compiler
+ * vectorises the inner loop. */
+static int narrow_luma(vg_ctx *ctx, const AVFrame *frame, int shift) {
+    const int w = frame->width, h = frame->height;
+    const size_t size = (size_t)w * h;
+    if (ctx->narrow_capacity < size) {
+        av_freep(&ctx->narrow);
+        ctx->narrow = av_malloc(size);
+        ctx->narrow_capacity = ctx->narrow ? size : 0;
+        if (!ctx->narrow) return AVERROR(ENOMEM);
+    }
+    const unsigned round = 1u << (shift - 1);
+    for (int y = 0; y < h; y++) {
+        const uint16_t *src = (const uint16_t *)(frame->data[0] + (ptrdiff_t)y * frame->linesize[0]);
+        uint8_t *dst = ctx->narrow + (size_t)y * w;
+        for (int x = 0; x < w; x++) {
+            unsigned v = ((unsigned)src[x] + round) >> shift;
+            dst[x] = v > 255 ? 255 : (uint8_t)v;
+        }
+    }
+    return 0;
+}
+
 static int frame_is_key(const AVFrame *f) {
 #if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT(58, 7, 100)
     return (f->flags & AV_FRAME_FLAG_KEY) != 0;
@@ -493,11 +530,18 @@ static int video_item(vg_ctx *ctx, AVFrame *frame, vg_item *out) {
     int full_range = frame->color_range == AVCOL_RANGE_JPEG || frame->format == AV_PIX_FMT_YUVJ420P ||
                      frame->format == AV_PIX_FMT_YUVJ422P || frame->format == AV_PIX_FMT_YUVJ444P;
     const vg_grid_stats *grid = NULL;
-    if (plain_luma(frame->format)) {
+    const int plain = plain_luma(frame->format), shift = plain ? 0 : wide_luma_shift(frame->format);
+    if (plain || shift > 0) {
         const uint8_t *src = frame->data[0];
-        const int src_stride = frame->linesize[0];
+        int src_stride = frame->linesize[0];
+        if (shift > 0) {
+            int ret = narrow_luma(ctx, frame, shift);
+            if (ret < 0) return ret;
+            src = ctx->narrow;
+            src_stride = w;
+        }
         /* the block grid is only visible at full resolution, so it is measured here, before reducing */
-        const band_picture *banded = f > 1 ? take_band_picture(ctx, frame, f) : NULL;
+        const band_picture *banded = plain && f > 1 ? take_band_picture(ctx, frame, f) : NULL;
         grid_job job;
         if (banded) {
             ctx->band_reduced++;
@@ -528,8 +572,8 @@ static int video_item(vg_ctx *ctx, AVFrame *frame, vg_item *out) {
             stride = ow;
         }
     } else {
-        /* 10-bit, RGB, packed formats: swscale to 8-bit 4:2:0 at the analysis size. YUV to YUV keeps
-         * the source range; RGB sources come out limited range. */
+        /* RGB, packed and big-endian formats: swscale to 8-bit 4:2:0 at the analysis size (no grid
+         * statistics). YUV to YUV keeps the source range; RGB sources come out limited range. */
         ctx->sws = sws_getCachedContext(ctx->sws, w, h, frame->format, ow, oh, AV_PIX_FMT_YUV420P, SWS_AREA, NULL, NULL, NULL);
         if (!ctx->sws) { set_error(ctx, "unsupported pixel format", 0); return VG_ERR_FAILED; }
         if (!ctx->sws_frame) ctx->sws_frame = av_frame_alloc();
@@ -787,6 +831,7 @@ void vg_close(vg_ctx *ctx) {
     av_channel_layout_uninit(&ctx->swr_in_layout);
     av_freep(&ctx->luma);
     av_freep(&ctx->row_sums);
+    av_freep(&ctx->narrow);
     for (int i = 0; i < BAND_PICTURES; i++) {
         av_freep(&ctx->bands[i].luma);
         vg_grid_free(&ctx->bands[i].grid_scratch);

@@ -59,8 +59,8 @@ typedef struct vg_item {
     int32_t decode_error_flags;    /* AVFrame.decode_error_flags */
     int32_t corrupt;               /* AV_FRAME_FLAG_CORRUPT */
     int32_t full_range;            /* luma is 0..255 rather than 16..235 */
-    /* video: block-grid statistics of the FULL-resolution luma (vg_grid_stats); NULL when the source
-     * has no plain 8-bit luma plane (10-bit, RGB). Valid until the next vg_read. */
+    /* video: block-grid statistics of the FULL-resolution luma (vg_grid_stats; 9-16 bit luma rounded to
+     * 8 bits first); NULL when the source has no luma plane (RGB, packed). Valid until the next vg_read. */
     const struct vg_grid_stats *grid;
     /* audio: planar float, channel c at samples + c * sample_count (valid until the next vg_read) */
     const float *samples;

@@ -21,7 +21,7 @@ public sealed class BlockGridStats
 
     private ushort[] _maps = [];
 
-    /// <summary>False when the source had no plain 8-bit luma (10-bit, RGB) or statistics were not requested.</summary>
+    /// <summary>False when the source had no luma plane (RGB, packed formats) or statistics were not requested; 9-16 bit luma is measured rounded to 8 bits.</summary>
     public bool IsValid { get; internal set; }
 
     /// <summary>Whole 8×8 blocks across the picture (whole 16-px chunks, so always even; a partial chunk at the right is left out).</summary>

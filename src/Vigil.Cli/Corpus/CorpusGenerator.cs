@@ -41,8 +41,13 @@ public sealed class CorpusGenerator(string directory)
             await StarvedAsync("block-h264", $"{H264} -g 50 -crf 20", $"{H264} -g 50 -qp 51", "H.264, crf 20 / qp 51 (deblocked) / crf 20", cancel),
         };
         if (await HasLibx265Async(cancel))
+        {
             clips.Add(await StarvedAsync("block-hevc", "-c:v libx265 -preset ultrafast -g 50 -crf 22 -x265-params log-level=error -pix_fmt yuv420p",
                 "-c:v libx265 -preset ultrafast -g 50 -qp 51 -x265-params log-level=error -pix_fmt yuv420p", "HEVC, crf 22 / qp 51 / crf 22", cancel));
+            // Main 10, as HEVC is broadcast: the luma is rounded to 8 bits for the analysis and the block grid
+            clips.Add(await StarvedAsync("block-hevc10", "-c:v libx265 -preset ultrafast -g 50 -crf 22 -x265-params log-level=error -pix_fmt yuv420p10le",
+                "-c:v libx265 -preset ultrafast -g 50 -qp 51 -x265-params log-level=error -pix_fmt yuv420p10le", "HEVC Main 10, crf 22 / qp 51 / crf 22", cancel));
+        }
 
         clips.Add(await TrapAsync("trap-motion", $"-f lavfi -i {TestSource},scroll=horizontal=0.03:vertical=0.02", $"{H264} -g 50 -crf 20",
             "fast pan over testsrc2", cancel));
@@ -71,10 +76,16 @@ public sealed class CorpusGenerator(string directory)
         clips.Add(await TrapAsync("trap-grain", $"-f lavfi -i {TestSource},noise=alls=6:allf=t", $"{H264} -g 50 -crf 23",
             "flat colours with grain at ordinary quality: x264 mottles them faintly", cancel));
         if (await HasLibx265Async(cancel))
-            clips.Add(await TrapAsync("trap-hevc",
-                $"-f lavfi -i {TestSource},noise=alls=6:allf=t -f lavfi -i {Mandelbrot},noise=alls=8:allf=t -filter_complex \"[0][1]overlay=enable='gte(t,3)'\"",
+        {
+            const string grainThenFractal =
+                $"-f lavfi -i {TestSource},noise=alls=6:allf=t -f lavfi -i {Mandelbrot},noise=alls=8:allf=t -filter_complex \"[0][1]overlay=enable='gte(t,3)'\"";
+            clips.Add(await TrapAsync("trap-hevc", grainThenFractal,
                 "-c:v libx265 -preset ultrafast -g 50 -crf 28 -x265-params log-level=error -pix_fmt yuv420p",
                 "HEVC at ordinary quality: flat colours with grain, then a grainy fractal", cancel));
+            clips.Add(await TrapAsync("trap-hevc10", grainThenFractal,
+                "-c:v libx265 -preset ultrafast -g 50 -crf 28 -x265-params log-level=error -pix_fmt yuv420p10le",
+                "the same in HEVC Main 10", cancel));
+        }
         clips.Add(await TrapAsync("trap-mpeg2", $"-f lavfi -i {Mandelbrot}", "-c:v mpeg2video -g 12 -bf 2 -q:v 3",
             "clean MPEG-2 (q 3): faint steps on I-frames only", cancel));
         return clips;

@@ -68,7 +68,7 @@ public sealed class BlockinessDetector : IVideoDetector
 
     /// <summary>
     /// The last picture's score (≥ 1 is blocky): the largest of the grid scores that apply to the codec,
-    /// each over its threshold; NaN without grid statistics (10-bit or RGB sources).
+    /// each over its threshold; NaN without grid statistics (RGB or packed sources).
     /// </summary>
     public double LastScore { get; private set; } = double.NaN;
 
