@@ -42,6 +42,9 @@ typedef struct decoder {
     int errors_in_a_row;
     int flushed;               /* NULL packet sent at end of input */
     int finished;              /* decoder returned AVERROR_EOF */
+    /* pts of recent packets flagged key, to tell which decoded pictures began at one (see recovery_point) */
+    int64_t key_packets[8];
+    unsigned key_packets_next;
 } decoder;
 
 /* A picture reduced to analysis luma band by band while the decoder is still writing it (see on_band).
@@ -166,6 +169,7 @@ static int open_decoder_at(vg_ctx *ctx, decoder *d, int index, int threads) {
     d->index = index;
     d->stream = st;
     d->codec = c;
+    for (int i = 0; i < 8; i++) d->key_packets[i] = AV_NOPTS_VALUE;
     st->discard = AVDISCARD_DEFAULT;
     return 0;
 }
@@ -521,6 +525,19 @@ static const band_picture *take_band_picture(vg_ctx *ctx, const AVFrame *frame, 
     return NULL;
 }
 
+/* Whether a picture that is not a key frame came from a packet flagged key: a recovery point, where
+ * a stream without key frames (intra refresh) starts a wave of intra blocks across the picture. The
+ * parsers flag such packets (recovery point SEI); the decoder does not flag the picture. */
+static int recovery_point(decoder *d, const AVFrame *frame) {
+    if (frame->pts == AV_NOPTS_VALUE) return 0;
+    for (int i = 0; i < 8; i++)
+        if (d->key_packets[i] == frame->pts) {
+            d->key_packets[i] = AV_NOPTS_VALUE;
+            return !frame_is_key(frame);
+        }
+    return 0;
+}
+
 static int video_item(vg_ctx *ctx, AVFrame *frame, vg_item *out) {
     int w = frame->width, h = frame->height;
     int f = analysis_factor(w, ctx->analysis_max_width);
@@ -609,6 +626,7 @@ static int video_item(vg_ctx *ctx, AVFrame *frame, vg_item *out) {
     out->source_height = h;
     out->pict_type = frame->pict_type;
     out->key_frame = frame_is_key(frame);
+    out->recovery_point = recovery_point(&ctx->video, frame);
     out->decode_error_flags = frame->decode_error_flags;
     out->corrupt = (frame->flags & AV_FRAME_FLAG_CORRUPT) != 0;
     out->full_range = full_range;
@@ -790,6 +808,8 @@ int32_t vg_read(vg_ctx *ctx, vg_item *out) {
 
         int corrupt = (ctx->packet->flags & AV_PKT_FLAG_CORRUPT) != 0;
         int64_t pts = ctx->packet->pts != AV_NOPTS_VALUE ? ctx->packet->pts : ctx->packet->dts;
+        if (d == &ctx->video && (ctx->packet->flags & AV_PKT_FLAG_KEY) && ctx->packet->pts != AV_NOPTS_VALUE)
+            d->key_packets[d->key_packets_next++ % 8] = ctx->packet->pts;
         ret = avcodec_send_packet(d->codec, ctx->packet);
         av_packet_unref(ctx->packet);
         if (ret < 0 && ret != AVERROR(EAGAIN)) {

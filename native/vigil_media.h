@@ -56,6 +56,7 @@ typedef struct vg_item {
     int32_t source_width, source_height;
     int32_t pict_type;             /* 1 I, 2 P, 3 B, 0 unknown (AVPictureType) */
     int32_t key_frame;
+    int32_t recovery_point;        /* not a key frame, but its packet was flagged key (intra refresh) */
     int32_t decode_error_flags;    /* AVFrame.decode_error_flags */
     int32_t corrupt;               /* AV_FRAME_FLAG_CORRUPT */
     int32_t full_range;            /* luma is 0..255 rather than 16..235 */

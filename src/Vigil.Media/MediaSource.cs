@@ -91,6 +91,7 @@ public sealed class MediaSource : IDisposable
                 frame.SourceHeight = item.SourceHeight;
                 frame.PictureType = (PictureType)item.PictType;
                 frame.IsKeyFrame = item.KeyFrame != 0;
+                frame.IsRecoveryPoint = item.RecoveryPoint != 0;
                 frame.DecodeErrors = (DecodeErrors)item.DecodeErrorFlags;
                 frame.IsCorrupt = item.Corrupt != 0;
                 frame.FullRange = item.FullRange != 0;

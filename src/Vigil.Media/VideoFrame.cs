@@ -49,6 +49,11 @@ public sealed class VideoFrame
     public int SourceHeight { get; set; }
     public PictureType PictureType { get; set; }
     public bool IsKeyFrame { get; set; }
+    /// <summary>
+    /// Not a key frame, but it began at a packet flagged key: a recovery point, where a stream without key
+    /// frames (intra refresh) starts a wave of intra blocks that renews the whole picture within a period.
+    /// </summary>
+    public bool IsRecoveryPoint { get; set; }
     public DecodeErrors DecodeErrors { get; set; }
     /// <summary>The decoder marked the whole frame corrupt.</summary>
     public bool IsCorrupt { get; set; }
@@ -81,6 +86,7 @@ public sealed class VideoFrame
         SourceHeight = height;
         PictureType = PictureType.Unknown;
         IsKeyFrame = false;
+        IsRecoveryPoint = false;
         DecodeErrors = DecodeErrors.None;
         IsCorrupt = false;
         FullRange = false;

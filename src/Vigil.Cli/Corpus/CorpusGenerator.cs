@@ -37,6 +37,10 @@ public sealed class CorpusGenerator(string directory)
                 d => d.GarblePackets(40, 2, 4, 1).GarblePackets(110, 2, 4, 7), cancel),
             await DamagedAsync("corrupt-framedrop", $"{TestSource},scroll=horizontal=0.004", "-g 50 -bf 0 -crf 20", "frames 30 and 80 dropped whole (only a timestamp gap)",
                 d => d.DropFrame(30).DropFrame(80), cancel),
+            // no key frames: a column of intra blocks sweeps the picture every 50 frames and heals it
+            await DamagedAsync("corrupt-intra-refresh", TestSource, "-g 50 -bf 0 -crf 20 -intra-refresh 1",
+                "7 TS packets dropped in frames 30 and 100 of an intra-refresh stream (no key frames)",
+                d => d.DropPackets(30, 3, 7).DropPackets(100, 3, 7), cancel),
             await StarvedAsync("block-mpeg2", "-c:v mpeg2video -g 12 -bf 2 -q:v 3", "-c:v mpeg2video -g 12 -bf 2 -q:v 31", "MPEG-2, q 3 / 31 / 3", cancel),
             await StarvedAsync("block-h264", $"{H264} -g 50 -crf 20", $"{H264} -g 50 -qp 51", "H.264, crf 20 / qp 51 (deblocked) / crf 20", cancel),
         };

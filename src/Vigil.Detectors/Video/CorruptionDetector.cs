@@ -21,7 +21,8 @@ public readonly record struct CorruptionEvidence(
 /// coded grid, <see cref="BlockGridStats"/>) that suddenly look cut out, both their left and top edges
 /// stepped and their inner lines not, in a picture that did not change as a whole (a cut or a flash
 /// changes everything and is new content, not damage). The defect then lasts until a key frame decodes
-/// clean, or until <see cref="CorruptionOptions.MaxPropagation"/> passes without fresh evidence.
+/// clean, in a stream without key frames (intra refresh) until a whole refresh period has passed since the
+/// last evidence, or until <see cref="CorruptionOptions.MaxPropagation"/> passes without fresh evidence.
 /// <c>details.area</c> is the share of blocks that broke that way during the defect: a lower bound of
 /// the damaged area, since concealed regions (copied from an earlier picture) break only at their rim.
 /// Measured on the corpus, such blocks stay under 1–2 % of a damaged picture, so the picture-only onset
@@ -46,6 +47,8 @@ public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
     private double _lastPts = double.NaN, _frameDuration;
     private bool _open;
     private double _lastEvidence;
+    private double _lastRefreshStart = double.NaN; // key frame or recovery point
+    private double _refreshPeriod;                 // between recovery points: intra refresh renews the picture within it
     private int _damagedCount;
 
     public CorruptionDetector(CorruptionOptions options, IDefectSink sink, int videoStream = -1)
@@ -86,12 +89,13 @@ public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
         var picture = candidate && globalChange <= _options.GlobalChange;
 
         var end = frame.Pts + frame.Duration;
+        NoteRefresh(frame, key);
         if (flags || events || gap || picture)
         {
             if (!_open) StartDamage();
             _lastEvidence = frame.Pts;
         }
-        else if (_open && (key || frame.Pts - _lastEvidence > _options.MaxPropagation))
+        else if (_open && (key || Refreshed(frame.Pts) || frame.Pts - _lastEvidence > _options.MaxPropagation))
         {
             // a clean key frame refreshes the whole picture: the damage ends where it begins
             _open = false;
@@ -110,6 +114,29 @@ public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
         Array.Clear(_damaged);
         _damagedCount = 0;
     }
+
+    /// <summary>
+    /// A stream without key frames (intra refresh) marks where each wave of intra blocks starts: a
+    /// recovery point. The waves sweep the picture once per period, so damage at time d is renewed by
+    /// d + period wherever it lies: blocks the wave had not reached yet are refreshed later in the same
+    /// wave, those it had passed in the next one.
+    /// </summary>
+    private void NoteRefresh(VideoFrame frame, bool key)
+    {
+        if (!key && !frame.IsRecoveryPoint) return;
+        if (frame.IsRecoveryPoint && !double.IsNaN(_lastRefreshStart))
+        {
+            var period = frame.Pts - _lastRefreshStart;
+            if (period > 0 && period <= _options.MaxPropagation) _refreshPeriod = period;
+        }
+        _lastRefreshStart = frame.Pts;
+    }
+
+    /// <summary>
+    /// A whole refresh period has passed since the last evidence of damage (intra-refresh streams only);
+    /// on the corpus the picture is still damaged at exactly d + period and clean one frame later.
+    /// </summary>
+    private bool Refreshed(double pts) => _refreshPeriod > 0 && pts - _lastEvidence > _refreshPeriod + _frameDuration / 2;
 
     private bool TimestampGap(VideoFrame frame)
     {

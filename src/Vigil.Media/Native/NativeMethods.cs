@@ -61,6 +61,7 @@ internal unsafe struct VgItem
     public int SourceWidth, SourceHeight;
     public int PictType;
     public int KeyFrame;
+    public int RecoveryPoint;
     public int DecodeErrorFlags;
     public int Corrupt;
     public int FullRange;

@@ -66,6 +66,21 @@ public class VideoCorpusTests : IClassFixture<VideoCorpusTests.Corpus>
     }
 
     [Fact]
+    public void Corruption_IntraRefreshStream_EachDamageHealsWithItsRefreshWave()
+    {
+        // no key frames to end the damage: it must end when a refresh wave has renewed the picture, not
+        // run on to the propagation limit (10 s) and merge both damages into one defect
+        var run = _corpus.Runs.Single(r => r.Clip.Name == "corrupt-intra-refresh");
+        var defects = run.Defects.Where(d => d.Kind == CorruptionDetector.KindName).ToList();
+        Assert.Equal(2, defects.Count);
+
+        var frames = run.Frames.Select(f => f.Pts).Order().ToList();
+        var firstDamaged = frames.First(run.Clip.IsDamaged);
+        var healed = frames.First(p => p > firstDamaged && !run.Clip.IsDamaged(p));
+        Assert.Equal(healed, defects[0].End!.Value, 3);
+    }
+
+    [Fact]
     public void Corruption_Defects_ReportDamagedArea()
     {
         var defects = _corpus.Runs.Where(r => r.Clip.Role == ClipRole.Corruption)
@@ -98,6 +113,15 @@ public class VideoCorpusTests : IClassFixture<VideoCorpusTests.Corpus>
     {
         if (!await CorpusGenerator.HasLibx265Async()) return; // no HEVC clip without libx265
         var score = Score(BlockinessDetector.KindName, "vigil, block-hevc only");
+
+        Assert.True(score.F1 >= 0.95, CorpusScorer.Table([score]));
+    }
+
+    [Fact]
+    public async Task Blockiness_StarvedHevcMain10_F1AtLeast095()
+    {
+        if (!await CorpusGenerator.HasLibx265Async()) return;
+        var score = Score(BlockinessDetector.KindName, "vigil, block-hevc10 only");
 
         Assert.True(score.F1 >= 0.95, CorpusScorer.Table([score]));
     }

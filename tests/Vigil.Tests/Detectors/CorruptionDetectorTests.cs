@@ -22,12 +22,13 @@ public class CorruptionDetectorTests
 
     public CorruptionDetectorTests() => _detector = new CorruptionDetector(new CorruptionOptions(), _sink, videoStream: 0);
 
-    private void Feed(int n, PictureType type = PictureType.P, DecodeErrors errors = DecodeErrors.None, double? pts = null)
+    private void Feed(int n, PictureType type = PictureType.P, DecodeErrors errors = DecodeErrors.None, double? pts = null, bool recoveryPoint = false)
     {
         var frame = VideoFrame.Create(64, 48, pts ?? n * Frame);
         frame.Duration = Frame;
         frame.PictureType = type;
         frame.IsKeyFrame = type == PictureType.I;
+        frame.IsRecoveryPoint = recoveryPoint;
         frame.DecodeErrors = errors;
         _detector.Process(frame);
     }
@@ -109,6 +110,21 @@ public class CorruptionDetectorTests
         _detector.Flush(61);
 
         Assert.Empty(_sink.Ended);
+    }
+
+    [Theory]
+    [InlineData(true, 13 + 10 + 1)]   // recovery points every 10 frames: renewed one period after the damage
+    [InlineData(false, 13 + 250 + 1)] // none: only the propagation limit (10 s) ends it
+    public void Process_IntraRefreshStream_HealsOneRefreshPeriodAfterTheDamage(bool recoveryPoints, int healedAt)
+    {
+        Feed(0, PictureType.I);
+        for (var n = 1; n < 300; n++)
+            Feed(n, errors: n == 13 ? DecodeErrors.ConcealmentActive : DecodeErrors.None, recoveryPoint: recoveryPoints && n % 10 == 0);
+        _detector.Flush(300 * Frame);
+
+        var defect = Assert.Single(_sink.Ended);
+        Assert.Equal(13 * Frame, defect.Start, 6);
+        Assert.Equal(healedAt * Frame, defect.End!.Value, 6);
     }
 
     [Fact]
