@@ -49,6 +49,7 @@ public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
     private double _lastEvidence;
     private double _lastRefreshStart = double.NaN; // key frame or recovery point
     private double _refreshPeriod;                 // between recovery points: intra refresh renews the picture within it
+    private const int MinRefreshFrames = 5;
     private int _damagedCount;
 
     public CorruptionDetector(CorruptionOptions options, IDefectSink sink, int videoStream = -1)
@@ -126,8 +127,10 @@ public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
         if (!key && !frame.IsRecoveryPoint) return;
         if (frame.IsRecoveryPoint && !double.IsNaN(_lastRefreshStart))
         {
+            // a "recovery point" every frame or two is a mislabelled stream (a random-access flag on every
+            // packet), not a refresh wave: trusting it would end every defect a frame after its evidence
             var period = frame.Pts - _lastRefreshStart;
-            if (period > 0 && period <= _options.MaxPropagation) _refreshPeriod = period;
+            if (period >= MinRefreshFrames * _frameDuration && period <= _options.MaxPropagation) _refreshPeriod = period;
         }
         _lastRefreshStart = frame.Pts;
     }

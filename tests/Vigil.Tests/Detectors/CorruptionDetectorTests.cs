@@ -113,13 +113,14 @@ public class CorruptionDetectorTests
     }
 
     [Theory]
-    [InlineData(true, 13 + 10 + 1)]   // recovery points every 10 frames: renewed one period after the damage
-    [InlineData(false, 13 + 250 + 1)] // none: only the propagation limit (10 s) ends it
-    public void Process_IntraRefreshStream_HealsOneRefreshPeriodAfterTheDamage(bool recoveryPoints, int healedAt)
+    [InlineData(10, 13 + 10 + 1)] // recovery points every 10 frames: renewed one period after the damage
+    [InlineData(0, 13 + 250 + 1)] // none: only the propagation limit (10 s) ends it
+    [InlineData(1, 13 + 250 + 1)] // on every frame: a mislabelled stream, not a refresh wave
+    public void Process_IntraRefreshStream_HealsOneRefreshPeriodAfterTheDamage(int recoveryEvery, int healedAt)
     {
         Feed(0, PictureType.I);
         for (var n = 1; n < 300; n++)
-            Feed(n, errors: n == 13 ? DecodeErrors.ConcealmentActive : DecodeErrors.None, recoveryPoint: recoveryPoints && n % 10 == 0);
+            Feed(n, errors: n == 13 ? DecodeErrors.ConcealmentActive : DecodeErrors.None, recoveryPoint: recoveryEvery > 0 && n % recoveryEvery == 0);
         _detector.Flush(300 * Frame);
 
         var defect = Assert.Single(_sink.Ended);
