@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Vigil.Cli.Corpus;
+using Vigil.Tools.Corpus;
 using Vigil.Detectors;
 
 namespace Vigil.Cli;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Vigil.Media;
 using Vigil.Tests.Support;
+using Vigil.Tools;
 
 namespace Vigil.Tests.Audio;
 
@@ -27,7 +28,7 @@ internal static partial class AudioClips
     /// <summary>What FFmpeg's ebur128 filter (with true peak) reports for the whole input.</summary>
     public static (double Integrated, double Range, double TruePeak) Ebur128(string path)
     {
-        var text = TestClips.RunFfmpegAsync($"-hide_banner -nostats -i \"{path}\" -af ebur128=peak=true -f null -").GetAwaiter().GetResult();
+        var text = FfmpegCli.Run($"-hide_banner -nostats -i \"{path}\" -af ebur128=peak=true -f null -");
         var summary = text[text.LastIndexOf("Summary:", StringComparison.Ordinal)..];
         double Value(string pattern) => double.Parse(Regex.Match(summary, pattern).Groups[1].Value, CultureInfo.InvariantCulture);
         return (Value(@"I:\s+(-?[\d.]+) LUFS"), Value(@"LRA:\s+(-?[\d.]+) LU"), Value(@"Peak:\s+(-?[\d.]+) dBFS"));

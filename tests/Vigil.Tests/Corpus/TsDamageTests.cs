@@ -1,5 +1,6 @@
-using Vigil.Cli.Corpus;
 using Vigil.Media;
+using Vigil.Tools;
+using Vigil.Tools.Corpus;
 
 namespace Vigil.Tests;
 
@@ -10,7 +11,7 @@ public class TsDamageTests : IClassFixture<TsDamageTests.Clip>
     {
         public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"vigil-tsdamage-{Guid.NewGuid():N}.ts");
 
-        public Clip() => GeneratedMedia.Ffmpeg($"-f lavfi -i testsrc2=size=320x240:rate=25:duration=2 -c:v libx264 -preset veryfast -g 25 -bf 0 -f mpegts \"{Path}\"");
+        public Clip() => FfmpegCli.Run($"-y -v error -f lavfi -i testsrc2=size=320x240:rate=25:duration=2 -c:v libx264 -preset veryfast -g 25 -bf 0 -f mpegts \"{Path}\"");
 
         public void Dispose() => File.Delete(Path);
     }

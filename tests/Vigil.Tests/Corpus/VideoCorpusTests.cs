@@ -1,5 +1,5 @@
-using Vigil.Cli.Corpus;
 using Vigil.Detectors.Video;
+using Vigil.Tools.Corpus;
 
 namespace Vigil.Tests;
 

@@ -1,6 +1,6 @@
-using Vigil.Cli.Corpus;
 using Vigil.Media;
 using Vigil.Tests.Support;
+using Vigil.Tools.Corpus;
 
 namespace Vigil.Tests.Media;
 

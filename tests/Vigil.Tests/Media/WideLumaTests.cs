@@ -1,5 +1,6 @@
 using Vigil.Media;
 using Vigil.Tests.Support;
+using Vigil.Tools;
 
 namespace Vigil.Tests.Media;
 
@@ -44,7 +45,7 @@ public sealed class WideLumaTests
     private static async Task<List<byte[]>> TenBitLumaRoundedAsync(string clip)
     {
         var raw = Path.Combine(TestClips.WorkFolder, Path.GetFileNameWithoutExtension(clip) + ".yuv");
-        await TestClips.RunFfmpegAsync($"-y -v error -threads 1 -i \"{clip}\" -c:v rawvideo -pix_fmt yuv420p10le -f rawvideo \"{raw}\"");
+        await FfmpegCli.RunAsync($"-y -v error -threads 1 -i \"{clip}\" -c:v rawvideo -pix_fmt yuv420p10le -f rawvideo \"{raw}\"");
         var bytes = await File.ReadAllBytesAsync(raw);
         var frameBytes = Width * Height * 2 * 3 / 2; // Y, then U and V at a quarter each, 2 bytes a sample
         Assert.Equal(Frames * frameBytes, bytes.Length);

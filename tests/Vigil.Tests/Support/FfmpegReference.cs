@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Vigil.Tools;
 
 namespace Vigil.Tests.Support;
 
@@ -34,7 +35,7 @@ public static partial class FfmpegReference
     }
 
     private static Task<string> RunAsync(string clip, string filter) =>
-        TestClips.RunFfmpegAsync($"-hide_banner -nostats -nostdin -v info -i \"{clip}\" {filter} -f null -");
+        FfmpegCli.RunAsync($"-hide_banner -nostats -nostdin -v info -i \"{clip}\" {filter} -f null -");
 
     private static List<Interval> Pair(string log, Regex start, Regex end)
     {

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
+using Vigil.Tools;
 
 namespace Vigil.Tests.Support;
 
@@ -153,7 +153,7 @@ public static class TestClips
 
     /// <summary>Generates <paramref name="name"/> with <c>ffmpeg -y -v error {inputAndOutputOptions} OUT</c>, once per run.</summary>
     public static Task<string> Generate(string name, string inputAndOutputOptions) =>
-        Derive(name, path => RunFfmpegAsync($"-y -v error -nostdin {inputAndOutputOptions} \"{path}\""), key: inputAndOutputOptions);
+        Derive(name, path => FfmpegCli.RunAsync($"-y -v error -nostdin {inputAndOutputOptions} \"{path}\""), key: inputAndOutputOptions);
 
     /// <summary>
     /// <see cref="Generate"/> for synchronous tests and helpers: the same recipe cache, blocking until the clip exists.
@@ -173,24 +173,5 @@ public static class TestClips
             await make(path).ConfigureAwait(false);
             return path;
         })).Value;
-    }
-
-    /// <summary>Runs ffmpeg; throws with its stderr when it fails.</summary>
-    public static async Task<string> RunFfmpegAsync(string arguments)
-    {
-        var info = new ProcessStartInfo("ffmpeg", arguments)
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start ffmpeg");
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync().ConfigureAwait(false);
-        await stdout.ConfigureAwait(false);
-        var text = await stderr.ConfigureAwait(false);
-        if (process.ExitCode != 0) throw new InvalidOperationException($"ffmpeg {arguments} failed ({process.ExitCode}): {text}");
-        return text;
     }
 }

@@ -5,6 +5,9 @@ namespace Vigil.Tests.Support;
 /// <summary>Runs the built <c>vigil</c> CLI (copied next to the tests) as its own process, as a user would.</summary>
 public static class VigilCli
 {
+    /// <summary>The built CLI, beside the tests (the test project references Vigil.Cli for this).</summary>
+    public static string Assembly => Path.Combine(AppContext.BaseDirectory, "vigil.dll");
+
     public sealed record Run(int ExitCode, string Stdout, string Stderr)
     {
         /// <summary>Non-empty stdout lines.</summary>
@@ -23,7 +26,7 @@ public static class VigilCli
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "vigil.dll"));
+        info.ArgumentList.Add(Assembly);
         foreach (var argument in arguments) info.ArgumentList.Add(argument);
         using var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start dotnet");
         process.StandardInput.Close();

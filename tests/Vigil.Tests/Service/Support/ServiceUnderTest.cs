@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
 using Vigil.Service;
+using Vigil.Tests.Support;
 
 namespace Vigil.Tests.Service.Support;
 
@@ -109,7 +110,7 @@ internal sealed class ServiceUnderTest : IAsyncDisposable
         if (_childProcess)
         {
             var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-            info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "vigil.dll"));
+            info.ArgumentList.Add(VigilCli.Assembly);
             info.ArgumentList.Add("serve");
             if (_configFile is not null)
             {

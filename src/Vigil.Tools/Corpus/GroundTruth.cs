@@ -1,6 +1,6 @@
 using Vigil.Media;
 
-namespace Vigil.Cli.Corpus;
+namespace Vigil.Tools.Corpus;
 
 /// <summary>
 /// Which frames of a damaged stream a viewer would see as damaged: both streams are decoded with the

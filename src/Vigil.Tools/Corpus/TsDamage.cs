@@ -1,4 +1,4 @@
-namespace Vigil.Cli.Corpus;
+namespace Vigil.Tools.Corpus;
 
 /// <summary>
 /// Damages the video of an MPEG-TS file at known places, as a lossy network does: drops runs of

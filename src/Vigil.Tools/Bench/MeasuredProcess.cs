@@ -1,16 +1,16 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Vigil.Cli.Bench;
+namespace Vigil.Tools.Bench;
 
 /// <summary>CPU seconds (user + system), wall seconds and peak resident memory of one child process.</summary>
-internal sealed record ProcessCost(double WallSeconds, double CpuSeconds, double PeakRssMb, string Stdout);
+public sealed record ProcessCost(double WallSeconds, double CpuSeconds, double PeakRssMb, string Stdout);
 
 /// <summary>
 /// Runs a command under GNU time so Vigil and the ffmpeg CLI are measured by the same yardstick:
 /// the kernel's accounting of the child, start-up included.
 /// </summary>
-internal static class MeasuredProcess
+public static class MeasuredProcess
 {
     public const string GnuTime = "/usr/bin/time";
 

@@ -1,61 +1,107 @@
-using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Vigil.Service;
 
-namespace Vigil.Cli.Bench;
+namespace Vigil.Tools.Bench;
+
+/// <summary>One monitored stream over the measured window.</summary>
+/// <param name="Id">The stream's id in the service.</param>
+/// <param name="Fps">Frames analysed per wall second.</param>
+/// <param name="Frames">Frames analysed in the window.</param>
+/// <param name="ShedTotal">Frames shed since the stream started.</param>
+/// <param name="ShedMeasured">Frames shed in the window.</param>
+/// <param name="LagSeconds">The stream's lag at the end.</param>
+public sealed record MonitoredStream(string Id, double Fps, long Frames, long ShedTotal, long ShedMeasured, double LagSeconds)
+{
+    /// <summary>Analysed at 24 fps or more with nothing shed in the window.</summary>
+    public bool RealTime => Fps >= 24 && ShedMeasured == 0;
+}
+
+/// <summary>What <see cref="StreamsBench.MonitorAsync"/> measured.</summary>
+/// <param name="Streams">Each stream over the window.</param>
+/// <param name="WallSeconds">The measured window.</param>
+/// <param name="Cores">CPU cores <c>vigil serve</c> used on average over the window (all streams).</param>
+/// <param name="MemoryPerStreamMiB">Peak resident memory over the window above the idle service, per stream.</param>
+/// <param name="PeakRssMiB">Peak resident memory of the process.</param>
+/// <param name="Latencies">Seconds from each black onset to its SSE <c>defect_start</c>, sorted.</param>
+public sealed record MonitorResult(IReadOnlyList<MonitoredStream> Streams, double WallSeconds, double Cores, double MemoryPerStreamMiB,
+    double PeakRssMiB, IReadOnlyList<double> Latencies)
+{
+    /// <summary>CPU cores per stream.</summary>
+    public double CoresPerStream => Cores / Streams.Count;
+
+    /// <summary>The <paramref name="p"/> quantile (0..1) of <see cref="Latencies"/>.</summary>
+    public double LatencyPercentile(double p) =>
+        Latencies[Math.Clamp((int)Math.Ceiling(p * Latencies.Count) - 1, 0, Latencies.Count - 1)];
+}
+
+/// <summary>The decoder alone on the file at full speed, one single-threaded <c>ffmpeg -f null</c> per core.</summary>
+/// <param name="Decoders">How many ran at once.</param>
+/// <param name="Fps">Frames per wall second, all decoders together.</param>
+/// <param name="CoresPerStream">CPU seconds per second of 25 fps stream.</param>
+public sealed record FileDecodeResult(int Decoders, double Fps, double CoresPerStream);
 
 /// <summary>
-/// <c>vigil bench streams --streams N</c>: N live 720p25 H.264 streams (UDP MPEG-TS, each sent in real time
-/// by its own <c>ffmpeg -re -stream_loop -1 -c copy</c>) monitored by an in-process <c>vigil serve</c> with all
-/// detectors. Reports per-stream analysed fps, frames shed, lag, CPU and memory per stream, and the
+/// The stream benchmark: N live 720p25 H.264 streams (UDP MPEG-TS, each sent in real time by its own
+/// <c>ffmpeg -re -stream_loop -1 -c copy</c>) monitored by an in-process <c>vigil serve</c> with all detectors
+/// (<see cref="MonitorAsync"/>): per-stream analysed fps, frames shed, lag, CPU and memory per stream, and the
 /// notification latency from a black onset in the stream (known by construction, timed from each sender's
-/// first packet) to its SSE <c>defect_start</c>; beside it, how many of the same live streams plain
-/// <c>ffmpeg -f null</c> receivers decode per core (by CPU time), and the file decode-only capacity.
+/// first packet) to its SSE <c>defect_start</c>. Beside it, how many of the same live streams plain
+/// <c>ffmpeg -f null</c> receivers decode per core by CPU time (<see cref="LiveDecodeCoresPerStreamAsync"/>),
+/// and the file decode-only capacity (<see cref="FileDecodeAsync"/>). Owns a work folder with the clip, removed on dispose.
 /// </summary>
-internal static class StreamsBench
+public sealed class StreamsBench : IDisposable
 {
-    private const double ClipSeconds = 12, BlackFrom = 6, BlackTo = 9;
+    /// <summary>The clip loops every this many seconds; black from <see cref="BlackFrom"/> to <see cref="BlackTo"/> of every loop.</summary>
+    public const double ClipSeconds = 12, BlackFrom = 6, BlackTo = 9;
 
-    public static Command Create()
-    {
-        var streams = new Option<int>("--streams", "-n") { Description = "Concurrent live streams", DefaultValueFactory = _ => 4 };
-        var seconds = new Option<int>("--seconds") { Description = "Measured seconds (after a warm-up)", DefaultValueFactory = _ => 30 };
-        var warmup = new Option<int>("--warmup") { Description = "Seconds to connect and settle before measuring", DefaultValueFactory = _ => 8 };
-        var skipDecode = new Option<bool>("--no-decode-reference") { Description = "Skip the ffmpeg -f null decode-only reference" };
-        var command = new Command("streams", "Live streams monitored in real time by vigil serve vs ffmpeg decode-only capacity")
-        {
-            streams, seconds, warmup, skipDecode,
-        };
-        command.SetAction(async (parse, cancel) =>
-            await RunAsync(parse.GetValue(streams), parse.GetValue(seconds), parse.GetValue(warmup), !parse.GetValue(skipDecode), cancel));
-        return command;
-    }
+    private readonly string _work;
+    private readonly string _clip;
 
-    private static async Task<int> RunAsync(int count, int seconds, int warmup, bool decodeReference, CancellationToken cancel)
+    private StreamsBench(string work, string clip) => (_work, _clip) = (work, clip);
+
+    /// <summary>Generates the 12 s 720p25 H.264/AAC clip with its black stretch into a fresh work folder.</summary>
+    public static async Task<StreamsBench> CreateAsync(TextWriter log, CancellationToken cancel)
     {
         var work = Path.Combine(Path.GetTempPath(), $"vigil-bench-streams-{Environment.ProcessId}");
         Directory.CreateDirectory(work);
         var clip = Path.Combine(work, "clip720p25.ts");
-        Console.Error.WriteLine($"vigil bench streams: generating {ClipSeconds} s 720p25 H.264/AAC clip, black {BlackFrom}-{BlackTo} s of every loop");
-        var error = await Ffmpeg.RunAsync(
-            $"-y -v error -f lavfi -i testsrc2=size=1280x720:rate=25:duration={ClipSeconds} -f lavfi -i sine=frequency=440:sample_rate=48000:duration={ClipSeconds} " +
-            $"-vf \"drawbox=enable='between(t,{BlackFrom},{BlackTo})':color=black:t=fill\" -c:v libx264 -preset veryfast -g 50 -pix_fmt yuv420p " +
-            $"-c:a aac -b:a 128k -f mpegts \"{clip}\"", cancel);
-        if (error is not null)
+        await log.WriteLineAsync($"vigil bench streams: generating {ClipSeconds} s 720p25 H.264/AAC clip, black {BlackFrom}-{BlackTo} s of every loop");
+        try
         {
-            Console.Error.WriteLine($"vigil bench streams: ffmpeg failed: {error}");
-            return 1;
+            await FfmpegCli.RunAsync(
+                $"-y -v error -f lavfi -i testsrc2=size=1280x720:rate=25:duration={ClipSeconds} -f lavfi -i sine=frequency=440:sample_rate=48000:duration={ClipSeconds} " +
+                $"-vf \"drawbox=enable='between(t,{BlackFrom},{BlackTo})':color=black:t=fill\" -c:v libx264 -preset veryfast -g 50 -pix_fmt yuv420p " +
+                $"-c:a aac -b:a 128k -f mpegts \"{clip}\"", cancel);
         }
+        catch
+        {
+            Directory.Delete(work, recursive: true);
+            throw;
+        }
+        return new StreamsBench(work, clip);
+    }
 
+    /// <summary>Removes the work folder.</summary>
+    public void Dispose()
+    {
+        try { Directory.Delete(_work, recursive: true); }
+        catch (DirectoryNotFoundException) { }
+    }
+
+    /// <summary>
+    /// Starts an in-process <c>vigil serve</c> and <paramref name="count"/> live senders, waits <paramref name="warmup"/> seconds,
+    /// then measures <paramref name="seconds"/> seconds.
+    /// </summary>
+    public async Task<MonitorResult> MonitorAsync(int count, int seconds, int warmup, TextWriter log, CancellationToken cancel)
+    {
         var senders = new List<(Process Process, long StartTicks)>();
-        var vigilCpuPerStream = double.NaN;
         var app = VigilServer.Build(overrides: new Dictionary<string, string?>
         {
             ["Urls"] = "http://127.0.0.1:0",
-            ["DataDir"] = Path.Combine(work, "data"),
+            ["DataDir"] = Path.Combine(_work, "data"),
             ["ApiKeys:0"] = "bench",
             ["Logging:LogLevel:Default"] = "Warning",
         });
@@ -75,14 +121,14 @@ internal static class StreamsBench
             var ids = new List<string>();
             for (var i = 0; i < count; i++)
             {
-                var (sender, port, firstPacket) = await StartSenderAsync(clip, cancel);
+                var (sender, port, firstPacket) = await StartSenderAsync(_clip, cancel);
                 senders.Add((sender, firstPacket));
                 var response = await http.PostAsJsonAsync("/api/streams", new { id = $"bench-{i}", url = $"udp://127.0.0.1:{port}" }, cancel);
                 response.EnsureSuccessStatusCode();
                 ids.Add($"bench-{i}");
             }
 
-            Console.Error.WriteLine($"vigil bench streams: {count} streams started; warming up {warmup} s, measuring {seconds} s");
+            await log.WriteLineAsync($"vigil bench streams: {count} streams started; warming up {warmup} s, measuring {seconds} s");
             await Task.Delay(TimeSpan.FromSeconds(warmup), cancel);
             var first = await StatusAsync(http, ids, cancel);
             self.Refresh();
@@ -97,7 +143,6 @@ internal static class StreamsBench
             }
             self.Refresh();
             var cpu = (self.TotalProcessorTime - cpuStart).TotalSeconds / wall.Elapsed.TotalSeconds;
-            vigilCpuPerStream = cpu / count;
             var last = await StatusAsync(http, ids, cancel);
             await stopSse.CancelAsync();
             try { await sse; } catch (Exception e) when (e is OperationCanceledException or HttpRequestException or IOException) { }
@@ -117,28 +162,15 @@ internal static class StreamsBench
                     latencies.Add(sinceStart - (loop * ClipSeconds + BlackFrom));
                 }
             }
+            latencies.Sort();
 
-            Console.WriteLine($"streams: {count} x 720p25 H.264 + AAC over UDP, all detectors ({string.Join(", ", Vigil.Detectors.DetectorCatalog.Kinds)})");
-            Console.WriteLine($"measured: {wall.Elapsed.TotalSeconds:0.0} s after {warmup} s warm-up; machine: {Environment.ProcessorCount} cores");
-            Console.WriteLine("stream      fps   frames  shed(total)  shed(measured)  lag_s");
-            var realTime = 0;
-            foreach (var id in ids)
+            var streams = ids.Select(id =>
             {
                 var (f0, s0, _, _) = first[id];
                 var (f1, s1, lag, shedTotal) = last[id];
-                var fps = (f1 - f0) / wall.Elapsed.TotalSeconds;
-                var shed = s1 - s0;
-                if (fps >= 24 && shed == 0) realTime++;
-                Console.WriteLine($"{id,-10} {fps,5:0.0} {f1 - f0,8} {shedTotal,12} {shed,15} {lag,6:0.00}");
-            }
-            latencies.Sort();
-            Console.WriteLine($"real time with nothing shed: {realTime}/{count} streams");
-            Console.WriteLine($"vigil CPU: {cpu:0.00} cores ({100 * cpu / Environment.ProcessorCount:0}% of the machine); " +
-                              $"memory: {(peakRss - rssBefore) / count / 1048576.0:0.0} MiB per stream (peak RSS {peakRss / 1048576.0:0} MiB)");
-            Console.WriteLine(latencies.Count == 0
-                ? "notification latency: no defect_start seen (measure longer than one 12 s loop)"
-                : $"notification latency (black onset -> SSE defect_start, min_duration 1.0 s): median {Percentile(latencies, 0.5):0.000} s, " +
-                  $"p95 {Percentile(latencies, 0.95):0.000} s over {latencies.Count} events");
+                return new MonitoredStream(id, (f1 - f0) / wall.Elapsed.TotalSeconds, f1 - f0, shedTotal, s1 - s0, lag);
+            }).ToList();
+            return new MonitorResult(streams, wall.Elapsed.TotalSeconds, cpu, (peakRss - rssBefore) / count / 1048576.0, peakRss / 1048576.0, latencies);
         }
         finally
         {
@@ -150,45 +182,24 @@ internal static class StreamsBench
             await app.StopAsync(CancellationToken.None);
             await app.DisposeAsync();
         }
+    }
 
-        var cores = Environment.ProcessorCount;
-        var vigilCapacity = Math.Floor(cores / vigilCpuPerStream);
-        Console.WriteLine($"vigil serve by CPU time: {vigilCpuPerStream:0.000} cores per stream = {vigilCapacity} streams on {cores} cores");
-        if (decodeReference)
-        {
-            // the same streams, live, decoded by plain ffmpeg -f null (one receiver per stream): the issue's reference
-            var live = await LiveDecodeCpuPerStreamAsync(clip, count, warmup, seconds, cancel);
-            var liveCapacity = Math.Floor(cores / live);
-            Console.WriteLine($"ffmpeg -f null, {count} live UDP receivers: {live:0.000} cores per stream = {liveCapacity} streams on {cores} cores; " +
-                              $"vigil = {vigilCapacity / liveCapacity:0%} of that count");
-            // and the decoder alone on the file at full speed, one single-threaded decoder per core: the floor under both
-            var runs = await Task.WhenAll(Enumerable.Range(0, cores).Select(_ => DecodeAsync(clip, cancel)));
-            var fps = runs.Sum(r => r.Frames / r.WallSeconds);
-            var cpuPerStream = runs.Sum(r => r.CpuSeconds) / runs.Sum(r => r.Frames / 25.0);
-            Console.WriteLine($"ffmpeg -f null decoding the file: {fps:0} fps with {runs.Length} single-threaded decoders = {Math.Floor(fps / 25)} streams of 720p25 " +
-                              $"in real time by wall clock; {cpuPerStream:0.000} cores per stream = {Math.Floor(cores / cpuPerStream)} streams by CPU time; " +
-                              $"vigil = {vigilCapacity / Math.Floor(cores / cpuPerStream):0%} of that count");
-        }
-        Directory.Delete(work, recursive: true);
-        return 0;
+    /// <summary>The decoder alone on the file at full speed: one single-threaded <c>ffmpeg -f null</c> per core, all at once.</summary>
+    public async Task<FileDecodeResult> FileDecodeAsync(CancellationToken cancel)
+    {
+        var runs = await Task.WhenAll(Enumerable.Range(0, Environment.ProcessorCount).Select(_ => DecodeAsync(_clip, cancel)));
+        var fps = runs.Sum(r => r.Frames / r.WallSeconds);
+        var coresPerStream = runs.Sum(r => r.CpuSeconds) / runs.Sum(r => r.Frames / 25.0);
+        return new FileDecodeResult(runs.Length, fps, coresPerStream);
     }
 
     /// <summary>Decodes the clip 4 times with <c>ffmpeg -threads 1 -benchmark -f null</c>: frames, wall seconds, CPU seconds (user + system).</summary>
     private static async Task<(double Frames, double WallSeconds, double CpuSeconds)> DecodeAsync(string clip, CancellationToken cancel)
     {
         const int loops = 4;
-        var info = new ProcessStartInfo("ffmpeg", $"-hide_banner -nostats -benchmark -threads 1 -stream_loop {loops - 1} -i \"{clip}\" -f null -")
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-        };
-        using var process = Process.Start(info)!;
-        var stderr = process.StandardError.ReadToEndAsync(cancel);
-        var stdout = process.StandardOutput.ReadToEndAsync(cancel);
-        await process.WaitForExitAsync(cancel);
-        var text = await stderr + await stdout;
+        var text = await FfmpegCli.RunAsync($"-hide_banner -nostats -benchmark -threads 1 -stream_loop {loops - 1} -i \"{clip}\" -f null -", cancel);
         var bench = System.Text.RegularExpressions.Regex.Match(text, @"utime=([0-9.]+)s stime=([0-9.]+)s rtime=([0-9.]+)s");
-        if (process.ExitCode != 0 || !bench.Success) throw new InvalidOperationException($"ffmpeg decode reference failed: {text.Trim()}");
+        if (!bench.Success) throw new InvalidOperationException($"ffmpeg decode reference printed no -benchmark line: {text.Trim()}");
         double Number(int group) => double.Parse(bench.Groups[group].Value, CultureInfo.InvariantCulture);
         return (ClipSeconds * 25 * loops, Number(3), Number(1) + Number(2));
     }
@@ -257,7 +268,7 @@ internal static class StreamsBench
     /// The same live streams received by plain <c>ffmpeg -threads 1 -i udp://… -f null -</c> (decode only), one process
     /// per stream as Vigil has one pipeline per stream: CPU per stream over the measured window.
     /// </summary>
-    private static async Task<double> LiveDecodeCpuPerStreamAsync(string clip, int count, int warmup, int seconds, CancellationToken cancel)
+    public async Task<double> LiveDecodeCoresPerStreamAsync(int count, int warmup, int seconds, CancellationToken cancel)
     {
         var processes = new List<Process>();
         try
@@ -265,7 +276,7 @@ internal static class StreamsBench
             var receivers = new List<Process>();
             for (var i = 0; i < count; i++)
             {
-                var (sender, port, _) = await StartSenderAsync(clip, cancel);
+                var (sender, port, _) = await StartSenderAsync(_clip, cancel);
                 processes.Add(sender);
                 var receiver = Process.Start(new ProcessStartInfo("ffmpeg", $"-v error -threads 1 -i \"udp://127.0.0.1:{port}\" -f null -")
                 {
@@ -293,7 +304,4 @@ internal static class StreamsBench
             }
         }
     }
-
-    private static double Percentile(List<double> sorted, double p) =>
-        sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
 }

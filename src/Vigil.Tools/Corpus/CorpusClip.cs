@@ -1,4 +1,4 @@
-namespace Vigil.Cli.Corpus;
+namespace Vigil.Tools.Corpus;
 
 /// <summary>What a corpus clip is for: it carries a defect of one kind, or it is a trap that must raise none.</summary>
 public enum ClipRole { Corruption, Blockiness, Trap }

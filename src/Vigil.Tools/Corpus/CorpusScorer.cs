@@ -5,7 +5,7 @@ using Vigil.Events;
 using Vigil.Media;
 using Vigil.Pipeline;
 
-namespace Vigil.Cli.Corpus;
+namespace Vigil.Tools.Corpus;
 
 /// <summary>Frame-level confusion counts of one tool on one defect kind, plus false events on the trap clips.</summary>
 public sealed record KindScore(string Kind, string Tool, int TruePositives, int FalsePositives, int FalseNegatives, int FalseEventsOnTraps, string Note = "")
@@ -146,8 +146,7 @@ public static class CorpusScorer
         var output = Path.Combine(Path.GetTempPath(), $"vigil-blockdetect-{Environment.ProcessId}-{Guid.NewGuid():N}.txt");
         try
         {
-            var error = await Ffmpeg.RunAsync($"-v error -copyts -i \"{path}\" -vf blockdetect,metadata=mode=print:file='{output}' -f null -", cancel);
-            if (error is not null) throw new InvalidOperationException($"ffmpeg blockdetect: {error}");
+            await FfmpegCli.RunAsync($"-v error -copyts -i \"{path}\" -vf blockdetect,metadata=mode=print:file='{output}' -f null -", cancel);
             var values = new Dictionary<long, double>();
             double? first = null, pts = null;
             foreach (var line in await File.ReadAllLinesAsync(output, cancel))

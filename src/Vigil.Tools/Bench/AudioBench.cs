@@ -7,7 +7,7 @@ using Vigil.Events;
 using Vigil.Media;
 using Vigil.Pipeline;
 
-namespace Vigil.Cli.Bench;
+namespace Vigil.Tools.Bench;
 
 /// <summary>CPU seconds of one side of the audio benchmark (best of the repeats) and what it measured.</summary>
 public sealed record AudioBenchSide(double CpuSeconds, double WallSeconds, double IntegratedLufs, double TruePeakDbtp);
@@ -67,8 +67,7 @@ public static partial class AudioBench
                            $"-f lavfi -i \"anoisesrc=c=pink:a=0.15:r=48000:d={Fmt(seconds)}\" -f lavfi -i \"sine=f=1250:r=48000:d={Fmt(seconds)}\" " +
                            "-filter_complex \"[0][1][2]amix=inputs=3,volume=2,pan=stereo|c0=c0+0.3*c1|c1=0.8*c0+0.5*c1," +
                            "volume='(0.5+0.4*sin(2*PI*t/37))*(1-lt(mod(t\\,100)\\,3))':eval=frame\" -c:a aac -b:a 128k ";
-            var error = await Ffmpeg.RunAsync($"{generate}\"{input}.tmp.m4a\"", cancel);
-            if (error is not null) throw new InvalidOperationException($"ffmpeg could not generate the benchmark input: {error}");
+            await FfmpegCli.RunAsync($"{generate}\"{input}.tmp.m4a\"", cancel);
             File.Move($"{input}.tmp.m4a", input, overwrite: true);
         }
 
@@ -108,16 +107,10 @@ public static partial class AudioBench
     private static async Task<AudioBenchSide> RunFfmpegAsync(string input, string? filters, CancellationToken cancel)
     {
         var arguments = $"-hide_banner -nostats -i \"{input}\" {(filters is null ? "" : $"-af {filters} ")}-f null -";
-        var info = new ProcessStartInfo("ffmpeg", arguments) { RedirectStandardError = true, RedirectStandardOutput = true };
         var cpu = CpuSeconds(Children);
         var wall = Stopwatch.StartNew();
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start ffmpeg");
-        var stderr = process.StandardError.ReadToEndAsync(cancel);
-        _ = process.StandardOutput.ReadToEndAsync(cancel);
-        await process.WaitForExitAsync(cancel);
+        var text = await FfmpegCli.RunAsync(arguments, cancel);
         var seconds = wall.Elapsed.TotalSeconds;
-        var text = await stderr;
-        if (process.ExitCode != 0) throw new InvalidOperationException($"ffmpeg failed: {text[^Math.Min(400, text.Length)..]}");
         var cpuSeconds = CpuSeconds(Children) - cpu; // counted once the child has been waited for
         if (filters is null) return new AudioBenchSide(cpuSeconds, seconds, double.NaN, double.NaN);
         var summary = text[text.LastIndexOf("Summary:", StringComparison.Ordinal)..];

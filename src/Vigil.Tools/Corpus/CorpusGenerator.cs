@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Vigil.Cli.Corpus;
+namespace Vigil.Tools.Corpus;
 
 /// <summary>
 /// Generates the labelled video corpus with the ffmpeg CLI: 640×360 (two traps 320×240), 25 fps, 6 s clips whose ground
@@ -23,7 +23,7 @@ public sealed class CorpusGenerator(string directory)
 
     /// <summary>Whether the installed ffmpeg has libx265 (the HEVC blockiness clip needs it).</summary>
     public static async Task<bool> HasLibx265Async(CancellationToken cancel = default) =>
-        await Ffmpeg.RunAsync("-v error -f lavfi -i color=size=64x64:duration=0.04 -c:v libx265 -x265-params log-level=error -f null -", cancel) is null;
+        await FfmpegCli.HasEncoderAsync("libx265", "-x265-params log-level=error", cancel);
 
     /// <summary>Generates every clip (skipping ones already there) and computes their ground truth.</summary>
     public async Task<IReadOnlyList<CorpusClip>> GenerateAsync(CancellationToken cancel = default)
@@ -140,9 +140,5 @@ public sealed class CorpusGenerator(string directory)
         return new CorpusClip(name, path, ClipRole.Trap, description, [], new HashSet<long>());
     }
 
-    private static async Task RunAsync(string arguments, CancellationToken cancel)
-    {
-        var error = await Ffmpeg.RunAsync("-y -v error " + arguments, cancel);
-        if (error is not null) throw new InvalidOperationException($"ffmpeg {arguments}: {error}");
-    }
+    private static Task RunAsync(string arguments, CancellationToken cancel) => FfmpegCli.RunAsync("-y -v error " + arguments, cancel);
 }
