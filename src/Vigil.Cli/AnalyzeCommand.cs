@@ -116,7 +116,7 @@ internal static class AnalyzeCommand
                 await Console.Error.WriteLineAsync($"vigil: {request.Input}: nothing could be decoded");
                 return ExitInputFailed;
             }
-            if (request.Json) Console.Out.WriteLine(ContractJson.Summary(summary, collector.Count));
+            if (request.Json) Console.Out.WriteLine(ContractJson.Summary(summary.ToContract(collector.Count)));
             else TerminalReport.Print(request.Input, summary, collector.Ended);
             return ExitOk;
         }

@@ -1,5 +1,5 @@
 using Spectre.Console;
-using Vigil.Detectors;
+using Vigil.Events;
 using Vigil.Media;
 using Vigil.Pipeline;
 
@@ -57,7 +57,9 @@ internal static class TerminalReport
             foreach (var d in defects)
             {
                 var end = d.End ?? d.Start;
-                var details = d.Details is null ? "" : string.Join(", ", d.Details.Select(p => $"{p.Key} {p.Value:0.####}"));
+                var numbers = (d.Details ?? new Dictionary<string, double>()).Select(p => $"{p.Key} {p.Value:0.####}");
+                var text = (d.TextDetails ?? new Dictionary<string, string>()).Select(p => $"{p.Key} {p.Value}");
+                var details = string.Join(", ", numbers.Concat(text));
                 table.AddRow(d.Kind, Clock(d.Start), Clock(end), $"{end - d.Start:0.00} s", $"{d.Confidence:0.00}", Markup.Escape(details));
             }
             AnsiConsole.Write(table);

@@ -2,8 +2,6 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Vigil.Detectors;
-using Vigil.Pipeline;
 
 namespace Vigil.Events;
 
@@ -20,37 +18,38 @@ public static class ContractJson
         Number(w, "start", defect.Start);
         if (defect.End is { } end) Number(w, "end", end);
         Number(w, "confidence", defect.Confidence);
-        if (defect.Details is { Count: > 0 } details)
+        if (defect.Details is { Count: > 0 } || defect.TextDetails is { Count: > 0 })
         {
             w.WriteStartObject("details");
-            foreach (var (key, value) in details)
+            foreach (var (key, value) in defect.Details ?? EmptyNumbers)
             {
                 // counts and indices (channel, packets) read as integers
                 if (value == Math.Floor(value) && Math.Abs(value) < 1e15) w.WriteNumber(key, (long)value);
                 else Number(w, key, value, "0.0###");
             }
+            foreach (var (key, value) in defect.TextDetails ?? EmptyText) w.WriteString(key, value);
             w.WriteEndObject();
         }
         if (defect.Stream is { } stream) w.WriteNumber("stream", stream);
+        if (defect.Program is { } program) w.WriteNumber("program", program);
     });
 
-    /// <summary>The summary line; <paramref name="loudness"/> defaults to the analysis' own whole-input meter.</summary>
-    public static string Summary(AnalysisSummary summary, int defects, LoudnessSummary? loudness = null) => Write(w =>
+    /// <summary>The summary line, always the last line of <c>analyze --json</c>.</summary>
+    public static string Summary(InputSummary summary) => Write(w =>
     {
-        loudness ??= summary.Loudness is { } r ? new LoudnessSummary(r.IntegratedLufs, r.LoudnessRangeLu, r.TruePeakDbtp) : null;
         w.WriteString("event", "summary");
         Number(w, "duration", summary.Duration);
-        if (summary.Media.Video is { } v)
+        if (summary.Video is { } v)
         {
             w.WriteStartObject("video");
             w.WriteString("codec", v.Codec);
             w.WriteNumber("width", v.Width);
             w.WriteNumber("height", v.Height);
             Number(w, "fps", v.Fps);
-            w.WriteNumber("frames", summary.VideoFrames);
+            w.WriteNumber("frames", v.Frames);
             w.WriteEndObject();
         }
-        if (summary.Media.Audio is { } a)
+        if (summary.Audio is { } a)
         {
             w.WriteStartObject("audio");
             w.WriteString("codec", a.Codec);
@@ -58,7 +57,7 @@ public static class ContractJson
             w.WriteNumber("channels", a.Channels);
             w.WriteEndObject();
         }
-        if (loudness is { } l)
+        if (summary.Loudness is { } l)
         {
             w.WriteStartObject("loudness");
             Number(w, "integrated_lufs", l.IntegratedLufs, "0.0#");
@@ -66,12 +65,15 @@ public static class ContractJson
             Number(w, "true_peak_dbtp", l.TruePeakDbtp, "0.0#");
             w.WriteEndObject();
         }
-        w.WriteNumber("defects", defects);
+        w.WriteNumber("defects", summary.Defects);
         if (summary.CorruptPackets > 0) w.WriteNumber("corrupt_packets", summary.CorruptPackets);
         if (summary.DecodeErrors > 0) w.WriteNumber("decode_errors", summary.DecodeErrors);
         if (summary.Discontinuities > 0) w.WriteNumber("discontinuities", summary.Discontinuities);
         Number(w, "wall_seconds", summary.WallSeconds);
     });
+
+    private static readonly IReadOnlyDictionary<string, double> EmptyNumbers = new Dictionary<string, double>();
+    private static readonly IReadOnlyDictionary<string, string> EmptyText = new Dictionary<string, string>();
 
     private static void Number(Utf8JsonWriter w, string name, double value, string format = "0.0##")
     {
@@ -92,6 +94,3 @@ public static class ContractJson
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 }
-
-/// <summary>Whole-input loudness for the summary (ITU-R BS.1770-4 / EBU R128).</summary>
-public sealed record LoudnessSummary(double IntegratedLufs, double LoudnessRangeLu, double TruePeakDbtp);

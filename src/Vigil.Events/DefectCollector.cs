@@ -1,4 +1,3 @@
-using Vigil.Detectors;
 
 namespace Vigil.Events;
 

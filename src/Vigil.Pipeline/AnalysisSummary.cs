@@ -1,9 +1,10 @@
 using Vigil.Detectors.Audio.Loudness;
+using Vigil.Events;
 using Vigil.Media;
 
 namespace Vigil.Pipeline;
 
-/// <summary>What one analysis saw, for the contract's summary line.</summary>
+/// <summary>What one analysis saw: the contract's summary (<see cref="ToContract"/>) and the pipeline's own counts.</summary>
 public sealed record AnalysisSummary(
     MediaInfo Media,
     double Duration,
@@ -17,4 +18,12 @@ public sealed record AnalysisSummary(
 {
     /// <summary>Whole-input loudness (BS.1770-4 / EBU R128) when the input has audio.</summary>
     public LoudnessReading? Loudness { get; init; }
+
+    /// <summary>The contract's summary line of this analysis, which reported <paramref name="defects"/> defects.</summary>
+    public InputSummary ToContract(int defects) => new(
+        Duration,
+        Media.Video is { } v ? new VideoSummary(v.Codec, v.Width, v.Height, v.Fps, VideoFrames) : null,
+        Media.Audio is { } a ? new AudioSummary(a.Codec, a.SampleRate, a.Channels) : null,
+        Loudness is { } l ? new LoudnessSummary(l.IntegratedLufs, l.LoudnessRangeLu, l.TruePeakDbtp) : null,
+        defects, CorruptPackets, DecodeErrors, Discontinuities, WallSeconds);
 }

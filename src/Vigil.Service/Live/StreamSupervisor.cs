@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Vigil.Events;
 using Vigil.Detectors;
 using Vigil.Media;
 using Vigil.Pipeline;

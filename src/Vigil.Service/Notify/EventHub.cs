@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using Vigil.Detectors;
+using Vigil.Events;
 using Vigil.Service.Store;
 
 namespace Vigil.Service.Notify;

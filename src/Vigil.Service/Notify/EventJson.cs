@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Vigil.Detectors;
 using Vigil.Events;
 
 namespace Vigil.Service.Notify;
@@ -39,11 +38,14 @@ public static class EventJson
         using var doc = JsonDocument.Parse(json);
         var root = doc.RootElement;
         Dictionary<string, double>? details = null;
+        Dictionary<string, string>? text = null;
         if (root.TryGetProperty("details", out var d) && d.ValueKind == JsonValueKind.Object)
         {
-            details = [];
             foreach (var p in d.EnumerateObject())
-                if (p.Value.ValueKind == JsonValueKind.Number) details[p.Name] = p.Value.GetDouble();
+            {
+                if (p.Value.ValueKind == JsonValueKind.Number) (details ??= [])[p.Name] = p.Value.GetDouble();
+                else if (p.Value.ValueKind == JsonValueKind.String) (text ??= [])[p.Name] = p.Value.GetString()!;
+            }
         }
         return new Defect(
             root.GetProperty("kind").GetString()!,
@@ -51,7 +53,11 @@ public static class EventJson
             root.TryGetProperty("end", out var e) && e.ValueKind == JsonValueKind.Number ? e.GetDouble() : null,
             root.TryGetProperty("confidence", out var c) && c.ValueKind == JsonValueKind.Number ? c.GetDouble() : 1,
             details,
-            root.TryGetProperty("stream", out var s) && s.ValueKind == JsonValueKind.Number ? s.GetInt32() : null);
+            root.TryGetProperty("stream", out var s) && s.ValueKind == JsonValueKind.Number ? s.GetInt32() : null,
+            root.TryGetProperty("program", out var g) && g.ValueKind == JsonValueKind.Number ? g.GetInt32() : null)
+        {
+            TextDetails = text,
+        };
     }
 
     public static string Wall(double unixSeconds) =>

@@ -29,7 +29,7 @@ public class AudioPipelineTests
         Assert.InRange(quiet.Start, 13, 15);
         Assert.DoesNotContain(sink.Ended, d => d.Kind == "audio.clipping");
 
-        var line = ContractJson.Summary(summary, sink.Count);
+        var line = ContractJson.Summary(summary.ToContract(sink.Count));
         Assert.Contains($"\"loudness\":{{\"integrated_lufs\":{Math.Round(loudness.IntegratedLufs, 2):0.0#}", line);
     }
 
@@ -40,6 +40,6 @@ public class AudioPipelineTests
         using var source = MediaSource.Open(path);
         var summary = await new StreamAnalyzer(source, []).RunAsync();
         Assert.Null(summary.Loudness);
-        Assert.DoesNotContain("loudness", ContractJson.Summary(summary, 0));
+        Assert.DoesNotContain("loudness", ContractJson.Summary(summary.ToContract(0)));
     }
 }

@@ -85,6 +85,17 @@ public sealed class ServiceUnitTests
     }
 
     [Fact]
+    public void EventJson_ParseDefect_RebuildsIdentityAndClosedBy()
+    {
+        var defect = new Defect("audio.silence", 4.0, 6.5, 1.0, new Dictionary<string, double> { ["channel"] = 2 }, Stream: 1, Program: 7)
+            .ClosedByMonitor(ClosedBy.Error);
+        var parsed = EventJson.ParseDefect(EventJson.Compose(defect, 1, "cam-1", 1_700_000_000, null));
+        Assert.Equal(defect.Key, parsed.Key);
+        Assert.Equal(ClosedBy.Error, parsed.ClosedBy);
+        Assert.Equal(ContractJson.Defect(defect), ContractJson.Defect(parsed));
+    }
+
+    [Fact]
     public void InputPolicy_LocalInputsEnabled_AcceptsPaths()
     {
         var policy = new InputPolicy(new ServiceOptions { AllowLocalInputs = true });

@@ -1,0 +1,31 @@
+namespace Vigil.Events;
+
+/// <summary>The contract's summary line (EVENTS.md): what one analysis of one input saw.</summary>
+/// <param name="Duration">Media seconds analysed.</param>
+/// <param name="Video">The video stream, when the input has one.</param>
+/// <param name="Audio">The audio stream, when the input has one.</param>
+/// <param name="Loudness">Whole-input loudness, when audio was measured.</param>
+/// <param name="Defects">Defects reported.</param>
+/// <param name="CorruptPackets">Packets the demuxer flagged corrupt (written when not 0).</param>
+/// <param name="DecodeErrors">Packets the decoder rejected (written when not 0).</param>
+/// <param name="Discontinuities">Timestamp jumps and frame gaps (written when not 0).</param>
+/// <param name="WallSeconds">Wall-clock time the analysis took.</param>
+public sealed record InputSummary(
+    double Duration,
+    VideoSummary? Video,
+    AudioSummary? Audio,
+    LoudnessSummary? Loudness,
+    int Defects,
+    long CorruptPackets,
+    long DecodeErrors,
+    long Discontinuities,
+    double WallSeconds);
+
+/// <summary>The summary's <c>video</c> object.</summary>
+public sealed record VideoSummary(string Codec, int Width, int Height, double Fps, long Frames);
+
+/// <summary>The summary's <c>audio</c> object.</summary>
+public sealed record AudioSummary(string Codec, int SampleRate, int Channels);
+
+/// <summary>Whole-input loudness for the summary (ITU-R BS.1770-4 / EBU R128).</summary>
+public sealed record LoudnessSummary(double IntegratedLufs, double LoudnessRangeLu, double TruePeakDbtp);
