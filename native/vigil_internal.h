@@ -1,0 +1,178 @@
+/* Internal to the shim: the reader's context, shared by its parts, and what each part offers the others.
+ * The data flow, one file per step:
+ *   vigil_input.c   open, demux, the read loop (vg_open / vg_read / vg_close), timestamps, events
+ *   vigil_decode.c  decoders: open, send packets, receive frames, recovery points
+ *   vigil_bands.c   H.264 pictures reduced band by band while the decoder writes them
+ *   vigil_reduce.c  a decoded picture to analysis luma: 10-bit narrowing, box filter (SSSE3), grid statistics
+ *   vigil_audio.c   a decoded audio frame to planar float PCM (resampled when it is not already)
+ *   vigil_grid.c    block-grid statistics (SSE4.1 / AVX2)
+ *   vigil_jpeg.c    gray JPEG for snapshots
+ * Builds against FFmpeg 5.1 through 7.x: only APIs present in all of them are used. */
+#ifndef VIGIL_INTERNAL_H
+#define VIGIL_INTERNAL_H
+#include "vigil_grid.h"
+#include "vigil_media.h"
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libswresample/swresample.h>
+#include <stdatomic.h>
+
+struct SwsContext;
+
+/* A decoder that rejects this many packets in a row before ever producing a frame is fed garbage.
+ * Generous on purpose: a live stream joined mid-GOP fails every packet until its next key frame,
+ * which with a 10 s GOP is ~250 video packets; about a minute of packets is clearly not that. */
+#define MAX_ERRORS_BEFORE_FIRST_FRAME 1500
+
+/* Joining a live stream mid-GOP, the decoder (which outputs damaged pictures, for the corruption
+ * detector) shows broken pictures until the first key frame. A viewer's player waits for that key
+ * frame, so we do too; but no longer than this many pictures, so streams that never send key frames
+ * (intra refresh) are still analysed. */
+#define MAX_PICTURES_BEFORE_KEY_FRAME 300
+
+/* The pts of the most recent key-flagged video packets, kept until their picture leaves the decoder (see
+ * recovery_point). In the streams this is for (intra refresh) such packets come once per refresh period,
+ * tens of pictures apart, so a few suffice for any reordering delay. Where every packet is key (intra-only
+ * streams) older entries are overwritten before their picture comes out, which is harmless: those pictures
+ * are key frames, never recovery points. */
+#define KEY_PACKET_RING 8
+
+/* A picture reduced to analysis luma band by band while the decoder is still writing it (see on_band).
+ * Enough of them for every picture a decoder can hold back for reordering (H.264: 16 references + 1). */
+#define BAND_PICTURES 20
+
+/* vg_last_error's buffer. */
+#define ERROR_SIZE 512
+
+typedef struct decoder {
+    int index;                 /* stream index, -1 when absent */
+    AVStream *stream;
+    AVCodecContext *codec;
+    int frames;                /* frames produced so far */
+    int skipped;               /* pictures dropped while waiting for the first key frame */
+    int64_t last_packet;       /* ctx->packets when this stream last delivered one */
+    int errors_in_a_row;
+    int flushed;               /* NULL packet sent at end of input */
+    int finished;              /* decoder returned AVERROR_EOF */
+    /* pts of recent packets flagged key, to tell which decoded pictures began at one (see recovery_point) */
+    int64_t key_packets[KEY_PACKET_RING];
+    unsigned key_packets_next;
+} decoder;
+
+typedef struct band_picture {
+    const uint8_t *buffer;     /* luma plane of the picture being reduced; NULL: slot free */
+    int width, height;         /* picture size (the decoder's, after cropping) */
+    int source_rows;           /* source rows [0, source_rows) arrived without a gap */
+    int rows_out;              /* analysis rows [0, rows_out) written */
+    int broken;                /* a band arrived out of order: reduce the output frame instead */
+    uint8_t *luma;             /* analysis luma, width / f by height / f */
+    int luma_capacity;
+    grid_job grid;             /* grid statistics, measured band by band too (when wanted) */
+    vg_grid_scratch grid_scratch;
+    vg_grid_stats grid_stats;
+    int grid_rows_done;        /* block rows measured */
+} band_picture;
+
+struct vg_ctx {
+    /* input (vigil_input.c). Issue 15's transport tap will keep its custom AVIOContext here (see open_container). */
+    AVFormatContext *format;
+    AVPacket *packet;
+    AVFrame *frame;
+    decoder video, audio;
+    int analysis_max_width;
+    int decode_threads;
+    int want_video, want_audio;
+    int64_t start_time;        /* AV_TIME_BASE units; subtracted from every pts */
+    int input_ended;
+    int64_t packets;           /* packets demuxed so far, of any stream */
+    decoder *draining;         /* decoder to pull frames from before reading more packets */
+    vg_item pending_event;     /* an event to hand out before anything else */
+    int has_pending_event;
+
+    /* video reduction (vigil_reduce.c, vigil_bands.c) */
+    uint8_t *luma;             /* analysis luma, width x height */
+    int luma_capacity;
+    uint16_t *row_sums;
+    int row_sums_capacity;
+    int want_grid_stats;
+    vg_grid_scratch grid_scratch;
+    vg_grid_stats grid_stats;
+    band_picture bands[BAND_PICTURES];
+    unsigned band_evict;
+    int64_t band_reduced;      /* pictures that took the band path */
+    uint8_t *narrow;           /* full-resolution 8-bit luma of a 9-16 bit picture */
+    size_t narrow_capacity;
+    struct SwsContext *sws;    /* only for pixel formats without a plain luma plane (RGB, packed) */
+    AVFrame *sws_frame;
+
+    /* audio conversion (vigil_audio.c) */
+    SwrContext *swr;
+    AVChannelLayout swr_in_layout;
+    int swr_in_format, swr_in_rate;
+    float *samples;
+    int samples_capacity;      /* floats */
+
+    /* blocking-read watchdog */
+    atomic_int interrupted;
+    double io_timeout;
+    int64_t deadline_us;       /* 0: none */
+    int stalled;
+
+    char error[ERROR_SIZE];
+};
+
+/* The integer factor that brings `width` to at most `max_width` (0: no limit). */
+static inline int analysis_factor(int width, int max_width) {
+    if (max_width <= 0 || width <= max_width) return 1;
+    return (width + max_width - 1) / max_width;
+}
+
+static inline int frame_is_key(const AVFrame *f) {
+#if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT(58, 7, 100)
+    return (f->flags & AV_FRAME_FLAG_KEY) != 0;
+#else
+    return f->key_frame;
+#endif
+}
+
+/* vigil_input.c */
+/* Process-wide FFmpeg set-up (log level, network), done once however many streams open. */
+void init_ffmpeg_once(void);
+void set_error(vg_ctx *ctx, const char *what, int averr);
+/* A timestamp of stream `st` in seconds from the start of the input; NaN when unknown. */
+double stream_seconds(vg_ctx *ctx, AVStream *st, int64_t ts);
+void event_item(vg_ctx *ctx, vg_item *out, int code, int stream_index, int64_t ts);
+
+/* vigil_decode.c */
+/* Opens the best stream of `type` (none: d->index stays -1, and that is not an error). */
+int decoder_open(vg_ctx *ctx, decoder *d, enum AVMediaType type, int threads);
+/* Opens stream `index` in d, replacing d's decoder. */
+int decoder_open_at(vg_ctx *ctx, decoder *d, int index, int threads);
+/* Hands ctx->packet to d. 1: *out holds an event; 0: go on reading; < 0: VG_ERR_* */
+int decoder_send(vg_ctx *ctx, decoder *d, vg_item *out);
+/* Pulls one frame out of a decoder. 1: item; 0: decoder wants input; < 0 error. */
+int decoder_receive(vg_ctx *ctx, decoder *d, vg_item *out);
+/* Whether a decoded picture that is not a key frame began at a key-flagged packet (intra refresh). */
+int recovery_point(decoder *d, const AVFrame *frame);
+
+/* vigil_bands.c */
+/* The decoder's draw_horiz_band (single-threaded H.264). */
+void on_band(AVCodecContext *c, const AVFrame *picture, int offset[AV_NUM_DATA_POINTERS], int y, int type, int height);
+/* The picture's slot if all its bands were reduced (and measured) as they were decoded, else NULL. */
+const band_picture *take_band_picture(vg_ctx *ctx, const AVFrame *frame, int f);
+
+/* vigil_reduce.c */
+/* A decoded picture as a video item: analysis luma and grid statistics. */
+int video_item(vg_ctx *ctx, AVFrame *frame, vg_item *out);
+/* Whether plane 0 of `format` is plain 8-bit luma, one byte per pixel. */
+int plain_luma(int format);
+/* Sizes ctx->luma and ctx->row_sums for a w x h picture reduced by f. */
+int box_prepare(vg_ctx *ctx, int w, int h, int f);
+/* Box-filters output rows [oy0, oy1) of src into ctx->luma (all f source rows averaged, or the middle one). */
+void box_rows(vg_ctx *ctx, const uint8_t *src, int stride, int w, int f, int all_rows, int oy0, int oy1);
+
+/* vigil_audio.c */
+/* A decoded audio frame as an audio item: planar float PCM. 0: an empty frame (nothing to hand out). */
+int audio_item(vg_ctx *ctx, AVFrame *frame, vg_item *out);
+#endif
