@@ -12,8 +12,44 @@ public sealed class ServiceOptions
     /// <summary>Where the SQLite database, snapshots and (by default) results live.</summary>
     public string DataDir { get; set; } = "vigil-data";
 
-    /// <summary>Keys accepted in the <c>X-Api-Key</c> header for state-changing calls. Empty: one is generated into DataDir/api-key.</summary>
+    /// <summary>
+    /// Admin keys: read and change everything, see stream URLs in full. Sent as <c>X-Api-Key: KEY</c> or
+    /// <c>Authorization: Bearer KEY</c>. Empty: one is generated into DataDir/api-key (mode 0600).
+    /// </summary>
     public List<string> ApiKeys { get; set; } = [];
+
+    /// <summary>
+    /// Read-only keys (dashboards, Prometheus scrapers): every GET, with stream URLs redacted. Empty: one
+    /// is generated into DataDir/read-key (mode 0600).
+    /// </summary>
+    public List<string> ReadKeys { get; set; } = [];
+
+    /// <summary>Lets reads (GET) through without a key, for a trusted network; writes still need an admin key. Default off.</summary>
+    public bool OpenReads { get; set; }
+
+    /// <summary>
+    /// Networks (CIDR, e.g. <c>10.20.0.0/16</c>, <c>127.0.0.1/32</c>) webhooks may reach although they are
+    /// loopback, private or link-local, which are refused by default. Cloud metadata addresses stay refused.
+    /// </summary>
+    public List<string> WebhookAllowedNetworks { get; set; } = [];
+
+    /// <summary>
+    /// Link-local networks (CIDR) streams may come from although they are refused by default (e.g. a camera
+    /// on 169.254.0.0/16). Cloud metadata addresses stay refused.
+    /// </summary>
+    public List<string> InputAllowedNetworks { get; set; } = [];
+
+    /// <summary>The AES key that seals webhook secrets in the store; default DataDir/secret-key (created, mode 0600).</summary>
+    public string? SecretKeyFile { get; set; }
+
+    /// <summary>Largest request body accepted (bytes); a larger one gets 413.</summary>
+    public long MaxBodyBytes { get; set; } = 1 << 20;
+
+    /// <summary>Live event (SSE) connections open at once over all clients; one more gets 503.</summary>
+    public int MaxSseConnections { get; set; } = 256;
+
+    /// <summary>Live event (SSE) connections open at once per key (per client address for open reads); one more gets 429.</summary>
+    public int MaxSseConnectionsPerKey { get; set; } = 32;
 
     /// <summary>
     /// URL schemes streams may use; empty means <see cref="DefaultSchemes"/>. <c>file:</c>, bare paths and
@@ -46,9 +82,17 @@ public sealed class ServiceOptions
     /// <summary>Webhook retries back off from this delay, doubling up to <see cref="WebhookMaxBackoffSeconds"/>.</summary>
     public double WebhookMinBackoffSeconds { get; set; } = 0.5;
 
-    public double WebhookMaxBackoffSeconds { get; set; } = 30;
+    /// <summary>
+    /// Longest wait between attempts to a receiver that is down: also how late, at most, the first delivery
+    /// comes after it is back.
+    /// </summary>
+    public double WebhookMaxBackoffSeconds { get; set; } = 5;
 
+    /// <summary>One webhook request (connect, send, answer) gives up after this long.</summary>
     public double WebhookTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>Connecting to a webhook receiver gives up after this long (a receiver that drops packets fails fast).</summary>
+    public double WebhookConnectTimeoutSeconds { get; set; } = 3;
 
     /// <summary>Base of absolute links in events (snapshots); empty: links are relative (<c>/api/snapshots/…</c>).</summary>
     public string PublicUrl { get; set; } = "";

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Vigil.Service.Live;
+using Vigil.Service.Security;
 using Vigil.Service.Store;
 
 namespace Vigil.Service.Api;
@@ -21,7 +22,7 @@ public sealed record StreamRequest(
     bool? Paused = null,
     string? Id = null);
 
-/// <summary>A monitored stream with its live status.</summary>
+/// <summary>A monitored stream with its live status. For keys that are not admin keys the URL is redacted (<see cref="UrlRedaction"/>).</summary>
 public sealed record StreamResource(
     string Id,
     string Name,
@@ -34,10 +35,14 @@ public sealed record StreamResource(
     DateTimeOffset UpdatedAt,
     StatusResource Status)
 {
-    public static StreamResource From(StreamConfig c, StreamStatus? s) =>
-        new(c.Id, c.Name, c.Url, c.Detectors, c.Settings, c.Masks, c.Paused, c.CreatedAt, c.UpdatedAt,
-            StatusResource.From(s ?? new StreamStatus(c.Paused ? StreamState.Paused : StreamState.Stopped, false, null, 0, 0, 0, 0, 0, 0,
-                new Dictionary<string, long>(), null)));
+    /// <param name="redact">True unless the caller holds an admin key: the URL and error text lose their secrets.</param>
+    public static StreamResource From(StreamConfig c, StreamStatus? s, bool redact)
+    {
+        var status = StatusResource.From(s ?? new StreamStatus(c.Paused ? StreamState.Paused : StreamState.Stopped, false, null, 0, 0, 0, 0, 0, 0,
+            new Dictionary<string, long>(), null));
+        return new(c.Id, c.Name, redact ? UrlRedaction.Redact(c.Url) : c.Url, c.Detectors, c.Settings, c.Masks, c.Paused, c.CreatedAt, c.UpdatedAt,
+            redact && status.LastError is { } error ? status with { LastError = UrlRedaction.Scrub(error) } : status);
+    }
 }
 
 /// <summary>The pipeline's state as the API shows it.</summary>
@@ -62,10 +67,17 @@ public sealed record StatusResource(
 /// <summary>A webhook receiver to add: events of the given streams and kinds (absent: all) are POSTed to <c>url</c>.</summary>
 public sealed record WebhookRequest(string? Url = null, string? Secret = null, List<string>? Streams = null, List<string>? Kinds = null);
 
-/// <summary>A webhook receiver (its secret is never shown).</summary>
+/// <summary>
+/// A webhook receiver. Its secret is never shown, only whether it has one (<c>signed</c>); its URL only to
+/// admin keys (receivers such as chat webhooks carry their credential in the path), others see scheme and host.
+/// </summary>
 public sealed record WebhookResource(string Id, string Url, bool Signed, IReadOnlyList<string>? Streams, IReadOnlyList<string>? Kinds, DateTimeOffset CreatedAt)
 {
-    public static WebhookResource From(WebhookConfig w) => new(w.Id, w.Url, !string.IsNullOrEmpty(w.Secret), w.Streams, w.Kinds, w.CreatedAt);
+    public static WebhookResource From(WebhookConfig w, bool redact) =>
+        new(w.Id, redact ? HostOnly(w.Url) : w.Url, !string.IsNullOrEmpty(w.Secret), w.Streams, w.Kinds, w.CreatedAt);
+
+    private static string HostOnly(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) ? $"{uri.Scheme}://{uri.Authority}/{UrlRedaction.Mask}" : UrlRedaction.Mask;
 }
 
 /// <summary>JSON conventions of the API: snake_case names, and unknown fields rejected so typos do not pass silently.</summary>

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
 using Vigil.Service.Notify;
+using Vigil.Service.Security;
 using Vigil.Service.Store;
 
 namespace Vigil.Service.Api;
@@ -12,7 +13,8 @@ namespace Vigil.Service.Api;
 /// <summary>
 /// Events: the stored history (JSON Lines, filterable), the live feed over Server-Sent Events
 /// (<c>id:</c> is the event id, so a client that reconnects with <c>Last-Event-ID</c> misses nothing),
-/// and defect snapshots.
+/// and defect snapshots. All need a read key. Live connections are capped per key and in total
+/// (<see cref="LiveConnectionLimits"/>); a kind filter that names no known kind or family is a 400.
 /// </summary>
 public static class EventEndpoints
 {
@@ -28,7 +30,7 @@ public static class EventEndpoints
             .WithSummary("Stored events of one stream (JSON Lines)").Produces<string>(200, "application/x-ndjson").ProducesProblem(404);
         events.MapGet("/events/live", LiveAsync)
             .WithSummary("Live defect_start and defect events as Server-Sent Events; filter with stream= and kind= (kinds or families, comma-separated); resume with Last-Event-ID or after=")
-            .Produces<string>(200, "text/event-stream");
+            .Produces<string>(200, "text/event-stream").ProducesProblem(400).ProducesProblem(429).ProducesProblem(503);
         events.MapGet("/snapshots/{id}", (string id, ServiceStore store) =>
                 store.GetSnapshot(id) is { } jpeg
                     ? Results.File(jpeg, "image/jpeg")
@@ -39,16 +41,35 @@ public static class EventEndpoints
     private static IResult History(ServiceStore store, string? stream, string? kind, long? after, int? limit)
     {
         if (limit is < 1 or > 10_000) return StreamEndpoints.Invalid("limit must be between 1 and 10000");
-        var list = store.QueryEvents(stream, KindFilter.Parse(kind), after ?? 0, limit ?? 1000);
+        if (after is < 0) return StreamEndpoints.Invalid("after must be an event id (0 or more)");
+        var kinds = KindFilter.Parse(kind);
+        if (kinds is { Count: > 64 }) return StreamEndpoints.Invalid("at most 64 kinds");
+        if (KindFilter.Problem(kinds) is { } problem) return StreamEndpoints.Invalid(problem);
+        var list = store.QueryEvents(stream, kinds, after ?? 0, limit ?? 1000);
         var text = new StringBuilder();
         foreach (var e in list) text.Append(e.Json).Append('\n');
         return Results.Text(text.ToString(), "application/x-ndjson", Encoding.UTF8);
     }
 
     private static async Task LiveAsync(HttpContext http, string? stream, string? kind, long? after, EventHub hub, ServiceStore store,
-        IHostApplicationLifetime lifetime)
+        IHostApplicationLifetime lifetime, LiveConnectionLimits limits)
     {
         var kinds = KindFilter.Parse(kind);
+        if (kinds is { Count: > 64 } || KindFilter.Problem(kinds) is not null || after is < 0)
+        {
+            await StreamEndpoints.Invalid(KindFilter.Problem(kinds) ?? (after is < 0 ? "after must be an event id (0 or more)" : "at most 64 kinds"))
+                .ExecuteAsync(http);
+            return;
+        }
+        var (lease, status, reason) = limits.TryOpen(http.Principal());
+        if (lease is null)
+        {
+            http.Response.Headers.RetryAfter = "5";
+            await Results.Problem(statusCode: status, title: status == 429 ? "Too many live connections for this key" : "Too many live connections",
+                detail: reason).ExecuteAsync(http);
+            return;
+        }
+        using var _ = lease;
         if (after is null && long.TryParse(http.Request.Headers["Last-Event-ID"], NumberStyles.None, CultureInfo.InvariantCulture, out var lastId))
             after = lastId;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);

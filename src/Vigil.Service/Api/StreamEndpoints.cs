@@ -4,34 +4,38 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Vigil.Service.Live;
+using Vigil.Service.Security;
 using Vigil.Service.Store;
 
 namespace Vigil.Service.Api;
 
-/// <summary>Streams over REST: add, list, get, change, pause, resume, remove. Every change is stored before it takes effect.</summary>
+/// <summary>
+/// Streams over REST: add, list, get, change, pause, resume, remove. Every change is stored before it
+/// takes effect. Reads need a read key (URLs redacted) or an admin key; changes an admin key.
+/// </summary>
 public static partial class StreamEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
         var streams = app.MapGroup("/api/streams").WithTags("streams");
-        streams.MapGet("/", (StreamManager manager, ServiceStore store) =>
-            store.ListStreams().Select(c => StreamResource.From(c, manager.Supervisor(c.Id)?.Status)).ToList())
-            .WithSummary("List monitored streams with their status");
-        streams.MapGet("/{id}", (string id, StreamManager manager, ServiceStore store) =>
-            store.GetStream(id) is { } c ? Results.Ok(StreamResource.From(c, manager.Supervisor(id)?.Status)) : NotFound(id))
+        streams.MapGet("/", (HttpContext http, StreamManager manager, ServiceStore store) =>
+            store.ListStreams().Select(c => StreamResource.From(c, manager.Supervisor(c.Id)?.Status, !http.IsAdmin())).ToList())
+            .WithSummary("List monitored streams with their status (URLs redacted unless the key is an admin key)");
+        streams.MapGet("/{id}", (string id, HttpContext http, StreamManager manager, ServiceStore store) =>
+            store.GetStream(id) is { } c ? Results.Ok(StreamResource.From(c, manager.Supervisor(id)?.Status, !http.IsAdmin())) : NotFound(id))
             .WithSummary("One stream with its status").Produces<StreamResource>().ProducesProblem(404);
-        streams.MapPost("/", AddAsync).RequireApiKey()
+        streams.MapPost("/", AddAsync).RequireAdmin()
             .WithSummary("Start monitoring a stream").Accepts<StreamRequest>("application/json")
-            .Produces<StreamResource>(201).ProducesProblem(400).ProducesProblem(401).ProducesProblem(409);
-        streams.MapPatch("/{id}", ChangeAsync).RequireApiKey()
+            .Produces<StreamResource>(201).ProducesProblem(400).ProducesProblem(409).ProducesProblem(413).ProducesProblem(415);
+        streams.MapPatch("/{id}", ChangeAsync).RequireAdmin()
             .WithSummary("Change a stream (absent fields keep their value); its pipeline restarts").Accepts<StreamRequest>("application/json")
-            .Produces<StreamResource>().ProducesProblem(400).ProducesProblem(401).ProducesProblem(404);
-        streams.MapPost("/{id}/pause", (string id, StreamManager m, ServiceStore s) => SetPausedAsync(id, true, m, s)).RequireApiKey()
+            .Produces<StreamResource>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415);
+        streams.MapPost("/{id}/pause", (string id, StreamManager m, ServiceStore s) => SetPausedAsync(id, true, m, s)).RequireAdmin()
             .WithSummary("Stop analysing a stream, keeping its definition").Produces<StreamResource>().ProducesProblem(404);
-        streams.MapPost("/{id}/resume", (string id, StreamManager m, ServiceStore s) => SetPausedAsync(id, false, m, s)).RequireApiKey()
+        streams.MapPost("/{id}/resume", (string id, StreamManager m, ServiceStore s) => SetPausedAsync(id, false, m, s)).RequireAdmin()
             .WithSummary("Analyse a paused stream again").Produces<StreamResource>().ProducesProblem(404);
         streams.MapDelete("/{id}", async (string id, StreamManager manager) =>
-                await manager.RemoveAsync(id) ? Results.NoContent() : NotFound(id)).RequireApiKey()
+                await manager.RemoveAsync(id) ? Results.NoContent() : NotFound(id)).RequireAdmin()
             .WithSummary("Stop monitoring a stream and forget it (its events stay)").Produces(204).ProducesProblem(404);
     }
 
@@ -39,6 +43,7 @@ public static partial class StreamEndpoints
     {
         var (request, error) = await RequestBody.ReadAsync<StreamRequest>(http);
         if (error is not null) return error;
+        if (await ValidateAsync(request!, policy, http.HttpContext.RequestAborted) is { } invalid) return invalid;
         var id = request!.Id ?? NewId();
         if (!IdPattern().IsMatch(id)) return Invalid("id must be 1-64 characters of a-z, 0-9, '-' and '_'");
         if (store.GetStream(id) is not null)
@@ -46,16 +51,17 @@ public static partial class StreamEndpoints
         var now = DateTimeOffset.UtcNow;
         var config = new StreamConfig(id, request.Name ?? DefaultName(request.Url), request.Url ?? "", Normalise(request.Detectors),
             new Dictionary<string, string>(), request.Masks ?? [], request.Paused ?? false, now, now, now.ToUnixTimeMilliseconds() / 1000.0);
-        var (valid, problem) = Validate(config, request, policy);
+        var (valid, problem) = Validate(config, request);
         if (problem is not null) return problem;
         await manager.AddAsync(valid!);
-        return Results.Created($"/api/streams/{id}", StreamResource.From(valid!, manager.Supervisor(id)?.Status));
+        return Results.Created($"/api/streams/{id}", StreamResource.From(valid!, manager.Supervisor(id)?.Status, redact: false));
     }
 
     private static async Task<IResult> ChangeAsync(string id, HttpRequest http, StreamManager manager, ServiceStore store, InputPolicy policy)
     {
         var (request, error) = await RequestBody.ReadAsync<StreamRequest>(http);
         if (error is not null) return error;
+        if (await ValidateAsync(request!, policy, http.HttpContext.RequestAborted) is { } invalid) return invalid;
         if (store.GetStream(id) is not { } current) return NotFound(id);
         if (request!.Id is not null && request.Id != id) return Invalid("id cannot be changed");
         var config = current with
@@ -67,10 +73,10 @@ public static partial class StreamEndpoints
             Paused = request.Paused ?? current.Paused,
             UpdatedAt = DateTimeOffset.UtcNow,
         };
-        var (valid, problem) = Validate(config, request, policy, current.Settings);
+        var (valid, problem) = Validate(config, request, current.Settings);
         if (problem is not null) return problem;
         if (!await manager.UpdateAsync(valid!)) return NotFound(id);
-        return Results.Ok(StreamResource.From(valid!, manager.Supervisor(id)?.Status));
+        return Results.Ok(StreamResource.From(valid!, manager.Supervisor(id)?.Status, redact: false));
     }
 
     private static async Task<IResult> SetPausedAsync(string id, bool paused, StreamManager manager, ServiceStore store)
@@ -78,14 +84,26 @@ public static partial class StreamEndpoints
         if (store.GetStream(id) is not { } current) return NotFound(id);
         var config = current with { Paused = paused, UpdatedAt = DateTimeOffset.UtcNow };
         if (current.Paused != paused && !await manager.UpdateAsync(config)) return NotFound(id);
-        return Results.Ok(StreamResource.From(config, manager.Supervisor(id)?.Status));
+        return Results.Ok(StreamResource.From(config, manager.Supervisor(id)?.Status, redact: false));
+    }
+
+    /// <summary>
+    /// What a request may hold at most, and its URL (when it has one) checked against the input policy,
+    /// host resolution included; null when it passes, else a 400.
+    /// </summary>
+    private static async Task<IResult?> ValidateAsync(StreamRequest request, InputPolicy policy, CancellationToken cancellation)
+    {
+        if (request.Detectors is { Count: > 64 }) return Invalid("at most 64 detectors");
+        if (request.Thresholds is { Count: > 256 }) return Invalid("at most 256 thresholds");
+        if (request.Masks is { Count: > 32 }) return Invalid("at most 32 masks");
+        if (request.Url is null) return null; // a PATCH that keeps the URL; a POST fails on it in Validate
+        return await policy.CheckAsync(request.Url, cancellation) is { } urlProblem ? Invalid(urlProblem, "Input not allowed") : null;
     }
 
     /// <summary>Checks URL, thresholds, detectors and masks the way the pipeline will use them; returns the config or a 400.</summary>
-    private static (StreamConfig?, IResult?) Validate(StreamConfig config, StreamRequest request, InputPolicy policy,
-        IReadOnlyDictionary<string, string>? currentSettings = null)
+    private static (StreamConfig?, IResult?) Validate(StreamConfig config, StreamRequest request, IReadOnlyDictionary<string, string>? currentSettings = null)
     {
-        if (policy.Check(config.Url) is { } urlProblem) return (null, Invalid(urlProblem, "Input not allowed"));
+        if (string.IsNullOrEmpty(config.Url)) return (null, Invalid("url is required", "Input not allowed"));
         if (config.Name.Length is 0 or > 200) return (null, Invalid("name must be 1-200 characters"));
         var settings = new Dictionary<string, string>(currentSettings ?? new Dictionary<string, string>(), StringComparer.OrdinalIgnoreCase);
         if (request.Thresholds is not null)
@@ -113,8 +131,11 @@ public static partial class StreamEndpoints
     private static IReadOnlyList<string>? Normalise(List<string>? detectors) =>
         detectors is null or { Count: 0 } ? null : detectors.Select(d => d.Trim()).Where(d => d.Length > 0).ToList();
 
+    /// <summary>host[:port]/path of the URL, from its redacted form: the name shows in metric labels and to every reader.</summary>
     private static string DefaultName(string? url) =>
-        Uri.TryCreate(url, UriKind.Absolute, out var uri) && !string.IsNullOrEmpty(uri.Host) ? $"{uri.Host}{(uri.IsDefaultPort ? "" : $":{uri.Port}")}{uri.AbsolutePath.TrimEnd('/')}" : "stream";
+        url is not null && Uri.TryCreate(UrlRedaction.Redact(url), UriKind.Absolute, out var uri) && !string.IsNullOrEmpty(uri.Host)
+            ? $"{uri.Host}{(uri.IsDefaultPort ? "" : $":{uri.Port}")}{Uri.UnescapeDataString(uri.AbsolutePath).TrimEnd('/')}"
+            : "stream";
 
     private static string NewId() => "s-" + Guid.NewGuid().ToString("N")[..10];
 
@@ -128,13 +149,19 @@ public static partial class StreamEndpoints
     private static partial Regex IdPattern();
 }
 
-/// <summary>Reads a JSON request body with messages a client can act on (which field, which line).</summary>
+/// <summary>
+/// Reads a JSON request body with messages a client can act on (which field, which line). A body over
+/// the limit (<see cref="ServiceOptions.MaxBodyBytes"/>, enforced by Kestrel while reading) is a 413,
+/// refused from its Content-Length before it is read when it declares one.
+/// </summary>
 public static class RequestBody
 {
     public static async Task<(T?, IResult?)> ReadAsync<T>(HttpRequest http) where T : class
     {
         if (!http.HasJsonContentType())
             return (null, Results.Problem(statusCode: 415, title: "Unsupported media type", detail: "send the body as application/json"));
+        var limit = http.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
+        if (http.ContentLength is { } length && length > limit) return (null, TooLarge(limit.Value));
         try
         {
             var body = await JsonSerializer.DeserializeAsync<T>(http.Body, ApiJson.Options, http.HttpContext.RequestAborted);
@@ -144,5 +171,12 @@ public static class RequestBody
         {
             return (null, StreamEndpoints.Invalid($"invalid JSON body: {e.Message}"));
         }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, TooLarge(limit ?? 0));
+        }
     }
+
+    private static IResult TooLarge(long limit) =>
+        Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Body too large", detail: $"request bodies are limited to {limit} bytes");
 }

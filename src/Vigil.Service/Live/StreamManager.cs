@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Vigil.Service.Notify;
+using Vigil.Service.Security;
 using Vigil.Service.Store;
 
 namespace Vigil.Service.Live;
@@ -10,7 +11,7 @@ namespace Vigil.Service.Live;
 /// left open and resumes every stream that is not paused; the API's changes go through it so the
 /// database and the running pipelines agree.
 /// </summary>
-public sealed class StreamManager(ServiceStore store, EventHub hub, ServiceOptions options, ILoggerFactory logs) : IHostedService
+public sealed class StreamManager(ServiceStore store, EventHub hub, ServiceOptions options, InputPolicy inputs, ILoggerFactory logs) : IHostedService
 {
     private readonly ILogger _log = logs.CreateLogger("Vigil.Streams");
     private readonly Dictionary<string, StreamSupervisor> _running = new(StringComparer.Ordinal);
@@ -66,7 +67,7 @@ public sealed class StreamManager(ServiceStore store, EventHub hub, ServiceOptio
         {
             store.InsertStream(stream);
             if (!stream.Paused) Launch(stream);
-            _log.LogInformation("Stream {StreamId} added: {Url}", stream.Id, stream.Url);
+            _log.LogInformation("Stream {StreamId} added: {Url}", stream.Id, UrlRedaction.Redact(stream.Url));
         }
         finally
         {
@@ -110,7 +111,7 @@ public sealed class StreamManager(ServiceStore store, EventHub hub, ServiceOptio
 
     private void Launch(StreamConfig stream)
     {
-        var supervisor = new StreamSupervisor(stream, options, hub, store, logs.CreateLogger("Vigil.Stream"));
+        var supervisor = new StreamSupervisor(stream, options, hub, store, inputs, logs.CreateLogger("Vigil.Stream"));
         lock (_running) _running[stream.Id] = supervisor;
         supervisor.Start();
     }

@@ -5,6 +5,7 @@ using Vigil.Detectors;
 using Vigil.Media;
 using Vigil.Pipeline;
 using Vigil.Service.Notify;
+using Vigil.Service.Security;
 using Vigil.Service.Store;
 
 namespace Vigil.Service.Live;
@@ -24,6 +25,7 @@ public sealed class StreamSupervisor : IAsyncDisposable
     private readonly ServiceOptions _options;
     private readonly EventHub _hub;
     private readonly ServiceStore _store;
+    private readonly InputPolicy _inputs;
     private readonly ILogger _log;
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _gate = new();          // status fields and the stall state
@@ -47,12 +49,13 @@ public sealed class StreamSupervisor : IAsyncDisposable
     /// <summary>Media must flow this long (media time) after a stall before the stall is over.</summary>
     private const double ResumeSeconds = 0.5;
 
-    public StreamSupervisor(StreamConfig config, ServiceOptions options, EventHub hub, ServiceStore store, ILogger log)
+    public StreamSupervisor(StreamConfig config, ServiceOptions options, EventHub hub, ServiceStore store, InputPolicy inputs, ILogger log)
     {
         Config = config;
         _options = options;
         _hub = hub;
         _store = store;
+        _inputs = inputs;
         _log = log;
     }
 
@@ -162,9 +165,13 @@ public sealed class StreamSupervisor : IAsyncDisposable
         await watchdog;
     }
 
-    /// <summary>Opens the input off the caller's thread: opening blocks (up to the open timeout) and cannot be interrupted.</summary>
+    /// <summary>
+    /// Opens the input off the caller's thread: opening blocks (up to the open timeout) and cannot be interrupted.
+    /// The host is resolved and checked first (a name may point elsewhere now than when the stream was added).
+    /// </summary>
     private async Task<MediaSource> OpenAsync(IReadOnlyList<DetectorDescriptor> selected, CancellationToken stop)
     {
+        if (await _inputs.CheckNetworkAsync(Config.Url, stop) is { } refused) throw new MediaException(refused);
         var options = new MediaOpenOptions
         {
             DecodeThreads = 1,

@@ -9,7 +9,8 @@ using Vigil.Service.Store;
 namespace Vigil.Service.Ops;
 
 /// <summary>The <c>/metrics</c> page in Prometheus text exposition format (0.0.4), written by hand: per stream and per process.</summary>
-public sealed class PrometheusMetrics(StreamManager streams, EventHub hub, ServiceStore store, WebhookDispatcher webhooks, ResultsWriter results)
+public sealed class PrometheusMetrics(StreamManager streams, EventHub hub, ServiceStore store, WebhookDispatcher webhooks, ResultsWriter results,
+    Api.LiveConnectionLimits live)
 {
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -43,8 +44,17 @@ public sealed class PrometheusMetrics(StreamManager streams, EventHub hub, Servi
         Line(text, "vigil_events_total", "", store.LastSeq);
         Header(text, "vigil_sse_subscribers", "gauge", "Live event subscribers");
         Line(text, "vigil_sse_subscribers", "", hub.SubscriberCount);
+        Header(text, "vigil_sse_refused_total", "counter", "Live event connections refused by the per-key or total limit");
+        Line(text, "vigil_sse_refused_total", "", live.Refused);
         Header(text, "vigil_webhook_pending", "gauge", "Webhook deliveries waiting in the outbox");
         Line(text, "vigil_webhook_pending", "", store.PendingDeliveries());
+        // per receiver, 0 when it is up to date: alert on max(...) > N to hear of a receiver that is away
+        var backlog = store.OutboxBacklog().ToDictionary(b => b.WebhookId, StringComparer.Ordinal);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
+        Header(text, "vigil_webhook_oldest_pending_age_seconds", "gauge", "Age of the oldest event not yet delivered to the receiver (0: none pending)");
+        foreach (var hook in store.Webhooks)
+            Line(text, "vigil_webhook_oldest_pending_age_seconds", $"{{webhook=\"{Escape(hook.Id)}\"}}",
+                backlog.TryGetValue(hook.Id, out var b) ? Math.Round(Math.Max(0, now - b.OldestStored), 3) : 0);
         Header(text, "vigil_webhook_delivered_total", "counter", "Webhook deliveries acknowledged");
         Line(text, "vigil_webhook_delivered_total", "", webhooks.Delivered);
         Header(text, "vigil_webhook_failures_total", "counter", "Webhook delivery attempts that failed");

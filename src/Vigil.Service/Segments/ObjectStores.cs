@@ -1,6 +1,7 @@
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
+using Vigil.Service.Security;
 
 namespace Vigil.Service.Segments;
 
@@ -13,7 +14,10 @@ public interface IObjectStore
     Task PutAsync(string key, byte[] content, string contentType, CancellationToken cancellation);
 }
 
-/// <summary>A local folder; keys are relative paths. Written to a temporary name then renamed, so readers never see half an object.</summary>
+/// <summary>
+/// A local folder; keys are relative paths. Written to a temporary name then renamed, so readers never see
+/// half an object; folders and files are owner-only (0700, 0600) like the rest of the data folder.
+/// </summary>
 public sealed class LocalFolderStore(string root) : IObjectStore
 {
     public string Describe => Path.GetFullPath(root);
@@ -22,10 +26,8 @@ public sealed class LocalFolderStore(string root) : IObjectStore
     {
         var path = Path.GetFullPath(Path.Combine(root, key));
         if (!path.StartsWith(Path.GetFullPath(root), StringComparison.Ordinal)) throw new ArgumentException($"key '{key}' leaves the results folder");
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temporary = path + ".tmp";
-        await File.WriteAllBytesAsync(temporary, content, cancellation);
-        File.Move(temporary, path, overwrite: true);
+        OwnerOnly.CreateFolder(Path.GetDirectoryName(path)!);
+        await OwnerOnly.WriteNewFileAsync(path, content, cancellation);
     }
 }
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Vigil.Service.Live;
 using Vigil.Service.Notify;
+using Vigil.Service.Security;
 using Vigil.Service.Store;
 
 namespace Vigil.Service.Segments;
@@ -14,6 +15,7 @@ namespace Vigil.Service.Segments;
 /// one JSON object with what the segment held: frames analysed and shed, connections, state, defects
 /// started by kind and every event published in it. Objects that cannot be written are kept and
 /// retried at the next segment; at shutdown the segment in progress is written as a partial one.
+/// Stream URLs in results are redacted (<see cref="UrlRedaction"/>).
 /// </summary>
 public sealed class ResultsWriter : BackgroundService
 {
@@ -121,7 +123,7 @@ public sealed class ResultsWriter : BackgroundService
             if (config is not null)
             {
                 w.WriteString("name", config.Name);
-                w.WriteString("url", config.Url);
+                w.WriteString("url", UrlRedaction.Redact(config.Url)); // results are read by more people than admins
             }
             w.WriteString("segment_start", start.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
             w.WriteString("segment_end", end.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));

@@ -39,6 +39,29 @@ public sealed record OutboxItem(long Id, string WebhookId, string Url, string? S
 /// <summary>Kind filters accept exact kinds and families (<c>video</c> matches <c>video.black</c>).</summary>
 public static class KindFilter
 {
+    /// <summary>
+    /// Every kind an event can have (EVENTS.md): the detectors' kinds, the service's own <c>stream.stall</c>
+    /// and the ETSI TR 101 290 indicators.
+    /// </summary>
+    public static IReadOnlyList<string> Known { get; } = Vigil.Detectors.DetectorCatalog.Kinds
+        .Append("stream.stall")
+        .Concat(new[]
+        {
+            "sync_loss", "sync_byte_error", "pat_error", "continuity_count_error", "pmt_error", "pid_error", "transport_error", "crc_error",
+            "pcr_repetition_error", "pcr_discontinuity_indicator_error", "pcr_accuracy_error", "pts_error", "cat_error",
+        }.Select(i => "ts." + i))
+        .Distinct(StringComparer.Ordinal)
+        .ToArray();
+
+    /// <summary>Null when every entry is a known kind or family, else a message naming the first that is not (for a 400).</summary>
+    public static string? Problem(IReadOnlyList<string>? kinds)
+    {
+        foreach (var k in kinds ?? [])
+            if (!Known.Any(known => known.Equals(k, StringComparison.OrdinalIgnoreCase) || known.StartsWith(k + ".", StringComparison.OrdinalIgnoreCase)))
+                return $"unknown kind '{k}' (kinds: {string.Join(", ", Known)}; or a family such as video, audio, av, stream, ts)";
+        return null;
+    }
+
     public static bool Matches(IReadOnlyList<string>? kinds, string kind)
     {
         if (kinds is null || kinds.Count == 0) return true;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using Vigil.Service.Security;
 
 namespace Vigil.Service.Store;
 
@@ -9,6 +10,8 @@ namespace Vigil.Service.Store;
 /// An event and its outbox rows are committed in one transaction before anyone is told about the
 /// event, so whatever a client has seen survives a crash (even <c>kill -9</c>). Writes go through one
 /// connection under a lock (SQLite has one writer anyway); reads use pooled connections of their own.
+/// The database file is created owner-only (0600), and SQLite gives its WAL and SHM files the same mode;
+/// webhook secrets are stored sealed (<see cref="SecretBox"/>), never in clear.
 /// </summary>
 public sealed class ServiceStore : IDisposable
 {
@@ -17,11 +20,19 @@ public sealed class ServiceStore : IDisposable
     private readonly Lock _gate = new();
     private SqliteTransaction? _tx; // the writer's open transaction; Microsoft.Data.Sqlite wants it on every command
     private long _lastSeq;
+    private readonly SecretBox _secrets;
     private List<WebhookConfig> _webhooks = [];
 
-    public ServiceStore(string path)
+    /// <param name="secrets">Seals webhook secrets; default: the key in <c>secret-key</c> beside the database (created when missing).</param>
+    public ServiceStore(string path, SecretBox? secrets = null)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(folder);
+        _secrets = secrets ?? SecretBox.FromKeyFile(Path.Combine(folder, "secret-key"));
+        // SQLite creates -wal and -shm with the database file's mode: make that 0600 before it opens it
+        OwnerOnly.Touch(path);
+        OwnerOnly.Restrict(path + "-wal");
+        OwnerOnly.Restrict(path + "-shm");
         _connectionString = new SqliteConnectionStringBuilder { DataSource = path, DefaultTimeout = 30, Pooling = true }.ToString();
         _writer = new SqliteConnection(_connectionString);
         _writer.Open();
@@ -45,6 +56,7 @@ public sealed class ServiceStore : IDisposable
             CREATE INDEX IF NOT EXISTS outbox_by_head ON outbox (webhook_id, stream_id, id);
             """);
         _lastSeq = Scalar<long>(_writer, "SELECT IFNULL(MAX(seq), 0) FROM events");
+        SealClearSecrets();
         _webhooks = ReadWebhooks(_writer);
     }
 
@@ -232,7 +244,7 @@ public sealed class ServiceStore : IDisposable
         lock (_gate)
         {
             Execute(_writer, "INSERT INTO webhooks (id, url, secret, streams, kinds, created_at) VALUES ($id, $url, $secret, $streams, $kinds, $t)",
-                ("$id", w.Id), ("$url", w.Url), ("$secret", w.Secret),
+                ("$id", w.Id), ("$url", w.Url), ("$secret", string.IsNullOrEmpty(w.Secret) ? null : _secrets.Seal(w.Secret, w.Id)),
                 ("$streams", w.Streams is null ? null : JsonSerializer.Serialize(w.Streams)),
                 ("$kinds", w.Kinds is null ? null : JsonSerializer.Serialize(w.Kinds)), ("$t", w.CreatedAt.ToString("O")));
             _webhooks = ReadWebhooks(_writer);
@@ -262,7 +274,7 @@ public sealed class ServiceStore : IDisposable
     {
         using var c = OpenReader();
         using var cmd = Command(c, """
-            SELECT o.id, o.webhook_id, w.url, w.secret, o.stream_id, o.event_seq, o.attempts, e.json
+            SELECT o.id, o.webhook_id, w.url, o.stream_id, o.event_seq, o.attempts, e.json
             FROM (SELECT webhook_id, stream_id, MIN(id) AS head FROM outbox GROUP BY webhook_id, stream_id) h
             JOIN outbox o ON o.id = h.head
             JOIN webhooks w ON w.id = o.webhook_id
@@ -271,9 +283,13 @@ public sealed class ServiceStore : IDisposable
             """, ("$now", Now()), ("$limit", limit));
         using var r = cmd.ExecuteReader();
         var list = new List<OutboxItem>();
+        var hooks = Webhooks; // secrets come from the unsealed copy in memory
         while (r.Read())
-            list.Add(new OutboxItem(r.GetInt64(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3),
-                r.GetString(4), r.GetInt64(5), r.GetInt32(6), r.GetString(7)));
+        {
+            var webhookId = r.GetString(1);
+            list.Add(new OutboxItem(r.GetInt64(0), webhookId, r.GetString(2), hooks.FirstOrDefault(h => h.Id == webhookId)?.Secret,
+                r.GetString(3), r.GetInt64(4), r.GetInt32(5), r.GetString(6)));
+        }
         return list;
     }
 
@@ -287,6 +303,31 @@ public sealed class ServiceStore : IDisposable
         lock (_gate)
             Execute(_writer, "UPDATE outbox SET attempts = $a, next_attempt = $t, last_error = $e WHERE id = $id",
                 ("$id", outboxId), ("$a", attempts), ("$t", Now() + retryAfterSeconds), ("$e", error));
+    }
+
+    /// <summary>Per webhook with anything pending: how many deliveries, and when (Unix seconds) the oldest one's event was stored.</summary>
+    public IReadOnlyList<(string WebhookId, long Pending, double OldestStored)> OutboxBacklog()
+    {
+        using var c = OpenReader();
+        using var cmd = Command(c, """
+            SELECT h.webhook_id, h.pending, e.created_at
+            FROM (SELECT webhook_id, COUNT(*) AS pending, MIN(id) AS head FROM outbox GROUP BY webhook_id) h
+            JOIN outbox o ON o.id = h.head
+            JOIN events e ON e.seq = o.event_seq
+            ORDER BY h.webhook_id
+            """);
+        using var r = cmd.ExecuteReader();
+        var list = new List<(string, long, double)>();
+        while (r.Read())
+            list.Add((r.GetString(0), r.GetInt64(1),
+                DateTimeOffset.Parse(r.GetString(2), CultureInfo.InvariantCulture).ToUnixTimeMilliseconds() / 1000.0));
+        return list;
+    }
+
+    /// <summary>A receiver answered again: its other pending deliveries (other streams' heads) are due now, not at their own backoff.</summary>
+    public void RetryNow(string webhookId)
+    {
+        lock (_gate) Execute(_writer, "UPDATE outbox SET next_attempt = $t WHERE webhook_id = $w AND next_attempt > $t", ("$w", webhookId), ("$t", Now()));
     }
 
     public long PendingDeliveries()
@@ -316,13 +357,44 @@ public sealed class ServiceStore : IDisposable
         }
     }
 
-    private static List<WebhookConfig> ReadWebhooks(SqliteConnection c)
+    /// <summary>Seals webhook secrets an older version stored in clear.</summary>
+    private void SealClearSecrets()
+    {
+        var clear = new List<(string Id, string Secret)>();
+        using (var cmd = Command(_writer, "SELECT id, secret FROM webhooks WHERE secret IS NOT NULL"))
+        using (var r = cmd.ExecuteReader())
+            while (r.Read())
+                if (!SecretBox.IsSealed(r.GetString(1))) clear.Add((r.GetString(0), r.GetString(1)));
+        if (clear.Count == 0) return;
+        // secure_delete overwrites the old cells, the checkpoint takes the clear text out of the WAL
+        Execute(_writer, "PRAGMA secure_delete = ON");
+        foreach (var (id, secret) in clear)
+            Execute(_writer, "UPDATE webhooks SET secret = $s WHERE id = $id", ("$id", id), ("$s", _secrets.Seal(secret, id)));
+        Execute(_writer, "PRAGMA wal_checkpoint(TRUNCATE)");
+        Execute(_writer, "PRAGMA secure_delete = OFF");
+    }
+
+    private string? Unseal(string id, string? stored)
+    {
+        if (stored is null) return null;
+        try
+        {
+            return _secrets.Open(stored, id);
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            throw new InvalidOperationException(
+                $"webhook {id}: its secret was sealed with another key than this store's secret-key file; restore that file, or delete the webhook");
+        }
+    }
+
+    private List<WebhookConfig> ReadWebhooks(SqliteConnection c)
     {
         using var cmd = Command(c, "SELECT id, url, secret, streams, kinds, created_at FROM webhooks ORDER BY created_at, id");
         using var r = cmd.ExecuteReader();
         var list = new List<WebhookConfig>();
         while (r.Read())
-            list.Add(new WebhookConfig(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2),
+            list.Add(new WebhookConfig(r.GetString(0), r.GetString(1), Unseal(r.GetString(0), r.IsDBNull(2) ? null : r.GetString(2)),
                 r.IsDBNull(3) ? null : JsonSerializer.Deserialize<List<string>>(r.GetString(3)),
                 r.IsDBNull(4) ? null : JsonSerializer.Deserialize<List<string>>(r.GetString(4)),
                 DateTimeOffset.Parse(r.GetString(5), CultureInfo.InvariantCulture)));

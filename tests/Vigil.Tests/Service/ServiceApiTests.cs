@@ -161,7 +161,7 @@ public sealed class ServiceApiTests
             Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         using (var noKey = await service.SendAsync(HttpMethod.Post, "/api/webhooks", new { url = "http://127.0.0.1:9/x" }, key: null))
             Assert.Equal(HttpStatusCode.Unauthorized, noKey.StatusCode);
-        using (var list = await service.Http.GetAsync("/api/webhooks"))
+        using (var list = await service.Anonymous.GetAsync("/api/webhooks"))
             Assert.Equal(HttpStatusCode.Unauthorized, list.StatusCode);
     }
 

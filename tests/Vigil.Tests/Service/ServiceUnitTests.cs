@@ -3,6 +3,7 @@ using Vigil.Detectors;
 using Vigil.Events;
 using Vigil.Service;
 using Vigil.Service.Api;
+using Vigil.Service.Security;
 using Vigil.Service.Live;
 using Vigil.Service.Notify;
 using Vigil.Service.Store;

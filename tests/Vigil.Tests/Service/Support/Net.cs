@@ -40,4 +40,57 @@ internal static class Net
         Directory.CreateDirectory(dir);
         return dir;
     }
+
+    /// <summary>A file's or folder's permission bits (the service and its tests run on Linux).</summary>
+    public static UnixFileMode Mode(string path) =>
+        OperatingSystem.IsWindows() ? throw new PlatformNotSupportedException("Unix permissions") : File.GetUnixFileMode(path);
+
+    /// <summary>Settings of the fault-injection suite from the environment (CI may shorten them), else their defaults.</summary>
+    public static double Seconds(string variable, double fallback) =>
+        double.TryParse(Environment.GetEnvironmentVariable(variable), System.Globalization.NumberStyles.Float,
+            System.Globalization.CultureInfo.InvariantCulture, out var value) && value > 0 ? value : fallback;
+}
+
+/// <summary>
+/// A TCP listener on 127.0.0.1 that only counts the connections made to it: the target of requests that
+/// must never be sent (it proves a refusal happened before any packet left).
+/// </summary>
+internal sealed class ConnectionCounter : IDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly CancellationTokenSource _stop = new();
+    private int _connections;
+
+    public ConnectionCounter()
+    {
+        _listener.Start();
+        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+        _ = AcceptAsync();
+    }
+
+    public int Port { get; }
+
+    public int Connections => Volatile.Read(ref _connections);
+
+    private async Task AcceptAsync()
+    {
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                using var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                Interlocked.Increment(ref _connections);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _listener.Stop();
+        _stop.Dispose();
+    }
 }

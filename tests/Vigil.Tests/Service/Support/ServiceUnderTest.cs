@@ -14,11 +14,15 @@ namespace Vigil.Tests.Service.Support;
 /// <summary>
 /// <c>vigil serve</c> on 127.0.0.1 for a test: in this process (a WebApplication on a free port) or as a
 /// child process (<c>dotnet vigil.dll serve</c>) that a test can <c>kill -9</c>. Either way it keeps its
-/// data folder across <see cref="RestartAsync"/>, as a real restart would.
+/// data folder across <see cref="RestartAsync()"/>, as a real restart would.
 /// </summary>
 internal sealed class ServiceUnderTest : IAsyncDisposable
 {
+    /// <summary>The admin key <see cref="SendAsync"/> sends.</summary>
     public const string ApiKey = "test-key-0123456789";
+
+    /// <summary>The read-only key <see cref="Http"/> sends on every request.</summary>
+    public const string ReadKey = "test-read-key-9876543210";
 
     private readonly bool _childProcess;
     private readonly Dictionary<string, string?> _settings;
@@ -37,7 +41,19 @@ internal sealed class ServiceUnderTest : IAsyncDisposable
 
     public string DataDir { get; }
 
+    /// <summary>A client that sends the read key: what a dashboard or scraper sees.</summary>
     public HttpClient Http { get; private set; } = null!;
+
+    /// <summary>A client that sends no key.</summary>
+    public HttpClient Anonymous { get; private set; } = null!;
+
+    /// <summary>What the child process printed (stdout and stderr, logs), as lines; empty for an in-process service.</summary>
+    public IReadOnlyList<string> Output
+    {
+        get { lock (_output) return _output.ToList(); }
+    }
+
+    private readonly List<string> _output = [];
 
     /// <summary>Exit code of the child process after the last graceful <see cref="StopAsync"/>.</summary>
     public int? ExitCode { get; private set; }
@@ -50,6 +66,8 @@ internal sealed class ServiceUnderTest : IAsyncDisposable
         {
             ["DataDir"] = Net.TempDir("serve"),
             ["ApiKeys:0"] = ApiKey,
+            ["ReadKeys:0"] = ReadKey,
+            ["WebhookAllowedNetworks:0"] = "127.0.0.0/8", // test receivers listen on loopback, which webhooks may not reach by default
             ["ReconnectMinSeconds"] = "0.3",
             ["ReconnectMaxSeconds"] = "2",
             ["WebhookMinBackoffSeconds"] = "0.2",
@@ -69,10 +87,21 @@ internal sealed class ServiceUnderTest : IAsyncDisposable
         await LaunchAsync();
     }
 
+    /// <summary>Restarts with some settings changed (a null value removes one), keeping the data folder.</summary>
+    public async Task RestartAsync(IReadOnlyDictionary<string, string?> changes)
+    {
+        await StopAsync();
+        foreach (var (key, value) in changes)
+            if (value is null) _settings.Remove(key);
+            else _settings[key] = value;
+        await LaunchAsync();
+    }
+
     /// <summary>Graceful stop (in process) or SIGTERM (child).</summary>
     public async Task StopAsync()
     {
         Http?.Dispose();
+        Anonymous?.Dispose();
         if (_app is not null)
         {
             await _app.StopAsync();
@@ -101,6 +130,7 @@ internal sealed class ServiceUnderTest : IAsyncDisposable
         _process.Dispose();
         _process = null;
         Http.Dispose();
+        Anonymous.Dispose();
     }
 
     private async Task LaunchAsync()
@@ -119,8 +149,8 @@ internal sealed class ServiceUnderTest : IAsyncDisposable
             }
             foreach (var (key, value) in _settings) info.Environment["VIGIL_" + key.Replace(":", "__")] = value;
             _process = Process.Start(info)!;
-            _process.OutputDataReceived += (_, _) => { };
-            _process.ErrorDataReceived += (_, _) => { };
+            _process.OutputDataReceived += (_, e) => Capture(e.Data);
+            _process.ErrorDataReceived += (_, e) => Capture(e.Data);
             _process.BeginOutputReadLine();
             _process.BeginErrorReadLine();
         }
@@ -130,9 +160,11 @@ internal sealed class ServiceUnderTest : IAsyncDisposable
             await _app.StartAsync();
         }
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+        Http.DefaultRequestHeaders.Add("X-Api-Key", ReadKey);
+        Anonymous = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
         await Net.WaitUntilAsync(async () =>
         {
-            if (_process is { HasExited: true }) Assert.Fail($"vigil serve exited with {_process.ExitCode}");
+            if (_process is { HasExited: true }) Assert.Fail($"vigil serve exited with {_process.ExitCode}:\n{string.Join("\n", Output.TakeLast(20))}");
             try
             {
                 return (await Http.GetAsync("/healthz")).IsSuccessStatusCode;
@@ -144,14 +176,20 @@ internal sealed class ServiceUnderTest : IAsyncDisposable
         }, 60, "vigil serve to answer /healthz");
     }
 
-    /// <summary>A state-changing call with the API key.</summary>
+    private void Capture(string? line)
+    {
+        if (line is null) return;
+        lock (_output) _output.Add(line);
+    }
+
+    /// <summary>A call with the admin key (or <paramref name="key"/>; null: no key at all).</summary>
     public Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, object? body = null, string? key = ApiKey)
     {
         var request = new HttpRequestMessage(method, path);
         if (key is not null) request.Headers.Add("X-Api-Key", key);
         if (body is string raw) request.Content = new StringContent(raw, Encoding.UTF8, "application/json");
         else if (body is not null) request.Content = JsonContent.Create(body);
-        return Http.SendAsync(request);
+        return Anonymous.SendAsync(request);
     }
 
     /// <summary>Adds a stream and returns its id; fails the test on any answer but 201.</summary>
@@ -291,6 +329,7 @@ internal static class EventAssert
 internal sealed class WebhookReceiver : IAsyncDisposable
 {
     private readonly List<(long Id, JsonNode Body)> _received = [];
+    private readonly List<(long Id, DateTime At, string? Stream)> _arrivals = [];
     private WebApplication? _app;
 
     public WebhookReceiver() => Port = Net.FreeTcpPort();
@@ -304,6 +343,12 @@ internal sealed class WebhookReceiver : IAsyncDisposable
         get { lock (_received) return _received.ToList(); }
     }
 
+    /// <summary>When each request arrived (UTC) with its <c>Vigil-Stream-Id</c>, in arrival order.</summary>
+    public IReadOnlyList<(long Id, DateTime At, string? Stream)> Arrivals
+    {
+        get { lock (_received) return _arrivals.ToList(); }
+    }
+
     public async Task StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -314,9 +359,13 @@ internal sealed class WebhookReceiver : IAsyncDisposable
         {
             using var reader = new StreamReader(request.Body);
             var body = JsonNode.Parse(await reader.ReadToEndAsync())!;
-            var id = long.Parse(request.Headers["X-Vigil-Event-Id"]!);
+            var id = long.Parse(request.Headers["Vigil-Event-Id"]!);
             Assert.Equal(id, body["id"]!.GetValue<long>());
-            lock (_received) _received.Add((id, body));
+            lock (_received)
+            {
+                _received.Add((id, body));
+                _arrivals.Add((id, DateTime.UtcNow, request.Headers["Vigil-Stream-Id"]));
+            }
             return Microsoft.AspNetCore.Http.Results.Ok();
         });
         await _app.StartAsync();
