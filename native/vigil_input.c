@@ -221,7 +221,8 @@ int32_t vg_read(vg_ctx *ctx, vg_item *out) {
         arm_deadline(ctx, ctx->io_timeout);
         int ret = av_read_frame(ctx->format, ctx->packet);
         arm_deadline(ctx, 0);
-        if (ret == AVERROR_EOF || (ret < 0 && ctx->format->pb && avio_feof(ctx->format->pb) && !ctx->stalled)) {
+        /* a stalled read is not the end; asked first, as avio_feof() reads again, with no deadline left */
+        if (ret == AVERROR_EOF || (ret < 0 && !ctx->stalled && ctx->format->pb && avio_feof(ctx->format->pb))) {
             ctx->input_ended = 1;
             continue;
         }
