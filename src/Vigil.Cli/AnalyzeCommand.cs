@@ -72,15 +72,12 @@ internal static class AnalyzeCommand
         MediaSource source;
         try
         {
-            source = MediaSource.Open(request.Input, new MediaOpenOptions
+            source = MediaSource.Open(request.Input, DetectorCatalog.DecodeFor(selected, new MediaOpenOptions
             {
                 DecodeThreads = request.DecodeThreads,
                 AnalysisMaxWidth = request.AnalysisWidth,
                 IoTimeout = IsNetwork(request.Input) && request.StallTimeout > 0 ? TimeSpan.FromSeconds(request.StallTimeout) : null,
-                GridStatistics = DetectorCatalog.NeedsGridStatistics(selected),
-                Video = DetectorCatalog.NeedsVideo(selected),
-                Audio = DetectorCatalog.NeedsAudio(selected),
-            });
+            }));
         }
         catch (MediaException e)
         {
@@ -108,6 +105,8 @@ internal static class AnalyzeCommand
             }
             catch (MediaException e)
             {
+                // the defects open when the input failed were closed (closed_by "error") and printed as they ended
+                if (!request.Json && collector.Count > 0) TerminalReport.PrintDefects(collector.Ended);
                 await Console.Error.WriteLineAsync($"vigil: {request.Input}: {e.Message}");
                 return ExitInputFailed;
             }

@@ -47,6 +47,16 @@ internal static class TerminalReport
         AnsiConsole.MarkupLine(string.Join("   ", header));
         if (summary.Loudness is { } l)
             AnsiConsole.MarkupLine($"loudness {l.IntegratedLufs:0.0} LUFS integrated, range {l.LoudnessRangeLu:0.0} LU, true peak {l.TruePeakDbtp:0.0} dBTP");
+        PrintDefects(defects);
+        var extra = summary.CorruptPackets + summary.DecodeErrors > 0
+            ? $", {summary.CorruptPackets} corrupt packets, {summary.DecodeErrors} decode errors" : "";
+        AnsiConsole.MarkupLine($"{defects.Count} defects{extra}; analysed in {summary.WallSeconds:0.00} s " +
+                               $"({(summary.WallSeconds > 0 ? summary.Duration / summary.WallSeconds : 0):0.#}× real time)");
+    }
+
+    /// <summary>The table of defects (also what was found before an input failed).</summary>
+    public static void PrintDefects(IReadOnlyList<Defect> defects)
+    {
         if (defects.Count == 0)
         {
             AnsiConsole.MarkupLine("[green]no defects[/]");
@@ -57,17 +67,12 @@ internal static class TerminalReport
             foreach (var d in defects)
             {
                 var end = d.End ?? d.Start;
-                var numbers = (d.Details ?? new Dictionary<string, double>()).Select(p => $"{p.Key} {p.Value:0.####}");
-                var text = (d.TextDetails ?? new Dictionary<string, string>()).Select(p => $"{p.Key} {p.Value}");
-                var details = string.Join(", ", numbers.Concat(text));
+                // the numbers; who closed a defect shows in its end (the input's end, or the failure reported below)
+                var details = d.Details is null ? "" : string.Join(", ", d.Details.Select(p => $"{p.Key} {p.Value:0.####}"));
                 table.AddRow(d.Kind, Clock(d.Start), Clock(end), $"{end - d.Start:0.00} s", $"{d.Confidence:0.00}", Markup.Escape(details));
             }
             AnsiConsole.Write(table);
         }
-        var extra = summary.CorruptPackets + summary.DecodeErrors > 0
-            ? $", {summary.CorruptPackets} corrupt packets, {summary.DecodeErrors} decode errors" : "";
-        AnsiConsole.MarkupLine($"{defects.Count} defects{extra}; analysed in {summary.WallSeconds:0.00} s " +
-                               $"({(summary.WallSeconds > 0 ? summary.Duration / summary.WallSeconds : 0):0.#}× real time)");
     }
 
     private static string Clock(double seconds) => TimeSpan.FromSeconds(seconds).ToString(seconds >= 3600 ? @"h\:mm\:ss\.fff" : @"m\:ss\.fff");

@@ -57,6 +57,22 @@ public static class DetectorCatalog
     public static IReadOnlyList<string> Kinds => All.Select(d => d.Kind).ToArray();
 
     /// <summary>
+    /// <paramref name="options"/> with what the converter must decode and measure for <paramref name="selected"/>
+    /// (video, audio, grid statistics): the one place decoding follows the detector selection.
+    /// </summary>
+    public static MediaOpenOptions DecodeFor(IEnumerable<DetectorDescriptor> selected, MediaOpenOptions options)
+    {
+        var chosen = selected.ToList();
+        return options with
+        {
+            // the full-resolution grid pass costs ~5 % at 1080p: only when a detector reads it
+            GridStatistics = NeedsGridStatistics(chosen),
+            Video = NeedsVideo(chosen),
+            Audio = NeedsAudio(chosen),
+        };
+    }
+
+    /// <summary>
     /// Whether any of <paramref name="selected"/> reads <see cref="VideoFrame.Grid"/>, so the converter must
     /// measure the full-resolution block grid (one extra pass per frame, skipped when nobody needs it).
     /// </summary>

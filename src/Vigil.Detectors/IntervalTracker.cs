@@ -5,15 +5,15 @@ namespace Vigil.Detectors;
 /// (a frame, a 10 ms audio block) with the unit's media-time span, it reports a defect once the
 /// condition has held for <c>minDuration</c> (so live alerts are not delayed by the defect's
 /// length) and again when it ends. Gaps in the condition up to <c>bridge</c> seconds long do not
-/// end it (a click inside silence). Timestamps that jump backwards or forwards by more than
-/// <c>maxJump</c> end the interval at the last good time, as freezedetect does at discontinuities.
+/// end it (a click inside silence). An interval never straddles a discontinuity: the detector calls
+/// <see cref="Break"/> when the pipeline reports one, and the interval ends at its last good time,
+/// as freezedetect does at discontinuities.
 /// </summary>
 public sealed class IntervalTracker(
     string kind,
     double minDuration,
     IDefectSink sink,
     double bridge = 0,
-    double maxJump = 1.0,
     int? stream = null)
 {
     private bool _open;            // the condition holds (possibly not yet for minDuration)
@@ -33,8 +33,6 @@ public sealed class IntervalTracker(
     /// <summary>Feeds one unit spanning [<paramref name="start"/>, <paramref name="end"/>).</summary>
     public void Update(bool active, double start, double end, double confidence = 1.0)
     {
-        if (!double.IsNaN(_lastTime) && (start < _lastTime - 1e-3 || start - _lastTime > maxJump) && _open)
-            Close(_end); // discontinuity: do not let an interval straddle it
         _lastTime = end;
 
         if (active)
@@ -64,11 +62,35 @@ public sealed class IntervalTracker(
         if (end - _gapStart > bridge) Close(_gapStart);
     }
 
-    /// <summary>Ends an open interval at <paramref name="at"/> (default: the end of the last unit in it).</summary>
-    public void Close(double? at = null)
+    /// <summary>A discontinuity: an open interval ends at its last unit; what follows starts afresh.</summary>
+    public void Break()
+    {
+        Close();
+        _lastTime = double.NaN;
+    }
+
+    /// <summary>
+    /// Media time reached <paramref name="now"/> (<see cref="IDetector.Tick"/>): an interval whose input has
+    /// been missing for longer than <see cref="Continuity.MaxHole"/> ends at its last unit, as the hole
+    /// would end it once the input came back.
+    /// </summary>
+    public void Tick(double now)
+    {
+        if (_open && now - _lastTime > Continuity.MaxHole) Close();
+    }
+
+    /// <summary>
+    /// Ends an open interval at <paramref name="at"/> (default: the end of the last unit in it);
+    /// <paramref name="closedBy"/> when the monitor closes it rather than the media (<see cref="ClosedBy"/>).
+    /// </summary>
+    public void Close(double? at = null, string? closedBy = null)
     {
         if (!_open) return;
-        if (_reported) sink.DefectEnded(Make(Math.Max(_start, at ?? _end)));
+        if (_reported)
+        {
+            var defect = Make(Math.Max(_start, at ?? _end));
+            sink.DefectEnded(closedBy is null ? defect : defect.ClosedByMonitor(closedBy));
+        }
         _open = false;
         _reported = false;
         _gapStart = double.NaN;

@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using Vigil.Detectors;
 using Vigil.Detectors.Audio.Loudness;
+using Vigil.Events;
 using Vigil.Media;
 
 namespace Vigil.Pipeline;
@@ -17,32 +19,51 @@ namespace Vigil.Pipeline;
 /// frames are dropped and counted, so one slow stream never delays the others. Audio and events are
 /// never shed: they are cheap, and losing them would fake silence or hide errors. Either way memory
 /// stays flat on an input of any length: frames are pooled and the queue is bounded.
+/// <para>
+/// The converter maps every timestamp through one <see cref="Timeline"/>; its breaks reach the
+/// detectors (<see cref="IDetector.OnDiscontinuity"/>) in order with the media. Detectors are ticked
+/// as media time passes (<see cref="IDetector.Tick"/>) and flushed at whatever ends the input (its end,
+/// a failure, cancellation), at the last media time analysed. Observers
+/// (<see cref="IAnalysisObserver"/>) see each item before and after the detectors, and the end.
+/// </para>
 /// </summary>
 public sealed class StreamAnalyzer
 {
     private readonly MediaSource _source;
-    private readonly IReadOnlyList<IDetector> _detectors;
+    private readonly IDetector[] _detectors;
     private readonly IVideoDetector[] _video;
     private readonly IAudioDetector[] _audio;
     private readonly IMediaEventDetector[] _events;
+    private readonly IAnalysisObserver[] _observers;
     private readonly AnalyzerOptions _options;
-    private readonly LoudnessMeter? _loudness; // whole-input loudness for the summary, shared with loudness detectors
+    private readonly LoudnessMeter? _loudness; // whole-input loudness for the summary, heard by the loudness detectors
     private long _videoFrames, _audioBlocks, _corruptPackets, _decodeErrors, _discontinuities, _shed;
     private double _endOfMedia;
+    private double _videoReached = double.NaN, _audioReached = double.NaN;
+    private double _nextTick = double.NegativeInfinity;
     private int _lastWidth, _lastHeight;
 
-    public StreamAnalyzer(MediaSource source, IReadOnlyList<IDetector> detectors, AnalyzerOptions? options = null)
+    /// <param name="source">The opened input.</param>
+    /// <param name="detectors">The detectors to feed (built for <paramref name="source"/>).</param>
+    /// <param name="options">Buffering and limits; defaults analyse a file to its end.</param>
+    /// <param name="observers">What watches the analysis besides the detectors.</param>
+    public StreamAnalyzer(MediaSource source, IReadOnlyList<IDetector> detectors, AnalyzerOptions? options = null,
+        IReadOnlyList<IAnalysisObserver>? observers = null)
     {
         _source = source;
-        _detectors = detectors;
+        _detectors = detectors.ToArray();
         _video = detectors.OfType<IVideoDetector>().ToArray();
         _audio = detectors.OfType<IAudioDetector>().ToArray();
         _events = detectors.OfType<IMediaEventDetector>().ToArray();
+        _observers = observers?.ToArray() ?? [];
         _options = options ?? new AnalyzerOptions();
-        if (_options.MeasureLoudness && source.Info.Audio is { } audio)
+        var listeners = detectors.OfType<ILoudnessDetector>().ToArray();
+        if ((_options.MeasureLoudness || listeners.Length > 0) && source.Info.Audio is { } audio)
         {
-            _loudness = new LoudnessMeter(audio.SampleRate, audio.Channels);
-            foreach (var consumer in detectors.OfType<ILoudnessConsumer>()) consumer.UseMeter(_loudness);
+            // the summary's meter also measures true peak and keeps the integration window
+            _loudness = new LoudnessMeter(audio.SampleRate, audio.Channels,
+                _options.MeasureLoudness ? null : new LoudnessMeterOptions { TruePeak = false, WindowSeconds = 0 });
+            foreach (var listener in listeners) _loudness.AddObserver(listener);
         }
     }
 
@@ -55,15 +76,40 @@ public sealed class StreamAnalyzer
     /// <summary>Media time reached, in seconds.</summary>
     public double Position => Volatile.Read(ref _endOfMedia);
 
-    /// <summary>Analyses to the end of the input. Converter failures surface as <see cref="MediaException"/>.</summary>
+    /// <summary>
+    /// Analyses to the end of the input (or cancellation). Whatever ends it, every detector is flushed
+    /// first (defects still open are closed with <c>details.closed_by</c>); then a converter failure
+    /// surfaces as <see cref="MediaException"/>.
+    /// </summary>
     public async Task<AnalysisSummary> RunAsync(CancellationToken cancellation = default)
     {
         var clock = Stopwatch.StartNew();
-        using var stop = cancellation.Register(_source.Interrupt);
-        if (_options.ShedWhenBehind) await RunQueuedAsync(cancellation).ConfigureAwait(false);
-        else await RunInlineAsync(cancellation).ConfigureAwait(false);
+        Exception? failure = null;
+        using (cancellation.Register(_source.Interrupt))
+        {
+            try
+            {
+                if (_options.ShedWhenBehind) await RunQueuedAsync(cancellation).ConfigureAwait(false);
+                else await RunInlineAsync(cancellation).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        }
 
-        foreach (var detector in _detectors) detector.Flush(_endOfMedia);
+        var reason = failure is not null ? EndReason.Error : cancellation.IsCancellationRequested ? EndReason.Cancelled : EndReason.EndOfInput;
+        var closedBy = reason switch
+        {
+            EndReason.Error => ClosedBy.Error,
+            EndReason.Cancelled => _options.ClosedByOnCancel,
+            _ => ClosedBy.EndOfInput,
+        };
+        foreach (var detector in _detectors) detector.Flush(_endOfMedia, closedBy);
+        var end = new AnalysisEnd(reason, _endOfMedia, failure);
+        foreach (var observer in _observers) observer.OnEnd(end);
+        if (failure is not null) ExceptionDispatchInfo.Capture(failure).Throw();
+
         // a live stream joined before its parameter sets were seen probes as 0×0: report what was decoded
         var media = _source.Info.Video is { Width: 0 } v && _lastWidth > 0
             ? _source.Info with { Video = v with { Width = _lastWidth, Height = _lastHeight } }
@@ -71,7 +117,7 @@ public sealed class StreamAnalyzer
         return new AnalysisSummary(media, _endOfMedia, _videoFrames, _audioBlocks, _corruptPackets, _decodeErrors,
             _discontinuities, _shed, clock.Elapsed.TotalSeconds)
         {
-            Loudness = _audioBlocks > 0 ? _loudness?.Reading : null,
+            Loudness = _audioBlocks > 0 && _options.MeasureLoudness ? _loudness?.Reading : null,
         };
     }
 
@@ -81,7 +127,7 @@ public sealed class StreamAnalyzer
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var converter = new Thread(() =>
         {
-            var failure = Convert(item => { Dispatch(item); return true; }, () => false, cancellation);
+            var failure = Convert(work => { Dispatch(work); return true; }, () => false, cancellation);
             if (failure is null) done.SetResult();
             else done.SetException(failure);
         }) { IsBackground = true, Name = "vigil-analyzer" };
@@ -92,17 +138,17 @@ public sealed class StreamAnalyzer
     /// <summary>Decodes on a converter thread and analyses here, with a bounded, shedding queue between.</summary>
     private async Task RunQueuedAsync(CancellationToken cancellation)
     {
-        var channel = Channel.CreateBounded<MediaItem>(
+        var channel = Channel.CreateBounded<Work>(
             new BoundedChannelOptions(_options.QueueCapacity) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
         var shedAt = Math.Max(1, _options.QueueCapacity * 3 / 4);
         var converter = new Thread(() =>
-            channel.Writer.TryComplete(Convert(item => Write(channel.Writer, item, cancellation), () => channel.Reader.Count >= shedAt, cancellation)))
+            channel.Writer.TryComplete(Convert(work => Write(channel.Writer, work, cancellation), () => channel.Reader.Count >= shedAt, cancellation)))
             { IsBackground = true, Name = "vigil-converter" };
         converter.Start();
         try
         {
-            await foreach (var item in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
-                Dispatch(item);
+            await foreach (var work in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+                Dispatch(work);
         }
         finally
         {
@@ -112,14 +158,14 @@ public sealed class StreamAnalyzer
 
     /// <summary>
     /// Reads the input to its end, mapping timestamps onto one continuous timeline, and hands each item
-    /// to <paramref name="emit"/> (false: stop). Video frames are dropped while <paramref name="behind"/>.
-    /// Returns the converter's failure, or null at the end of the input or on cancellation.
+    /// (and each break of the timeline, before the item after it) to <paramref name="emit"/> (false: stop).
+    /// Video frames are dropped while <paramref name="behind"/>. Returns the converter's failure, or null
+    /// at the end of the input or on cancellation.
     /// </summary>
-    private Exception? Convert(Func<MediaItem, bool> emit, Func<bool> behind, CancellationToken cancellation)
+    private Exception? Convert(Func<Work, bool> emit, Func<bool> behind, CancellationToken cancellation)
     {
         var fps = _source.Info.Video?.Fps is > 0 and var f ? f : 25;
         var timeline = new Timeline();
-        var videoEnd = double.NaN;
         try
         {
             while (true)
@@ -129,13 +175,15 @@ public sealed class StreamAnalyzer
 
                 if (item.Video is { } frame)
                 {
-                    (frame.Pts, frame.Duration) = timeline.Map(Timeline.Kind.Video, frame.Pts, frame.Duration, 1 / fps);
-                    if (!double.IsNaN(timeline.LastJump))
-                        emit(new MediaItem(MediaItemKind.Event, Event: new MediaEvent(MediaEventKind.TimestampJump, _source.Info.Video!.StreamIndex, frame.Pts, timeline.LastJump)));
-                    else if (frame.Pts - videoEnd > FrameGapFactor * frame.Duration)
+                    var step = timeline.Map(MediaTrack.Video, frame.Pts, frame.Duration, 1 / fps);
+                    (frame.Pts, frame.Duration) = (step.Pts, step.Duration);
+                    if (step.Break is { } broke) emit(new Work(default, broke));
+                    var stream = _source.Info.Video!.StreamIndex;
+                    if (!double.IsNaN(step.Jump))
+                        emit(new Work(new MediaItem(MediaItemKind.Event, Event: new MediaEvent(MediaEventKind.TimestampJump, stream, frame.Pts, step.Jump))));
+                    else if (step.Hole > Continuity.FrameGapFactor * frame.Duration)
                         // frames are missing: dropped frames raise no decoder flag, only this gap
-                        emit(new MediaItem(MediaItemKind.Event, Event: new MediaEvent(MediaEventKind.FrameGap, _source.Info.Video!.StreamIndex, videoEnd, frame.Pts - videoEnd)));
-                    videoEnd = frame.Pts + frame.Duration;
+                        emit(new Work(new MediaItem(MediaItemKind.Event, Event: new MediaEvent(MediaEventKind.FrameGap, stream, frame.Pts - step.Hole, step.Hole))));
                     if (behind())
                     {
                         Interlocked.Increment(ref _shed);
@@ -145,9 +193,11 @@ public sealed class StreamAnalyzer
                 }
                 if (item.Audio is { } block)
                 {
-                    block.Pts = timeline.Map(Timeline.Kind.Audio, block.Pts, block.Duration, block.Duration).Pts;
-                    if (!double.IsNaN(timeline.LastJump))
-                        emit(new MediaItem(MediaItemKind.Event, Event: new MediaEvent(MediaEventKind.TimestampJump, _source.Info.Audio!.StreamIndex, block.Pts, timeline.LastJump)));
+                    var step = timeline.Map(MediaTrack.Audio, block.Pts, block.Duration, block.Duration);
+                    block.Pts = step.Pts;
+                    if (step.Break is { } broke) emit(new Work(default, broke));
+                    if (!double.IsNaN(step.Jump))
+                        emit(new Work(new MediaItem(MediaItemKind.Event, Event: new MediaEvent(MediaEventKind.TimestampJump, _source.Info.Audio!.StreamIndex, block.Pts, step.Jump))));
                 }
                 if (_options.MaxDuration is { } limit && (item.Video?.Pts ?? item.Audio?.Pts) >= limit)
                 {
@@ -157,11 +207,12 @@ public sealed class StreamAnalyzer
                 if (item.Kind == MediaItemKind.Event)
                 {
                     var e = item.Event;
-                    Timeline.Kind? track = e.StreamIndex == _source.Info.Video?.StreamIndex ? Timeline.Kind.Video
-                        : e.StreamIndex == _source.Info.Audio?.StreamIndex ? Timeline.Kind.Audio : null;
+                    MediaTrack? track = e.StreamIndex == _source.Info.Video?.StreamIndex ? MediaTrack.Video
+                        : e.StreamIndex == _source.Info.Audio?.StreamIndex ? MediaTrack.Audio : null;
+                    if (e.Kind == MediaEventKind.CodecChange && track is { } changed) timeline.CodecChanged(changed);
                     item = item with { Event = e with { Pts = timeline.MapEvent(track, e.Pts) } };
                 }
-                if (!emit(item)) return null;
+                if (!emit(new Work(item))) return null;
             }
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
@@ -174,43 +225,50 @@ public sealed class StreamAnalyzer
         return null;
     }
 
-    /// <summary>A video frame later than this many frame durations after the previous one means frames are missing.</summary>
-    private const double FrameGapFactor = 1.5;
-
-    private bool Write(ChannelWriter<MediaItem> writer, MediaItem item, CancellationToken cancellation)
+    private bool Write(ChannelWriter<Work> writer, Work work, CancellationToken cancellation)
     {
-        while (!writer.TryWrite(item))
+        while (!writer.TryWrite(work))
         {
             if (!writer.WaitToWriteAsync(cancellation).AsTask().GetAwaiter().GetResult())
             {
-                Release(item);
+                Release(work.Item);
                 return false;
             }
         }
         return true;
     }
 
-    private void Dispatch(MediaItem item)
+    private void Dispatch(Work work)
     {
+        if (work.Break is { } discontinuity)
+        {
+            foreach (var detector in _detectors) detector.OnDiscontinuity(discontinuity);
+            return;
+        }
+        var item = work.Item;
         switch (item.Kind)
         {
             case MediaItemKind.Video:
             {
                 var frame = item.Video!;
                 (_lastWidth, _lastHeight) = (frame.SourceWidth, frame.SourceHeight);
+                foreach (var observer in _observers) observer.BeforeVideo(frame);
                 foreach (var detector in _video) detector.Process(frame);
                 _videoFrames++;
-                Advance(frame.Pts + frame.Duration);
+                Reached(ref _videoReached, frame.Pts + frame.Duration);
+                foreach (var observer in _observers) observer.AfterVideo(frame);
                 frame.Release();
                 break;
             }
             case MediaItemKind.Audio:
             {
                 var block = item.Audio!;
-                _loudness?.Process(block); // first: loudness detectors hear of each 100 ms step from it
+                foreach (var observer in _observers) observer.BeforeAudio(block);
+                _loudness?.Process(block); // loudness detectors hear of each 100 ms step from it
                 foreach (var detector in _audio) detector.Process(block);
-                Advance(block.Pts + block.Duration);
+                Reached(ref _audioReached, block.Pts + block.Duration);
                 _audioBlocks++;
+                foreach (var observer in _observers) observer.AfterAudio(block);
                 block.Release();
                 break;
             }
@@ -220,14 +278,34 @@ public sealed class StreamAnalyzer
                 else if (item.Event.Kind == MediaEventKind.DecodeError) _decodeErrors++;
                 else if (item.Event.Kind is MediaEventKind.TimestampJump or MediaEventKind.FrameGap) _discontinuities++;
                 foreach (var detector in _events) detector.Process(item.Event);
+                foreach (var observer in _observers) observer.OnMediaEvent(item.Event);
                 break;
             }
         }
+        Tick();
     }
 
-    private void Advance(double time)
+    private void Reached(ref double track, double time)
     {
+        if (double.IsNaN(track) || time > track) track = time;
         if (time > _endOfMedia) Volatile.Write(ref _endOfMedia, time);
+    }
+
+    /// <summary>
+    /// Ticks the detectors with the media time every delivering track has reached: the slowest track,
+    /// unless it has been silent for <see cref="Continuity.StoppedTrack"/> (then time goes on without it).
+    /// </summary>
+    private void Tick()
+    {
+        double slowest, fastest;
+        if (double.IsNaN(_videoReached) && double.IsNaN(_audioReached)) return;
+        if (double.IsNaN(_videoReached)) slowest = fastest = _audioReached;
+        else if (double.IsNaN(_audioReached)) slowest = fastest = _videoReached;
+        else (slowest, fastest) = (Math.Min(_videoReached, _audioReached), Math.Max(_videoReached, _audioReached));
+        var now = Math.Max(slowest, fastest - Continuity.StoppedTrack);
+        if (now < _nextTick) return;
+        _nextTick = now + Continuity.TickSeconds;
+        foreach (var detector in _detectors) detector.Tick(now);
     }
 
     private static void Release(MediaItem item)
@@ -235,6 +313,9 @@ public sealed class StreamAnalyzer
         item.Video?.Release();
         item.Audio?.Release();
     }
+
+    /// <summary>What the converter hands the detector side: a media item, or a break of the timeline.</summary>
+    private readonly record struct Work(MediaItem Item, Discontinuity? Break = null);
 }
 
 /// <summary>How a <see cref="StreamAnalyzer"/> buffers between converter and detectors.</summary>
@@ -254,4 +335,7 @@ public sealed record AnalyzerOptions
 
     /// <summary>Meter loudness (BS.1770 integrated, range, true peak) over the whole input for the summary.</summary>
     public bool MeasureLoudness { get; init; } = true;
+
+    /// <summary><c>details.closed_by</c> of defects still open when the analysis is cancelled (<see cref="ClosedBy"/>).</summary>
+    public string ClosedByOnCancel { get; init; } = ClosedBy.EndOfInput;
 }

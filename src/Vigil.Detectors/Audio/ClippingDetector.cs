@@ -26,7 +26,6 @@ public sealed class ClippingDetector : IAudioDetector
 {
     public const string KindName = "audio.clipping";
     private const double UnitSeconds = 0.010;
-    private const double JumpTolerance = 0.1; // a timestamp off by more than this is a discontinuity
 
     private readonly ClippingOptions _options;
     private readonly IDefectSink _sink;
@@ -43,6 +42,7 @@ public sealed class ClippingDetector : IAudioDetector
     // the defect
     private bool _open;
     private double _start, _end, _peakFraction, _lastSatisfied;
+    private int? _channel;                 // details.channel as announced: part of the defect's identity, kept to its end
     private double[] _channelClipped = []; // per channel: seconds clipped in the window, then in the defect
     private float[] _x = [], _y = [];              // scratch: a segment with the low-pass history, and low-passed
     private long[] _runStarts = [], _runEnds = []; // flattened runs (sample positions, any channel) ended in this unit
@@ -60,8 +60,6 @@ public sealed class ClippingDetector : IAudioDetector
     public void Process(AudioBlock block)
     {
         if (block.Channels != _channels || block.SampleRate != _sampleRate) Configure(block);
-        else if (Math.Abs(block.Pts - _expectedPts) > JumpTolerance)
-            Restart(); // timestamp jump: nothing straddles it
         _expectedPts = block.Pts + block.Duration;
 
         var offset = 0;
@@ -76,7 +74,19 @@ public sealed class ClippingDetector : IAudioDetector
         }
     }
 
-    public void Flush(double endOfInput) => Close();
+    /// <summary>The input stopped: the window cannot fill, so clipping is over once the window has passed since it last held.</summary>
+    public void Tick(double now)
+    {
+        if (_open && now - _expectedPts > Continuity.MaxHole && now - _lastSatisfied >= _options.Window) Close();
+    }
+
+    /// <summary>Nothing straddles a break in the audio: the window and the runs start over.</summary>
+    public void OnDiscontinuity(in Discontinuity discontinuity)
+    {
+        if (discontinuity.Track == MediaTrack.Audio) Restart();
+    }
+
+    public void Flush(double endOfInput, string closedBy) => Close(closedBy);
 
     /// <summary>Follows excursions above the level through <paramref name="samples"/>, adding the flattened ones to the channel's clipped samples.</summary>
     private void Scan(ref Channel ch, ReadOnlySpan<float> samples)
@@ -289,11 +299,12 @@ public sealed class ClippingDetector : IAudioDetector
         return _unitStart;
     }
 
-    private void Close()
+    private void Close(string? closedBy = null)
     {
         if (!_open) return;
         _open = false;
-        _sink.DefectEnded(Make(_end));
+        var defect = Make(_end);
+        _sink.DefectEnded(closedBy is null ? defect : defect.ClosedByMonitor(closedBy));
         // back to window sums for the next defect
         Array.Clear(_channelClipped);
         for (var k = 0; k < _ringCount; k++)
@@ -306,11 +317,12 @@ public sealed class ClippingDetector : IAudioDetector
     private Defect Make(double? end)
     {
         var details = new Dictionary<string, double> { ["clipped_fraction"] = Math.Round(Math.Min(1, _peakFraction), 3) };
-        if (_channels > 1)
+        if (end is null && _channels > 1)
         {
             var clipping = Enumerable.Range(0, _channels).Where(c => _channelClipped[c] > 0).ToList();
-            if (clipping.Count == 1) details["channel"] = clipping[0];
+            _channel = clipping.Count == 1 ? clipping[0] : null;
         }
+        if (_channel is { } channel) details[DetailNames.Channel] = channel;
         var confidence = Math.Clamp(0.5 + 0.5 * (_peakFraction * _options.Window - _options.MinClipped) / _options.MinClipped, 0.5, 1);
         return new Defect(KindName, _start, end, confidence, details);
     }

@@ -1,5 +1,4 @@
 using Vigil.Detectors.Audio.Loudness;
-using Vigil.Media;
 
 namespace Vigil.Detectors.Audio;
 
@@ -9,8 +8,9 @@ namespace Vigil.Detectors.Audio;
 /// short-term loudness over the defect, so the 3 s ramps into and out of it do not bias it).
 /// Judged only once the 3 s window is full; silence (below the −70 LUFS absolute gate of BS.1770)
 /// is left to <c>audio.silence</c>. Presets: EBU R128 (−23 ± 5) and ATSC A/85 (−24 ± 2).
+/// It reads the steps of the meter the pipeline runs for its summary, so K-weighting runs once per stream.
 /// </summary>
-public sealed class LoudnessDetector : IAudioDetector, ILoudnessObserver, ILoudnessConsumer
+public sealed class LoudnessDetector : ILoudnessDetector
 {
     public const string KindName = "audio.loudness";
     private const double Bridge = 0.5; // a dip back into range shorter than this does not split a defect
@@ -18,8 +18,6 @@ public sealed class LoudnessDetector : IAudioDetector, ILoudnessObserver, ILoudn
     private readonly double _low, _high, _tolerance;
     private readonly IntervalTracker _tracker;
     private readonly LoudnessHistogram _defectLoudness = new(); // short-term values of the current defect
-    private LoudnessMeter? _ownMeter;  // when no meter is lent (standalone use): K-weighting only, no true peak
-    private bool _shared;
 
     public LoudnessDetector(LoudnessOptions options, IDefectSink sink)
     {
@@ -37,24 +35,6 @@ public sealed class LoudnessDetector : IAudioDetector, ILoudnessObserver, ILoudn
 
     public string Kind => KindName;
 
-    public void UseMeter(LoudnessMeter meter)
-    {
-        _shared = true;
-        _ownMeter = null;
-        meter.AddObserver(this);
-    }
-
-    public void Process(AudioBlock block)
-    {
-        if (_shared) return;
-        if (_ownMeter is null)
-        {
-            _ownMeter = new LoudnessMeter(block.SampleRate, block.Channels, new LoudnessMeterOptions { TruePeak = false, WindowSeconds = 0 });
-            _ownMeter.AddObserver(this);
-        }
-        _ownMeter.Process(block);
-    }
-
     public void OnStep(in LoudnessStep step)
     {
         var lufs = step.ShortTerm;
@@ -71,5 +51,15 @@ public sealed class LoudnessDetector : IAudioDetector, ILoudnessObserver, ILoudn
         _tracker.Update(outside, step.Time - 0.1, step.Time, Math.Clamp(0.5 + 0.5 * beyond / _tolerance, 0.5, 1));
     }
 
-    public void Flush(double endOfInput) => _tracker.Close();
+    public void Tick(double now) => _tracker.Tick(now);
+
+    /// <summary>As silence: a hole of up to <see cref="Continuity.MaxHole"/> is bridged, a jump or a new codec is not.</summary>
+    public void OnDiscontinuity(in Discontinuity discontinuity)
+    {
+        if (discontinuity.Track != MediaTrack.Audio) return;
+        if (discontinuity.Cause == DiscontinuityCause.Hole && discontinuity.Missing <= Continuity.MaxHole) return;
+        _tracker.Break();
+    }
+
+    public void Flush(double endOfInput, string closedBy) => _tracker.Close(closedBy: closedBy);
 }

@@ -35,9 +35,6 @@ public sealed class SilenceDetector : IAudioDetector
     public void Process(AudioBlock block)
     {
         if (block.Channels != _channels || block.SampleRate != _sampleRate) Configure(block);
-        var expected = _blockStart + _filled / (double)_sampleRate;
-        if (_filled > 0 && Math.Abs(block.Pts - expected) > 0.1)
-            _filled = 0; // timestamp jump: drop the partial block, the trackers handle the discontinuity
 
         var offset = 0;
         while (offset < block.SampleCount)
@@ -52,10 +49,31 @@ public sealed class SilenceDetector : IAudioDetector
         }
     }
 
-    public void Flush(double endOfInput)
+    public void Tick(double now)
     {
-        _all?.Close();
-        foreach (var tracker in _perChannel) tracker.Close();
+        _all?.Tick(now);
+        foreach (var tracker in _perChannel) tracker.Tick(now);
+    }
+
+    /// <summary>
+    /// The partial 10 ms block cannot straddle a break in the audio. A silence bridges a hole of up to
+    /// <see cref="Continuity.MaxHole"/> (nothing was heard there either), but not a jump or a new codec.
+    /// </summary>
+    public void OnDiscontinuity(in Discontinuity discontinuity)
+    {
+        if (discontinuity.Track != MediaTrack.Audio) return;
+        _filled = 0;
+        if (discontinuity.Cause == DiscontinuityCause.Hole && discontinuity.Missing <= Continuity.MaxHole) return;
+        _all?.Break();
+        foreach (var tracker in _perChannel) tracker.Break();
+    }
+
+    public void Flush(double endOfInput, string closedBy) => Close(closedBy);
+
+    private void Close(string? closedBy = null)
+    {
+        _all?.Close(closedBy: closedBy);
+        foreach (var tracker in _perChannel) tracker.Close(closedBy: closedBy);
     }
 
     private void CompleteBlock()
@@ -78,7 +96,7 @@ public sealed class SilenceDetector : IAudioDetector
 
     private void Configure(AudioBlock block)
     {
-        Flush(block.Pts);
+        Close(); // the format changed: what was open ends with the old format
         _channels = block.Channels;
         _sampleRate = block.SampleRate;
         _blockLength = Math.Max(1, (int)Math.Round(_sampleRate * BlockSeconds));

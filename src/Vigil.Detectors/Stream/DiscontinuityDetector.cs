@@ -52,14 +52,26 @@ public sealed class DiscontinuityDetector(DiscontinuityOptions options, IDefectS
         }
     }
 
-    public void Flush(double endOfInput) => Close();
+    /// <summary>An incident is over once media time has gone <see cref="DiscontinuityOptions.Merge"/> past its last event.</summary>
+    public void Tick(double now)
+    {
+        if (_open && now - _end > options.Merge) Close();
+    }
 
-    private void Close()
+    /// <summary>Breaks reach this detector as bitstream events (timestamp jumps, frame gaps, codec changes), which it reports.</summary>
+    public void OnDiscontinuity(in Discontinuity discontinuity)
+    {
+    }
+
+    public void Flush(double endOfInput, string closedBy) => Close(closedBy);
+
+    private void Close(string? closedBy = null)
     {
         if (!_open) return;
         _open = false;
         // a point event still gets a visible extent: one frame at 25 fps
-        sink.DefectEnded(Make(Math.Max(_end, _start + 0.04)));
+        var defect = Make(Math.Max(_end, _start + 0.04));
+        sink.DefectEnded(closedBy is null ? defect : defect.ClosedByMonitor(closedBy));
     }
 
     private Defect Make(double? end)

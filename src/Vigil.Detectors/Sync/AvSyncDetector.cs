@@ -58,7 +58,6 @@ public sealed class AvSyncDetector : IVideoDetector, IAudioDetector
 
     public void Process(VideoFrame frame)
     {
-        if (frame.Pts < _video.Reached - _options.MaxLag) Discontinuity();
         if (double.IsNaN(_firstVideo)) _firstVideo = frame.Pts;
         _timestamps.Video(frame.Pts, frame.Duration);
         _video.Process(frame);
@@ -67,17 +66,37 @@ public sealed class AvSyncDetector : IVideoDetector, IAudioDetector
 
     public void Process(AudioBlock block)
     {
-        if (block.Pts < _audio.Reached - _options.MaxLag) Discontinuity();
         if (double.IsNaN(_firstAudio)) _firstAudio = block.Pts;
         _timestamps.Audio(block.Pts, block.Duration);
         _audio.Process(block);
         Advance(final: false);
     }
 
-    public void Flush(double endOfInput)
+    /// <summary>
+    /// Estimates wait for both tracks; when one has stopped, media time passing without evidence is
+    /// what ends an interval (<see cref="AvSyncOptions.MaxGap"/> after its last evidence).
+    /// </summary>
+    public void Tick(double now)
+    {
+        if (now - _options.MaxLag > Math.Min(_video.Reached, _audio.Reached)) _intervals.NoEvidence(now - _options.MaxLag);
+    }
+
+    /// <summary>
+    /// Across a splice or a new codec the alignment of the tracks is new: the envelopes cannot straddle it.
+    /// A hole keeps the alignment (nothing happened there); time stepping back further than the largest
+    /// lag would put events out of order.
+    /// </summary>
+    public void OnDiscontinuity(in Discontinuity discontinuity)
+    {
+        if (discontinuity.Cause is DiscontinuityCause.Jump or DiscontinuityCause.CodecChange
+            || (discontinuity.Cause == DiscontinuityCause.Overlap && -discontinuity.Missing > _options.MaxLag))
+            Discontinuity();
+    }
+
+    public void Flush(double endOfInput, string closedBy)
     {
         Advance(final: true);
-        _intervals.Close(endOfInput);
+        _intervals.Close(endOfInput, closedBy);
     }
 
     /// <summary>Runs every estimate whose window both tracks have now covered.</summary>
@@ -120,7 +139,7 @@ public sealed class AvSyncDetector : IVideoDetector, IAudioDetector
             _intervals.NoEvidence(time);
     }
 
-    /// <summary>Time went backwards (a live restart, a wrap): the envelopes cannot straddle it.</summary>
+    /// <summary>A break in the timeline: nothing measured before it is compared with what follows.</summary>
     private void Discontinuity()
     {
         _intervals.Close(Math.Max(_video.Reached, _audio.Reached));

@@ -57,11 +57,14 @@ public sealed class OffsetIntervals(AvSyncOptions options, IDefectSink sink, str
         if (_pending is { } p && time - p.To > options.MaxGap) _pending = null;
     }
 
-    /// <summary>End of input (or a discontinuity) at <paramref name="at"/>: closes the open interval.</summary>
-    public void Close(double at)
+    /// <summary>
+    /// End of input (or a discontinuity) at <paramref name="at"/>: closes the open interval;
+    /// <paramref name="closedBy"/> when the monitor closes it rather than the media (<see cref="ClosedBy"/>).
+    /// </summary>
+    public void Close(double at, string? closedBy = null)
     {
         if (_current is null) return;
-        End(at - _current.Last <= options.MaxGap ? Math.Max(at, _current.Last) : _current.Last);
+        End(at - _current.Last <= options.MaxGap ? Math.Max(at, _current.Last) : _current.Last, closedBy);
         _pending = null;
     }
 
@@ -92,9 +95,13 @@ public sealed class OffsetIntervals(AvSyncOptions options, IDefectSink sink, str
         }
     }
 
-    private void End(double at)
+    private void End(double at, string? closedBy = null)
     {
-        if (_current is { Reported: true } interval) sink.DefectEnded(Make(interval, Math.Max(at, interval.Start)));
+        if (_current is { Reported: true } interval)
+        {
+            var defect = Make(interval, Math.Max(at, interval.Start));
+            sink.DefectEnded(closedBy is null ? defect : defect.ClosedByMonitor(closedBy));
+        }
         _current = null;
     }
 

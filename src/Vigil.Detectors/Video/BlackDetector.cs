@@ -31,5 +31,12 @@ public sealed class BlackDetector : IVideoDetector
         _tracker.Update(black, frame.Pts, frame.Pts + frame.Duration, confidence: black ? _classifier.DarkFraction : 0);
     }
 
-    public void Flush(double endOfInput) => _tracker.Close();
+    public void Tick(double now) => _tracker.Tick(now);
+
+    public void OnDiscontinuity(in Discontinuity discontinuity)
+    {
+        if (discontinuity.Track == MediaTrack.Video) _tracker.Break();
+    }
+
+    public void Flush(double endOfInput, string closedBy) => _tracker.Close(closedBy: closedBy);
 }

@@ -83,7 +83,14 @@ public sealed class BlockinessDetector : IVideoDetector
         _tracker.Update(blocky, frame.Pts, frame.Pts + frame.Duration, blocky ? Math.Clamp(LastScore / 2, 0.5, 1) : 0);
     }
 
-    public void Flush(double endOfInput) => _tracker.Close();
+    public void Tick(double now) => _tracker.Tick(now);
+
+    public void OnDiscontinuity(in Discontinuity discontinuity)
+    {
+        if (discontinuity.Track == MediaTrack.Video) _tracker.Break();
+    }
+
+    public void Flush(double endOfInput, string closedBy) => _tracker.Close(closedBy: closedBy);
 
     /// <summary>
     /// The share of blocks whose left and top edges both reach the step without passing its cap, minus the

@@ -56,8 +56,7 @@ public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
     {
         _options = options;
         _videoStream = videoStream;
-        // the time jump that opens a defect must not be taken for a discontinuity that closes it
-        _tracker = new IntervalTracker(KindName, 0, sink, maxJump: options.MaxPropagation)
+        _tracker = new IntervalTracker(KindName, 0, sink)
         {
             Details = () => new Dictionary<string, double>
             {
@@ -107,7 +106,19 @@ public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
         Remember(frame);
     }
 
-    public void Flush(double endOfInput) => _tracker.Close();
+    public void Tick(double now) => _tracker.Tick(now);
+
+    /// <summary>
+    /// Lost frames and timestamp jumps are evidence of damage, not the end of it: only time running
+    /// backwards, or a hole longer than damage can propagate, ends the defect.
+    /// </summary>
+    public void OnDiscontinuity(in Discontinuity discontinuity)
+    {
+        if (discontinuity.Track != MediaTrack.Video) return;
+        if (discontinuity.Cause == DiscontinuityCause.Overlap || discontinuity.Missing > _options.MaxPropagation) _tracker.Break();
+    }
+
+    public void Flush(double endOfInput, string closedBy) => _tracker.Close(closedBy: closedBy);
 
     private void StartDamage()
     {

@@ -20,8 +20,6 @@ public sealed class FreezeDetector : IVideoDetector
     private const double NoiseSigmasPerMedian = 1 / 0.6745;
     private const double NoiseSigmas = 6;
     private const double HistogramStep = 0.25;
-    /// <summary>A gap between pictures longer than this is a discontinuity (as <see cref="IntervalTracker"/>'s default).</summary>
-    private const double MaxJump = 1.0;
 
     private readonly FreezeOptions _options;
     private readonly IntervalTracker _tracker;
@@ -32,7 +30,7 @@ public sealed class FreezeDetector : IVideoDetector
     private byte[] _referenceLuma = [];
     private readonly int[] _histogram = new int[256];
     private bool _hasReference;
-    private double _referencePts, _referenceEnd;
+    private double _referencePts;
     private int _width, _height;
     private double _largestStaticChange;
 
@@ -60,13 +58,6 @@ public sealed class FreezeDetector : IVideoDetector
             return;
         }
         _cells.MeasureWithDifference(frame, _referenceLuma);
-        if (!_tracker.IsOpen && (frame.Pts < _referenceEnd - 1e-3 || frame.Pts - _referenceEnd > MaxJump))
-        {
-            // a freeze would start at the reference picture, on the far side of a timestamp jump:
-            // start over from this picture so no freeze straddles the discontinuity
-            Adopt(frame);
-            return;
-        }
 
         var largest = Compare(out var moving);
         if (moving || _black.IsBlack(frame))
@@ -85,7 +76,18 @@ public sealed class FreezeDetector : IVideoDetector
         _tracker.Update(true, start, end, Math.Clamp(1 - largest / (2 * _options.MaxCellChange), 0.5, 1));
     }
 
-    public void Flush(double endOfInput) => _tracker.Close();
+    public void Tick(double now) => _tracker.Tick(now);
+
+    public void OnDiscontinuity(in Discontinuity discontinuity)
+    {
+        if (discontinuity.Track != MediaTrack.Video) return;
+        // a freeze would start at the reference picture, on the far side of the break: start over
+        // from the next picture so no freeze straddles the discontinuity
+        _tracker.Break();
+        _hasReference = false;
+    }
+
+    public void Flush(double endOfInput, string closedBy) => _tracker.Close(closedBy: closedBy);
 
     /// <summary>Largest unmasked cell-mean change against the reference; sets <paramref name="moving"/>.</summary>
     private double Compare(out bool moving)
@@ -161,7 +163,6 @@ public sealed class FreezeDetector : IVideoDetector
                         (c + 0.5) * LumaCells.CellSize / _width, (r + 0.5) * LumaCells.CellSize / _height);
         }
         _referencePts = frame.Pts;
-        _referenceEnd = frame.Pts + frame.Duration;
         _hasReference = true;
     }
 }

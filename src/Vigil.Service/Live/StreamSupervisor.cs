@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
-using Vigil.Events;
 using Vigil.Detectors;
+using Vigil.Events;
 using Vigil.Media;
 using Vigil.Pipeline;
 using Vigil.Service.Notify;
@@ -172,16 +172,12 @@ public sealed class StreamSupervisor : IAsyncDisposable
     private async Task<MediaSource> OpenAsync(IReadOnlyList<DetectorDescriptor> selected, CancellationToken stop)
     {
         if (await _inputs.CheckNetworkAsync(Config.Url, stop) is { } refused) throw new MediaException(refused);
-        var options = new MediaOpenOptions
+        var options = DetectorCatalog.DecodeFor(selected, new MediaOpenOptions
         {
             DecodeThreads = 1,
             IoTimeout = TimeSpan.FromSeconds(_options.StallSeconds),
             OpenTimeout = TimeSpan.FromSeconds(_options.OpenTimeoutSeconds),
-            // the full-resolution grid pass costs ~5 % at 1080p: only when a detector reads it
-            GridStatistics = DetectorCatalog.NeedsGridStatistics(selected),
-            Video = DetectorCatalog.NeedsVideo(selected),
-            Audio = DetectorCatalog.NeedsAudio(selected),
-        };
+        });
         var opening = Task.Run(() => MediaSource.Open(Config.Url, options), CancellationToken.None);
         try
         {
@@ -202,10 +198,10 @@ public sealed class StreamSupervisor : IAsyncDisposable
         var progress = new ConnectionProgress();
         var arrival = new ArrivalTap(OnMedia);
         var sink = new Sink(this, () => arrival.Latest);
-        var detectors = new List<IDetector> { arrival };
-        detectors.AddRange(DetectorCatalog.Create(selected, new DetectorContext(source.Info, sink, settings)));
-        detectors.Add(new ProgressTap(_timeline, progress));
-        var analyzer = new StreamAnalyzer(source, detectors, new AnalyzerOptions { ShedWhenBehind = true, QueueCapacity = _options.QueueCapacity });
+        var detectors = DetectorCatalog.Create(selected, new DetectorContext(source.Info, sink, settings));
+        var analyzer = new StreamAnalyzer(source, detectors,
+            new AnalyzerOptions { ShedWhenBehind = true, QueueCapacity = _options.QueueCapacity, ClosedByOnCancel = ClosedBy.Restart },
+            [arrival, new ProgressTap(_timeline, progress)]);
         lock (_gate)
         {
             _analyzer = analyzer;
@@ -217,14 +213,9 @@ public sealed class StreamSupervisor : IAsyncDisposable
             source.Info.Video?.Width ?? 0, source.Info.Video?.Height ?? 0, source.Info.Video?.Fps ?? 0);
         try
         {
+            // whatever ends it, RunAsync has closed what the detectors had open at the last media time
             await analyzer.RunAsync(stop);
             if (!stop.IsCancellationRequested) lock (_gate) _lastError = "input ended";
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // RunAsync does not flush after a failure: close what the detectors have open at the last media time
-            foreach (var detector in detectors) detector.Flush(analyzer.Position);
-            throw;
         }
         finally
         {
@@ -355,23 +346,24 @@ public sealed class StreamSupervisor : IAsyncDisposable
 
     /// <summary>
     /// The detectors' sink for one connection: maps media time to stream time, takes the snapshot when a
-    /// defect starts and links it from both of its events.
+    /// defect starts and links it from both of its events. Open defects are keyed by their identity
+    /// (<see cref="DefectKey"/>): two channels going silent together are two defects with two snapshots.
     /// </summary>
     private sealed class Sink(StreamSupervisor owner, Func<VideoFrame?> latestFrame) : IDefectSink
     {
-        private readonly Dictionary<(string Kind, double Start), (double Start, string? Snapshot)> _open = [];
+        private readonly Dictionary<DefectKey, (double Start, string? Snapshot)> _open = [];
 
         public void DefectStarted(Defect defect)
         {
             var start = owner._timeline.Map(defect.Start);
             var snapshot = TakeSnapshot();
-            _open[(defect.Kind, defect.Start)] = (start, snapshot);
+            _open[defect.Key] = (start, snapshot);
             lock (owner._events) owner.Publish(defect with { Start = start }, snapshot);
         }
 
         public void DefectEnded(Defect defect)
         {
-            var (start, snapshot) = _open.Remove((defect.Kind, defect.Start), out var known)
+            var (start, snapshot) = _open.Remove(defect.Key, out var known)
                 ? known
                 : (owner._timeline.Map(defect.Start), null);
             var end = Math.Max(start, owner._timeline.Map(defect.End ?? defect.Start));

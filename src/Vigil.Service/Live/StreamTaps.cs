@@ -1,23 +1,21 @@
 using System.Diagnostics;
-using Vigil.Detectors;
 using Vigil.Media;
+using Vigil.Pipeline;
 
 namespace Vigil.Service.Live;
 
 /// <summary>
-/// Runs first among a connection's detectors: notes that media arrives (ends a stall, feeds the lag
-/// figure) and keeps the latest picture for defect snapshots (retained, so no copy per frame).
+/// Sees each item before the detectors: notes that media arrives (ends a stall, feeds the lag figure)
+/// and keeps the latest picture for defect snapshots (retained, so no copy per frame).
 /// </summary>
-internal sealed class ArrivalTap(Action<double> onMedia) : IVideoDetector, IAudioDetector
+internal sealed class ArrivalTap(Action<double> onMedia) : IAnalysisObserver
 {
     private VideoFrame? _latest;
 
-    public string Kind => "service.arrival";
-
-    /// <summary>The picture detectors are looking at now; only valid on the detector thread.</summary>
+    /// <summary>The picture detectors are looking at now; only valid on the analysis thread.</summary>
     public VideoFrame? Latest => _latest;
 
-    public void Process(VideoFrame frame)
+    public void BeforeVideo(VideoFrame frame)
     {
         frame.Retain();
         _latest?.Release();
@@ -25,36 +23,27 @@ internal sealed class ArrivalTap(Action<double> onMedia) : IVideoDetector, IAudi
         onMedia(frame.Pts);
     }
 
-    public void Process(AudioBlock block) => onMedia(block.Pts);
+    public void BeforeAudio(AudioBlock block) => onMedia(block.Pts);
 
-    public void Flush(double endOfInput)
+    /// <summary>After the detectors' flush (whose last defects may still want the picture).</summary>
+    public void OnEnd(in AnalysisEnd end)
     {
         _latest?.Release();
         _latest = null;
     }
 }
 
-/// <summary>
-/// Runs last among a connection's detectors, after every detector has seen the item: advances the
-/// stream timeline (so a defect closed at a timestamp jump is still mapped with the old offset) and
-/// records progress for the lag figure.
-/// </summary>
-internal sealed class ProgressTap(StreamTimeline timeline, ConnectionProgress progress) : IVideoDetector, IAudioDetector
+/// <summary>Sees each item after the detectors: advances the stream clock and records progress for the lag figure.</summary>
+internal sealed class ProgressTap(StreamTimeline timeline, ConnectionProgress progress) : IAnalysisObserver
 {
-    public string Kind => "service.progress";
+    public void AfterVideo(VideoFrame frame) => Advance(frame.Pts + frame.Duration);
 
-    public void Process(VideoFrame frame) => Advance(frame.Pts, frame.Duration);
+    public void AfterAudio(AudioBlock block) => Advance(block.Pts + block.Duration);
 
-    public void Process(AudioBlock block) => Advance(block.Pts, block.Duration);
-
-    private void Advance(double pts, double duration)
+    private void Advance(double end)
     {
-        timeline.Advance(pts, duration);
-        progress.Reached(pts + duration);
-    }
-
-    public void Flush(double endOfInput)
-    {
+        timeline.Advance(end);
+        progress.Reached(end);
     }
 }
 

@@ -27,7 +27,7 @@ public sealed class EventHub(ServiceStore store, ServiceOptions options)
         lock (_publishing)
         {
             var stored = store.AppendEvent(streamId, type, defect.Kind, defect.Start, defect.End, snapshotId,
-                seq => EventJson.Compose(defect, seq, streamId, epoch, url));
+                seq => EventJson.Compose(defect, seq, streamId, epoch, url), defect.Key.ToString());
             Subscription[] subscribers;
             lock (_gate) subscribers = _subscribers.ToArray();
             foreach (var s in subscribers) s.Offer(stored);

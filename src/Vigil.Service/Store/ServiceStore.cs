@@ -45,7 +45,7 @@ public sealed class ServiceStore : IDisposable
                 epoch REAL NOT NULL, position REAL NOT NULL DEFAULT 0);
             CREATE TABLE IF NOT EXISTS events (
                 seq INTEGER PRIMARY KEY, stream_id TEXT NOT NULL, type TEXT NOT NULL, kind TEXT NOT NULL,
-                start REAL NOT NULL, "end" REAL, snapshot TEXT, json TEXT NOT NULL, created_at TEXT NOT NULL);
+                start REAL NOT NULL, "end" REAL, snapshot TEXT, json TEXT NOT NULL, created_at TEXT NOT NULL, key TEXT);
             CREATE INDEX IF NOT EXISTS events_by_stream ON events (stream_id, seq);
             CREATE TABLE IF NOT EXISTS snapshots (id TEXT PRIMARY KEY, stream_id TEXT NOT NULL, jpeg BLOB NOT NULL, created_at TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS webhooks (
@@ -55,6 +55,9 @@ public sealed class ServiceStore : IDisposable
                 attempts INTEGER NOT NULL DEFAULT 0, next_attempt REAL NOT NULL, last_error TEXT);
             CREATE INDEX IF NOT EXISTS outbox_by_head ON outbox (webhook_id, stream_id, id);
             """);
+        // the defect's identity (DefectKey) came after the first databases: add it to theirs
+        if (Scalar<long>(_writer, "SELECT COUNT(*) FROM pragma_table_info('events') WHERE name = 'key'") == 0)
+            Execute(_writer, "ALTER TABLE events ADD COLUMN key TEXT");
         _lastSeq = Scalar<long>(_writer, "SELECT IFNULL(MAX(seq), 0) FROM events");
         SealClearSecrets();
         _webhooks = ReadWebhooks(_writer);
@@ -135,8 +138,10 @@ public sealed class ServiceStore : IDisposable
     /// <summary>
     /// Stores one event and queues it for every matching webhook, in one transaction. The JSON is built
     /// with the event's sequence number (its <c>id</c>) inside the lock, so ids follow commit order.
+    /// <paramref name="key"/> is the defect's identity (<c>DefectKey</c>), which pairs a <c>defect</c> with its <c>defect_start</c>.
     /// </summary>
-    public StoredEvent AppendEvent(string streamId, string type, string kind, double start, double? end, string? snapshotId, Func<long, string> json)
+    public StoredEvent AppendEvent(string streamId, string type, string kind, double start, double? end, string? snapshotId, Func<long, string> json,
+        string? key = null)
     {
         lock (_gate)
         {
@@ -145,10 +150,10 @@ public sealed class ServiceStore : IDisposable
             InTransaction(() =>
             {
                 Execute(_writer, """
-                    INSERT INTO events (seq, stream_id, type, kind, start, "end", snapshot, json, created_at)
-                    VALUES ($seq, $stream, $type, $kind, $start, $end, $snapshot, $json, $created)
+                    INSERT INTO events (seq, stream_id, type, kind, start, "end", snapshot, json, created_at, key)
+                    VALUES ($seq, $stream, $type, $kind, $start, $end, $snapshot, $json, $created, $key)
                     """, ("$seq", seq), ("$stream", streamId), ("$type", type), ("$kind", kind), ("$start", start), ("$end", end),
-                    ("$snapshot", snapshotId), ("$json", text), ("$created", DateTimeOffset.UtcNow.ToString("O")));
+                    ("$snapshot", snapshotId), ("$json", text), ("$created", DateTimeOffset.UtcNow.ToString("O")), ("$key", key));
                 var now = Now();
                 foreach (var hook in _webhooks)
                     if (hook.Matches(streamId, kind))
@@ -190,7 +195,9 @@ public sealed class ServiceStore : IDisposable
 
     /// <summary>
     /// <c>defect_start</c> events of a stream with no <c>defect</c> closing them: what was open when the
-    /// process died without a chance to flush its detectors.
+    /// process died without a chance to flush its detectors. A <c>defect</c> closes the <c>defect_start</c>
+    /// of the same identity (two channels silent from one instant are two defects); rows stored before
+    /// identities were kept pair by kind and start.
     /// </summary>
     public IReadOnlyList<StoredEvent> OpenDefects(string streamId)
     {
@@ -199,7 +206,7 @@ public sealed class ServiceStore : IDisposable
             SELECT s.seq, s.stream_id, s.type, s.kind, s.start, s."end", s.snapshot, s.json FROM events s
             WHERE s.stream_id = $stream AND s.type = 'defect_start' AND NOT EXISTS (
                 SELECT 1 FROM events e WHERE e.stream_id = s.stream_id AND e.type = 'defect' AND e.kind = s.kind
-                    AND abs(e.start - s.start) < 0.0005 AND e.seq > s.seq)
+                    AND abs(e.start - s.start) < 0.0005 AND e.seq > s.seq AND (e.key IS NULL OR s.key IS NULL OR e.key = s.key))
             ORDER BY s.seq
             """, ("$stream", streamId));
         using var r = cmd.ExecuteReader();

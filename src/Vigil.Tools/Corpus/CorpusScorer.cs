@@ -41,10 +41,9 @@ public static class CorpusScorer
             using (var source = MediaSource.Open(clip.Path, new MediaOpenOptions { DecodeThreads = 1, Audio = false }))
             {
                 var selected = DetectorCatalog.Select($"{CorruptionDetector.KindName},{BlockinessDetector.KindName}");
-                var detectors = DetectorCatalog.Create(selected, new DetectorContext(source.Info, collector, settings ?? DetectorSettings.Empty)).ToList();
+                var detectors = DetectorCatalog.Create(selected, new DetectorContext(source.Info, collector, settings ?? DetectorSettings.Empty));
                 recorder = new FrameRecorder(detectors.OfType<CorruptionDetector>().Single(), detectors.OfType<BlockinessDetector>().Single());
-                detectors.Add(recorder);
-                await new StreamAnalyzer(source, detectors).RunAsync(cancel);
+                await new StreamAnalyzer(source, detectors, observers: [recorder]).RunAsync(cancel);
             }
             var block = withFfmpeg ? await BlockDetectAsync(clip.Path, cancel) : new Dictionary<long, double>();
             runs.Add(new ClipRun(clip, recorder.Frames, collector.Ended, block));
@@ -170,14 +169,13 @@ public static class CorpusScorer
         }
     }
 
-    /// <summary>Runs after the detectors on each frame and keeps what they saw.</summary>
-    private sealed class FrameRecorder(CorruptionDetector corruption, BlockinessDetector blockiness) : IVideoDetector
+    /// <summary>Sees each frame after the detectors and keeps what they saw.</summary>
+    private sealed class FrameRecorder(CorruptionDetector corruption, BlockinessDetector blockiness) : IAnalysisObserver
     {
         public List<FrameRecord> Frames { get; } = [];
-        public string Kind => "corpus.recorder";
-        public void Process(VideoFrame frame) =>
+
+        public void AfterVideo(VideoFrame frame) =>
             Frames.Add(new FrameRecord(frame.Pts, frame.Duration, frame.DecodeErrors != DecodeErrors.None || frame.IsCorrupt,
                 frame.PictureType, corruption.LastEvidence, blockiness.LastScore));
-        public void Flush(double endOfInput) { }
     }
 }

@@ -1,5 +1,6 @@
 using Vigil.Detectors;
 using Vigil.Detectors.Audio;
+using Vigil.Detectors.Audio.Loudness;
 using Vigil.Events;
 
 namespace Vigil.Tests.Audio;
@@ -58,7 +59,10 @@ public class LoudnessDetectorTests
     {
         var sink = new DefectCollector();
         var detector = new LoudnessDetector(options, sink);
-        Signals.Feed(Rate, 2, seconds, signal, detector.Process);
+        // as in the pipeline: one meter for the stream, whose 100 ms steps the detector hears
+        var meter = new LoudnessMeter(Rate, 2);
+        meter.AddObserver(detector);
+        Signals.Feed(Rate, 2, seconds, signal, meter.Process);
         detector.Flush(seconds);
         return sink.Ended;
     }

@@ -72,6 +72,43 @@ public sealed class AnalyzeCliTests
     }
 
     [Fact]
+    public async Task Analyze_FeedDiesWithBlackOpen_PrintsTheBlackClosedByErrorThenFails()
+    {
+        // issue 11.8: a live feed (HTTP on loopback) sends 6 s of MPEG-TS whose last 3 s are black, then
+        // nothing more while holding the connection open: the input fails as stalled with the black open
+        var ts = await TestClips.Generate("black-at-end.ts",
+            "-f lavfi -i testsrc2=size=320x240:rate=25:duration=6 -vf \"drawbox=enable='gte(t,3)':color=black:t=fill\" " +
+            "-c:v libx264 -preset ultrafast -pix_fmt yuv420p -g 25 -f mpegts");
+        await using var feed = await DyingFeed.StartAsync(await File.ReadAllBytesAsync(ts));
+
+        var run = await VigilCli.RunAsync("analyze", feed.Url, "--json", "--detectors", "video.black", "--stall-timeout", "1");
+
+        Assert.True(run.ExitCode == 1, $"exit {run.ExitCode}: {run.Stderr}");
+        var line = Assert.Single(run.StdoutLines); // the defect open when the input failed; no summary
+        var black = JsonDocument.Parse(line).RootElement;
+        Assert.Equal("defect", black.GetProperty("event").GetString());
+        Assert.Equal("video.black", black.GetProperty("kind").GetString());
+        Assert.Equal(3.0, black.GetProperty("start").GetDouble(), 0.041);
+        Assert.InRange(black.GetProperty("end").GetDouble(), 5.0, 6.0 + 0.041); // the last picture analysed
+        Assert.Equal("error", black.GetProperty("details").GetProperty("closed_by").GetString());
+        var error = Assert.Single(run.StderrLines);
+        Assert.StartsWith("vigil: ", error);
+        Assert.Contains("stalled", error);
+    }
+
+    [Fact]
+    public async Task Analyze_TwoChannelsDieTogether_TwoDefectsOneEach()
+    {
+        var clip = await TestClips.TwoChannelsDieTogether();
+        var run = await VigilCli.RunAsync("analyze", clip, "--json", "--detectors", "audio.silence");
+        Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}: {run.Stderr}");
+        var silences = JsonLines(run).Where(e => e.GetProperty("event").GetString() == "defect").ToList();
+        Assert.Equal(2, silences.Count);
+        Assert.Equal([1, 2], silences.Select(e => e.GetProperty("details").GetProperty("channel").GetInt32()).Order());
+        Assert.All(silences, e => Assert.Equal(2.0, e.GetProperty("start").GetDouble(), 0.011));
+    }
+
+    [Fact]
     public async Task Analyze_TsCutInHalf_AnalysesToItsEnd()
     {
         var half = await TestClips.FirstHalf(TestClips.TsWithAudio(), "av-half.ts");
@@ -183,3 +220,61 @@ public sealed class AnalyzeCliTests
         Assert.Contains(message, run.Stderr);
     }
 }
+
+/// <summary>
+/// A live feed over HTTP on 127.0.0.1 that goes dead: it answers one request with <c>bytes</c> and then
+/// sends nothing more, holding the connection open until disposed (every wait bounded by the test's end).
+/// </summary>
+internal sealed class DyingFeed : IAsyncDisposable
+{
+    private readonly TcpListener _listener;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _serving;
+
+    private DyingFeed(TcpListener listener, byte[] bytes)
+    {
+        _listener = listener;
+        _serving = ServeAsync(bytes, _stop.Token);
+    }
+
+    public string Url => $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/feed.ts";
+
+    public static Task<DyingFeed> StartAsync(byte[] bytes)
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return Task.FromResult(new DyingFeed(listener, bytes));
+    }
+
+    private async Task ServeAsync(byte[] bytes, CancellationToken stop)
+    {
+        try
+        {
+            using var client = await _listener.AcceptTcpClientAsync(stop);
+            var stream = client.GetStream();
+            var request = new byte[8192];
+            var read = 0;
+            while (read < request.Length && !System.Text.Encoding.ASCII.GetString(request, 0, read).Contains("\r\n\r\n"))
+            {
+                var n = await stream.ReadAsync(request.AsMemory(read), stop);
+                if (n == 0) return;
+                read += n;
+            }
+            await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Type: video/mp2t\r\n\r\n"u8.ToArray(), stop);
+            await stream.WriteAsync(bytes, stop);
+            await Task.Delay(Timeout.Infinite, stop); // the feed is dead, the connection stays up
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        await _serving;
+        _stop.Dispose();
+    }
+}
+

@@ -17,6 +17,7 @@ public sealed class SilenceDetectorContractTests : DetectorContractTests
     protected override IDetector Create(IDefectSink sink) => new SilenceDetector(new SilenceOptions(), sink);
     protected override double MinDuration => new SilenceOptions().MinDuration;
     protected override double Unit => 0.04;
+    protected override MediaTrack Track => MediaTrack.Audio;
 
     protected override void Feed(IDetector detector, double pts, bool defect)
     {

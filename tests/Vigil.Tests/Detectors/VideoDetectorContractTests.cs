@@ -18,6 +18,8 @@ public abstract class VideoDetectorContractTests : DetectorContractTests
 
     protected override double Unit => 0.04;
 
+    protected override MediaTrack Track => MediaTrack.Video;
+
     /// <summary>Fills a "defect" picture (black, or the same picture every time).</summary>
     protected abstract void FillDefect(Span<byte> luma, int width, int height);
 

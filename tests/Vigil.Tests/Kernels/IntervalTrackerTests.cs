@@ -11,8 +11,8 @@ public sealed class IntervalTrackerTests
 {
     private const double U = 0.1;
 
-    private static IntervalTracker Tracker(RecordingSink sink, double minDuration = 1.0, double bridge = 0, double maxJump = 1.0) =>
-        new("test.kind", minDuration, sink, bridge, maxJump, stream: 3);
+    private static IntervalTracker Tracker(RecordingSink sink, double minDuration = 1.0, double bridge = 0) =>
+        new("test.kind", minDuration, sink, bridge, stream: 3);
 
     /// <summary>Feeds a scenario string from <paramref name="from"/>; returns the time after the last unit.</summary>
     private static double Run(IntervalTracker tracker, string scenario, double from = 0)
@@ -83,16 +83,18 @@ public sealed class IntervalTrackerTests
     }
 
     [Fact]
-    public void Update_TimestampsGoBackwards_EndIntervalAtLastGoodTime()
+    public void Break_ClockRestartsDuringInterval_EndsItAtLastGoodTime()
     {
         var sink = new RecordingSink();
         var tracker = Tracker(sink);
         var jumpAt = Run(tracker, "###############", from: 5); // 5.0 .. 6.5, reported
+        tracker.Break();                                      // the timeline broke here
         Run(tracker, "###", from: 1);                         // clock jumped back to 1.0
         var ended = Assert.Single(sink.Ended);
         Assert.Equal(5, ended.Start, 9);
         Assert.Equal(jumpAt, ended.End!.Value, 9);
-        Assert.True(tracker.IsOpen); // a new interval began at the jump
+        Assert.Null(ended.ClosedBy); // the media closed it, not the monitor
+        Assert.True(tracker.IsOpen); // a new interval began after the break
         Run(tracker, "#######.", from: 1.3);
         Assert.Equal(2, sink.Ended.Count);
         Assert.Equal(1.0, sink.Ended[1].Start, 9);
@@ -100,27 +102,70 @@ public sealed class IntervalTrackerTests
     }
 
     [Fact]
-    public void Update_TimestampsJumpForwardPastMaxJump_EndInterval()
+    public void Break_HalvesShorterThanMinDuration_AreNotJoined()
     {
         var sink = new RecordingSink();
-        var tracker = Tracker(sink, maxJump: 1.0);
+        var tracker = Tracker(sink);
         Run(tracker, "########");                 // 0.0 .. 0.8
+        tracker.Break();
         Run(tracker, "########", from: 0.8 + 1.5); // after a 1.5 s hole: not joined
         tracker.Close();
         Assert.Empty(sink.All);
     }
 
     [Fact]
-    public void Update_SmallForwardGapWithinMaxJump_KeepsInterval()
+    public void Update_HoleTheTimelineDidNotBreakAt_KeepsInterval()
     {
+        // whether a hole breaks an interval is the timeline's call (Continuity), not the tracker's
         var sink = new RecordingSink();
-        var tracker = Tracker(sink, maxJump: 1.0);
+        var tracker = Tracker(sink);
         Run(tracker, "######");             // 0.0 .. 0.6
         Run(tracker, "######", from: 0.9);  // a 0.3 s hole (dropped frames) does not split it
         tracker.Close();
         var ended = Assert.Single(sink.Ended);
         Assert.Equal(0, ended.Start, 9);
         Assert.Equal(1.5, ended.End!.Value, 9);
+    }
+
+    [Fact]
+    public void Tick_InputMissingLongerThanMaxHole_EndsAtLastUnit()
+    {
+        var sink = new RecordingSink();
+        var tracker = Tracker(sink);
+        var last = Run(tracker, "###############"); // 0.0 .. 1.5, reported
+        tracker.Tick(last + Continuity.MaxHole);     // not yet: the hole is no longer than the tolerance
+        Assert.Empty(sink.Ended);
+        tracker.Tick(last + Continuity.MaxHole + 0.1);
+        var ended = Assert.Single(sink.Ended);
+        Assert.Equal(last, ended.End!.Value, 9);
+        Assert.False(tracker.IsOpen);
+    }
+
+    [Fact]
+    public void Tick_WhileUnitsKeepComing_ChangesNothing()
+    {
+        var sink = new RecordingSink();
+        var tracker = Tracker(sink);
+        for (var i = 0; i < 30; i++)
+        {
+            tracker.Update(true, i * U, (i + 1) * U);
+            tracker.Tick((i + 1) * U);
+        }
+        Assert.Empty(sink.Ended);
+        Assert.True(tracker.IsReported);
+    }
+
+    [Fact]
+    public void Close_ByTheMonitor_CarriesClosedBy()
+    {
+        var sink = new RecordingSink();
+        var tracker = Tracker(sink);
+        var end = Run(tracker, "###############");
+        tracker.Close(closedBy: ClosedBy.Error);
+        var ended = Assert.Single(sink.Ended);
+        Assert.Equal(ClosedBy.Error, ended.ClosedBy);
+        Assert.Equal(end, ended.End!.Value, 9);
+        Assert.Null(Assert.Single(sink.Started).ClosedBy);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Vigil.Tests.Service.Support;
+using Vigil.Tests.Support;
 
 namespace Vigil.Tests.Service;
 
@@ -186,5 +187,34 @@ public sealed class LiveServiceTests
         Assert.Equal(0, service.ExitCode);
         using var store = new Vigil.Service.Store.ServiceStore(Path.Combine(service.DataDir, "vigil.db"));
         Assert.Empty(store.OpenDefects(id));
+    }
+
+    [Fact]
+    public async Task LocalFile_TwoChannelsDieTogether_TwoDefectsEachWithItsOwnSnapshot()
+    {
+        // issue 11.7: two per-channel silences starting at one instant are two defects, each linked to its snapshot
+        var clip = await TestClips.TwoChannelsDieTogether();
+        await using var service = await ServiceUnderTest.StartAsync(settings: new Dictionary<string, string?> { ["AllowLocalInputs"] = "true" });
+        await using var sse = SseListener.Open(service.Http, "/api/events/live?kind=audio.silence");
+        // video.black too: pictures are decoded, so defects get snapshots
+        await service.AddStreamAsync(new { url = clip, detectors = new[] { "audio.silence", "video.black" }, thresholds = Quick });
+
+        static int Channel(JsonNode e) => e["details"]!["channel"]!.GetValue<int>();
+        await sse.WaitForAsync(e => e.Type == "defect" && sse.Events.Count(x => x.Type == "defect") >= 2, 40, "both silences ended");
+        var events = sse.Events.Select(e => e.Data).ToList();
+        var starts = events.Where(e => e.Type() == "defect_start").Take(2).ToList();
+        var ends = events.Where(e => e.Type() == "defect").Take(2).ToList();
+        Assert.Equal([1, 2], starts.Select(Channel).Order());
+        Assert.Equal([1, 2], ends.Select(Channel).Order());
+        Assert.Equal(starts[0]["start"]!.GetValue<double>(), starts[1]["start"]!.GetValue<double>()); // they did start together
+        foreach (var start in starts)
+        {
+            var snapshot = start["snapshot"]?.GetValue<string>();
+            Assert.False(string.IsNullOrEmpty(snapshot), $"defect_start without a snapshot: {start.ToJsonString()}");
+            var end = ends.Single(e => Channel(e) == Channel(start));
+            Assert.Equal(start["start"]!.GetValue<double>(), end["start"]!.GetValue<double>());
+            Assert.Equal(snapshot, end["snapshot"]?.GetValue<string>());
+        }
+        Assert.NotEqual(starts[0]["snapshot"]!.GetValue<string>(), starts[1]["snapshot"]!.GetValue<string>());
     }
 }

@@ -136,6 +136,18 @@ public static class TestClips
     public static Task<string> TsWithAudio() => Generate("av.ts",
         $"-f lavfi -i testsrc2=size=320x240:rate=25:duration=6 -f lavfi -i sine=frequency=440:sample_rate=48000:duration=6 {Video320} -c:a aac -b:a 64k -f mpegts");
 
+    /// <summary>
+    /// 6 s of testsrc2 with three tones (3.0: left, right, centre); right and centre fall silent together
+    /// at 2.0 s while left plays on: two per-channel silences that start at the same instant.
+    /// </summary>
+    public static Task<string> TwoChannelsDieTogether() => Generate("two-dead.mkv",
+        "-f lavfi -i testsrc2=size=320x240:rate=25:duration=6 " +
+        "-f lavfi -i sine=frequency=440:sample_rate=48000:duration=6 -f lavfi -i sine=frequency=550:sample_rate=48000:duration=6 " +
+        "-f lavfi -i sine=frequency=660:sample_rate=48000:duration=6 " +
+        "-filter_complex \"[2:a]volume=enable='gte(t,2)':volume=0[r];[3:a]volume=enable='gte(t,2)':volume=0[c];" +
+        "[1:a][r][c]join=inputs=3:channel_layout=3.0:map=0.0-FL|1.0-FR|2.0-FC[a]\" -map 0:v -map [a] " +
+        $"{Video320} {Pcm}");
+
     /// <summary>The first half of <paramref name="clip"/>'s bytes, written next to it.</summary>
     public static Task<string> FirstHalf(Task<string> clip, string name) => Derive(name, async path =>
     {

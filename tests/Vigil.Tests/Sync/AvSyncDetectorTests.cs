@@ -1,6 +1,8 @@
 using Vigil.Detectors.Sync;
 using Vigil.Events;
+using Vigil.Detectors;
 using Vigil.Media;
+using Vigil.Tests.Support;
 
 namespace Vigil.Tests.Sync;
 
@@ -64,17 +66,42 @@ public sealed class AvSyncDetectorTests
         var estimates = new List<SyncEstimate>();
         var detector = new AvSyncDetector(new AvSyncOptions(), sink) { EstimateObserved = estimates.Add };
 
-        Feed(detector, 100, 120, 0.3);   // a live stream at 100–120 s, audio 300 ms late
+        var feed = new TimelineFeed(detector); // as in the pipeline: the timeline maps the restart and reports the break
+        Feed(detector, 100, 120, 0.3, feed: feed);   // a live stream at 100–120 s, audio 300 ms late
         var before = estimates.Count;
-        var end = Feed(detector, 0, 20, 0.3); // restarts at 0
-        detector.Flush(end);
+        Feed(detector, 0, 20, 0.3, feed: feed); // restarts at 0: media time continues at 120
+        detector.Flush(140);
 
         Assert.True(before >= 10);
         Assert.True(estimates.Count - before >= 10);
         Assert.All(estimates, e => Assert.InRange(e.Offset, 0.28, 0.32));
         Assert.Equal(2, sink.Count);
         Assert.True(sink.Ended[0].End <= 120.5);
-        Assert.True(sink.Ended[1].Start < 20);
+        Assert.InRange(sink.Ended[1].Start, sink.Ended[0].End!.Value, 140);
+    }
+
+    [Fact]
+    public void Tick_AudioStopsWithOffsetOpen_ClosesOnMediaTimePassingNotAtTheEnd()
+    {
+        // issue 12.3: estimates need both tracks; when the audio goes, the open av.sync must still close
+        var sink = new RecordingSink();
+        var detector = new AvSyncDetector(new AvSyncOptions(), sink);
+        var audioEnd = Feed(detector, 0, 20, 0.3); // audio 300 ms late: reported
+        Assert.Single(sink.Started);
+
+        // a minute of pictures alone; the pipeline's tick follows the slowest track until it has been silent 10 s
+        for (var n = 0; n < 60 * Fps; n++)
+        {
+            var frame = Frame(20 + n / Fps, IsFlash(20 + n / Fps), 64);
+            detector.Process(frame);
+            detector.Tick(Math.Max(audioEnd, frame.Pts + frame.Duration - Continuity.StoppedTrack));
+        }
+
+        var defect = Assert.Single(sink.Ended);
+        Assert.Null(defect.ClosedBy); // closed by its own rule (max_gap without evidence), not by the end of input
+        Assert.InRange(defect.End!.Value, 15, 20.5);
+        detector.Flush(80);
+        Assert.Single(sink.Ended);
     }
 
     [Fact]
@@ -133,7 +160,8 @@ public sealed class AvSyncDetectorTests
     /// those objects are re-stamped and reused (the allocation test), and beeps are whole blocks.
     /// </summary>
     private static double Feed(AvSyncDetector detector, double from, double to, double offset,
-        VideoFrame[]? frames = null, AudioBlock? beepBlock = null, AudioBlock? quietBlock = null, Func<double, int>? widthAt = null)
+        VideoFrame[]? frames = null, AudioBlock? beepBlock = null, AudioBlock? quietBlock = null, Func<double, int>? widthAt = null,
+        TimelineFeed? feed = null)
     {
         var blockSeconds = BlockLength / (double)Rate;
         var nextBlock = from;
@@ -148,6 +176,7 @@ public sealed class AvSyncDetectorTests
                 frame.Pts = time;
             }
             else frame = Frame(time, flash, widthAt?.Invoke(time) ?? 64);
+            if (feed is not null) frame.Pts = feed.Map(MediaTrack.Video, frame.Pts, frame.Duration);
             detector.Process(frame);
             while (nextBlock < time + 1 / Fps)
             {
@@ -160,6 +189,7 @@ public sealed class AvSyncDetectorTests
                     block.Pts = nextBlock;
                 }
                 else block = Block(nextBlock, nextBlock - from - offset, beep: null);
+                if (feed is not null) block.Pts = feed.Map(MediaTrack.Audio, block.Pts, block.Duration);
                 detector.Process(block);
                 nextBlock += blockSeconds;
             }
