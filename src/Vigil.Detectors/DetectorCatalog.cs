@@ -48,7 +48,7 @@ public static class DetectorCatalog
             (o, c) => new LoudnessDetector(o, c.Sink)),
         Entry<ClippingOptions>(ClippingDetector.KindName, "waveform flattened at full scale (also after lossy codecs) ≥ 0.1 s within 1 s", MediaNeeds.Audio,
             (o, c) => new ClippingDetector(o, c.Sink)),
-        Entry<AvSyncOptions>(AvSyncDetector.KindName, "audio early > 45 ms or late > 125 ms, steady for ≥ 5 s (details.offset_ms > 0: audio late)",
+        Entry<AvSyncOptions>(AvSyncDetector.KindName, "audio early > 45 ms or late > 125 ms, steady for ≥ 5 s (details.offset_ms > 0: audio late); a repeating line-up pattern gives its smallest offset",
             MediaNeeds.Video | MediaNeeds.Audio, (o, c) => new AvSyncDetector(o, c.Sink)),
         Entry<DiscontinuityOptions>(DiscontinuityDetector.KindName, "timestamp jumps, lost packets, missing frames, codec changes",
             MediaNeeds.None, (o, c) => new DiscontinuityDetector(o, c.Sink)),

@@ -23,8 +23,12 @@ public readonly record struct SyncEstimate(
 /// Cross-correlates a window of the video change envelope with the audio onset envelope over
 /// ±max-lag and turns the peak into an offset. Trust is earned, not assumed: the window needs at
 /// least <c>minEvents</c> video events that each find an audio event at the chosen lag, and a peak
-/// that stands <c>minPeakRatio</c> times above the best other candidate lag (a periodic pattern, or
-/// a few coincidences, give two similar peaks and no answer). Each event is capped at the window's
+/// that stands <c>minPeakRatio</c> times above the best other candidate lag (a few coincidences, or
+/// an echo, give two similar peaks and no answer). A periodic pattern — the line-up flash and beep
+/// once a second — gives equal peaks one period apart by construction: when the video or audio events
+/// themselves repeat at the rivals' spacing (at least <see cref="MinPeriod"/>), the rivals are one
+/// family, the lag of the family nearest zero is taken and the ratio is judged against peaks outside
+/// it. Each event is capped at the window's
 /// typical event size before correlating, so one huge flash cannot outvote several cuts. The integer
 /// lag is refined by a parabola through the peak and its neighbours (sub-cell, sub-frame).
 /// Scratch buffers are sized once; an estimate allocates nothing.
@@ -40,6 +44,11 @@ public sealed class OffsetEstimator
     private const int EventRadius = 3;            // cells either side an event must dominate
     private const double Lookback = 0.25;         // seconds before an event it must stand out from
     private const float Prominence = 2;
+    /// <summary>Shortest repeat a pattern may have for its smallest offset to be taken: at 1 s, offsets up to ±0.5 s resolve.</summary>
+    public const double MinPeriod = 0.8;
+    private const double PeriodMargin = 0.050;    // an offset this close to half the period could be either way
+    private const double PeriodTolerance = 0.040; // events repeat within a frame of the period (29.97 fps on a 1 s grid)
+    private const double RepeatShare = 0.8;       // of the events must repeat for a pattern to be periodic
 
     private readonly int _window, _lag;
     private readonly float[] _video, _audio, _prefix, _correlation;
@@ -93,14 +102,28 @@ public sealed class OffsetEstimator
             if (best < 0 || _correlation[t] > _correlation[best]) best = t;
         var top = _correlation[best];
         if (!(top > 0)) return null;
-        // the best lag at the edge of the search may be a slope toward an offset out of range
-        if (_correlation[0] >= top || _correlation[^1] >= top) return null;
 
         var exclusion = (int)Math.Round(PeakExclusion / EnvelopeGrid.Step);
+        var period = PatternPeriod(best, exclusion, (float)(top / minPeakRatio), videoCount, audioCount);
+        if (period > 0)
+        {
+            // a periodic pattern (a line-up flash and beep every second) matches itself one period on:
+            // only the offset modulo the period is measurable, and real offsets stay well within half of it
+            var chosen = SmallestInFamily(best, period, exclusion);
+            if (chosen < 1 || chosen > _correlation.Length - 2 || !(_correlation[chosen] >= top / minPeakRatio)) return null;
+            if (Math.Abs(chosen - _lag) > period / 2 - (int)Math.Round(PeriodMargin / EnvelopeGrid.Step)) return null;
+            best = chosen;
+            top = _correlation[best];
+        }
+        bool InFamily(int t) => period > 0 && Math.Abs(t - best - period * Math.Round((t - best) / (double)period)) <= exclusion;
+
+        // the best lag at the edge of the search may be a slope toward an offset out of range
+        if ((_correlation[0] >= top && !InFamily(0)) || (_correlation[^1] >= top && !InFamily(_correlation.Length - 1))) return null;
+
         var second = 0f;
         for (var t = 1; t < _correlation.Length - 1; t++)
         {
-            if (Math.Abs(t - best) <= exclusion) continue;
+            if (Math.Abs(t - best) <= exclusion || InFamily(t)) continue;
             if (_correlation[t] >= _correlation[t - 1] && _correlation[t] >= _correlation[t + 1]) second = Math.Max(second, _correlation[t]);
         }
         var ratio = second > 0 ? Math.Min(100, top / second) : 100;
@@ -132,6 +155,59 @@ public sealed class OffsetEstimator
         return new SyncEstimate(
             lag * EnvelopeGrid.Step, Math.Clamp(confidence, 0, 1), paired, videoCount, audioCount, ratio,
             (first + firstPaired) * EnvelopeGrid.Step, (first + lastPaired) * EnvelopeGrid.Step, end * EnvelopeGrid.Step);
+    }
+
+    /// <summary>
+    /// The period in cells when the correlation's rival peaks come from a repeating pattern, else 0: the
+    /// nearest rival (a peak beyond the exclusion zone within <paramref name="floor"/> of the best) lies a
+    /// period of <see cref="MinPeriod"/> or more away, and the video or the audio events themselves repeat
+    /// at that period. Aperiodic content with two candidate offsets keeps its ambiguity (no period).
+    /// </summary>
+    private int PatternPeriod(int best, int exclusion, float floor, int videoCount, int audioCount)
+    {
+        var nearest = -1;
+        for (var t = 0; t < _correlation.Length; t++)
+        {
+            if (Math.Abs(t - best) <= exclusion || !(_correlation[t] >= floor) || !IsPeak(t)) continue;
+            if (nearest < 0 || Math.Abs(t - best) < Math.Abs(nearest - best)) nearest = t;
+        }
+        if (nearest < 0) return 0;
+        var period = Math.Abs(nearest - best);
+        if (period * EnvelopeGrid.Step < MinPeriod) return 0;
+        return Repeats(_videoEvents, videoCount, period) || Repeats(_audioEvents, audioCount, period) ? period : 0;
+    }
+
+    /// <summary>A local maximum of the correlation (at the ends: higher than the one neighbour).</summary>
+    private bool IsPeak(int t) =>
+        (t == 0 || _correlation[t] >= _correlation[t - 1]) && (t == _correlation.Length - 1 || _correlation[t] >= _correlation[t + 1]);
+
+    /// <summary>Whether most events (of those with room after them) have another event one period later.</summary>
+    private static bool Repeats(int[] events, int count, int period)
+    {
+        var tolerance = (int)Math.Round(PeriodTolerance / EnvelopeGrid.Step);
+        int checkable = 0, matched = 0, j = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var target = events[i] + period;
+            if (target > events[count - 1] + tolerance) break;
+            checkable++;
+            while (j < count && events[j] < target - tolerance) j++;
+            if (j < count && events[j] <= target + tolerance) matched++;
+        }
+        return checkable >= 2 && matched >= RepeatShare * checkable;
+    }
+
+    /// <summary>
+    /// Of the lags best + k·period, the one nearest zero lag, moved to the highest correlation within the
+    /// exclusion zone around it (the pattern's frames jitter by up to a frame).
+    /// </summary>
+    private int SmallestInFamily(int best, int period, int exclusion)
+    {
+        var member = best + period * (int)Math.Round((_lag - best) / (double)period);
+        var peak = -1;
+        for (var t = Math.Max(0, member - exclusion); t <= Math.Min(_correlation.Length - 1, member + exclusion); t++)
+            if (peak < 0 || _correlation[t] > _correlation[peak]) peak = t;
+        return peak;
     }
 
     /// <summary>

@@ -90,6 +90,50 @@ public sealed class AvSyncBeepFlashTests(ITestOutputHelper output)
     }
 }
 
+/// <summary>
+/// The line-up signal operators check lip sync with (a flash and a 40 ms beep once a period): the correlation
+/// has equal peaks one period apart, and the offset is the smallest of them. Periods 1 s and 2 s, 25, 29.97,
+/// 30 and 50 fps; offsets outside tolerance are reported once, those inside (the traps) never.
+/// </summary>
+public sealed class AvSyncLineUpTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData(25, 1, 1.0, 200)]
+    [InlineData(25, 1, 1.0, -120)]
+    [InlineData(30, 1, 1.0, -80)]
+    [InlineData(25, 1, 1.0, -200)]
+    [InlineData(30000, 1001, 1.0, 300)]
+    [InlineData(30000, 1001, 1.0, -60)]
+    [InlineData(50, 1, 1.0, 150)]
+    [InlineData(50, 1, 2.0, -250)]
+    [InlineData(25, 1, 2.0, 450)]
+    [InlineData(30, 1, 2.0, -150)]
+    [InlineData(30000, 1001, 2.0, -100)]
+    // traps: inside the tolerance (early ≤ 45 ms, late ≤ 125 ms)
+    [InlineData(25, 1, 1.0, 0)]
+    [InlineData(30000, 1001, 1.0, 100)]
+    [InlineData(50, 1, 1.0, -40)]
+    [InlineData(30, 1, 2.0, 120)]
+    public void Analyse_LineUpSignal_SmallestOffsetWithin20ms(int fpsNum, int fpsDen, double period, int offsetMs)
+    {
+        var fps = fpsNum / (double)fpsDen;
+        var result = SyncClips.Analyse(SyncClips.LineUp(fpsNum, fpsDen, period, offsetMs));
+
+        SyncAssert.Estimates(output, string.Create(CultureInfo.InvariantCulture, $"line-up {fps:0.##} fps, every {period} s"), result, offsetMs, 20);
+        if (SyncAssert.OutOfTolerance(offsetMs))
+        {
+            var defect = Assert.Single(result.Sync);
+            Assert.InRange(defect.Details!["offset_ms"], offsetMs - 20, offsetMs + 20);
+            Assert.InRange(defect.Start, 0, 1.5);
+            Assert.InRange(defect.End!.Value, 19, 20.5);
+        }
+        else
+        {
+            Assert.Empty(result.Sync);
+        }
+    }
+}
+
 /// <summary>Edited content (cuts with matching sound changes): the offset to within 40 ms.</summary>
 public sealed class AvSyncEditedTests(ITestOutputHelper output)
 {

@@ -84,6 +84,50 @@ public sealed class AvSyncKernelTests
         Assert.Null(new OffsetEstimator(10, 1).Estimate(video, audio, EnvelopeGrid.CellOf(11), 3, 1.5));
     }
 
+    [Theory]
+    [InlineData(1.0, 0.2)]
+    [InlineData(1.0, -0.12)]
+    [InlineData(1.0, 0.0)]
+    [InlineData(1.0, -0.44)]
+    [InlineData(2.0, -0.2)]
+    [InlineData(2.0, 0.8)]
+    public void Estimate_LineUpPattern_ResolvesToTheSmallestOffset(double period, double lag)
+    {
+        // a flash and a beep every period up to 14 s: lags lag ± k·period fit equally well
+        var times = Enumerable.Range(0, (int)(14 / period)).Select(i => 0.5 + period * i).ToList();
+        var (video, audio) = Grids(times, t => t + lag);
+
+        var estimate = new OffsetEstimator(10, 1).Estimate(video, audio, EnvelopeGrid.CellOf(11), 3, 1.5);
+
+        Assert.NotNull(estimate);
+        Assert.InRange(estimate.Value.Offset, lag - EnvelopeGrid.Step / 2, lag + EnvelopeGrid.Step / 2);
+        Assert.True(estimate.Value.PairedEvents >= 4);
+    }
+
+    [Fact]
+    public void Estimate_LineUpPatternNearHalfItsPeriod_AmbiguousSoNull()
+    {
+        // 0.48 late or 0.52 early: no way to tell
+        var times = Enumerable.Range(0, 14).Select(i => 0.5 + 1.0 * i).ToList();
+        var (video, audio) = Grids(times, t => t + 0.48);
+
+        Assert.Null(new OffsetEstimator(10, 1).Estimate(video, audio, EnvelopeGrid.CellOf(11), 3, 1.5));
+    }
+
+    [Fact]
+    public void Estimate_AperiodicEventsWithTwoCandidateOffsets_AmbiguousSoNull()
+    {
+        // irregular events, each sound heard twice, 0.1 s and 0.95 s after its picture (an echo as loud):
+        // two different offsets fit equally and the content does not repeat, so there is no answer
+        var times = Irregular(20, 0.5);
+        var (video, audio) = Grids(times, t => t + 0.1);
+        var (_, echo) = Grids(times, t => t + 0.95);
+        for (var c = EnvelopeGrid.CellOf(0); c < echo.End; c++)
+            if (echo[c] > 0) audio.Add(c * EnvelopeGrid.Step + 1e-9, echo[c]);
+
+        Assert.Null(new OffsetEstimator(10, 1).Estimate(video, audio, EnvelopeGrid.CellOf(11), 3, 1.5));
+    }
+
     [Fact]
     public void Estimate_TwoEvents_NotEnoughEvidence()
     {

@@ -56,6 +56,30 @@ internal static class SyncClips
             $"-map [v] -map [a] {Encode}");
     }
 
+    /// <summary>
+    /// The standard line-up signal: a white flash (one frame, two at 50 fps: 40 ms) and a 40 ms 1 kHz beep
+    /// once every <paramref name="period"/> seconds, locked to the frames as a test generator makes it (at
+    /// 29.97 fps a 1 s period is 30 frames, 1.001 s), the first at frame 15, with each beep
+    /// <paramref name="offsetMs"/> after its flash's frame time (&gt; 0 audio late).
+    /// </summary>
+    public static string LineUp(int fpsNum, int fpsDen, double period, int offsetMs, double duration = 20)
+    {
+        var fps = fpsNum / (double)fpsDen;
+        var name = string.Create(CultureInfo.InvariantCulture, $"lineup-{fps:0.##}-{period}-{offsetMs}.mp4");
+        var every = (int)Math.Round(period * fps);
+        var flashFrames = Math.Max(1, (int)Math.Round(0.040 * fps));
+        var first = new List<int>();
+        for (var n = 15; n / fps < duration - 0.5; n += every) first.Add(n);
+        var frames = string.Join("+", first.Select(n => $"between(n\\,{n}\\,{n + flashFrames - 1})"));
+        var beeps = "0.5*sin(2*PI*1000*t)*(" + string.Join("+", first.Select(n => n / fps + offsetMs / 1000.0)
+            .Select(t => $"between(t\\,{Seconds(t)}\\,{Seconds(t + 0.04)})")) + ")";
+        return TestClips.GenerateNow(name,
+            $"-f lavfi -i color=c=black:s=320x240:r={fpsNum}/{fpsDen}:d={Seconds(duration)} " +
+            $"-f lavfi -i \"aevalsrc='{beeps}':s=48000:d={Seconds(duration)}\" " +
+            $"-filter_complex \"[0:v]drawbox=x=0:y=0:w=iw:h=ih:color=white:t=fill:enable='{frames}'[v]\" " +
+            $"-map [v] -map 1:a {Encode}");
+    }
+
     /// <summary>Beep+flash whose audio offset is <paramref name="firstMs"/> before <paramref name="changeAt"/> and <paramref name="secondMs"/> after.</summary>
     public static string BeepFlashChanging(double fps, int firstMs, int secondMs, double changeAt, double duration)
     {
