@@ -10,19 +10,22 @@ namespace Vigil.Detectors.Sync;
 /// seconds of video change (cuts, flashes, motion bursts) are cross-correlated with the audio onsets
 /// over ±<see cref="AvSyncOptions.MaxLag"/> (<see cref="OffsetEstimator"/>); only windows where several
 /// events agree on one clear lag count, so a static picture, silence or a steady tone say nothing;</item>
-/// <item>timestamps: audio and video timestamp jumps and drift against each track's own clock
-/// (<see cref="TimestampSkew"/>). Content anchors the absolute offset; while content is silent, a
-/// timestamp shift since the last content estimate moves the offset by the same amount (a muxer
-/// that shifts one track is caught on a static slate too, with confidence 0.5).</item>
+/// <item>timestamps: the audio timestamps drifting from the audio's own sample clock while both tracks run
+/// continuously (<see cref="TimestampSkew"/>). Timestamps alone are weak evidence: a shifted track and lost
+/// media look the same in them, containers round them, a burst of garbage makes them jump. So they count,
+/// with confidence 0.5, only where content is silent, only as a drift built up inside one stretch of at
+/// least <see cref="AvSyncOptions.TimestampSpan"/> seconds in which neither track jumped and no packet was
+/// corrupt or failed to decode, and only as the drift since the last content estimate of that stretch
+/// (added to it) or, without one, since the stretch began.</item>
 /// </list>
 /// Audio and video arrive interleaved in demux order; the estimate for a window runs once both
 /// tracks have passed its end plus the largest lag.
 /// </summary>
-public sealed class AvSyncDetector : IVideoDetector, IAudioDetector
+public sealed class AvSyncDetector : IVideoDetector, IAudioDetector, IMediaEventDetector
 {
     public const string KindName = "av.sync";
     private const double TimestampConfidence = 0.5;
-    private const double TimestampMoved = 0.010;    // seconds of skew change that make timestamps evidence
+    private const double TimestampMoved = 0.010;    // seconds of drift that make timestamps evidence
     private const double InterleaveMargin = 20;     // seconds one track may run ahead of the other in the grid
 
     private readonly AvSyncOptions _options;
@@ -35,6 +38,7 @@ public sealed class AvSyncDetector : IVideoDetector, IAudioDetector
     private double _firstVideo = double.NaN, _firstAudio = double.NaN;
     private double _nextEstimate = double.NaN;
     private double _anchorOffset, _anchorSkew;
+    private int _anchorStretch = -1;                // the timestamp stretch the content anchor belongs to
 
     public AvSyncDetector(AvSyncOptions options, IDefectSink sink)
     {
@@ -53,7 +57,7 @@ public sealed class AvSyncDetector : IVideoDetector, IAudioDetector
     /// <summary>Called with every window that gave a trustworthy content estimate (tools, tests).</summary>
     public Action<SyncEstimate>? EstimateObserved { get; set; }
 
-    /// <summary>Timestamp-level skew so far (seconds, &gt; 0 audio late).</summary>
+    /// <summary>Timestamp-level drift in the current continuous stretch (seconds, &gt; 0 audio late).</summary>
     public double TimestampSkewSeconds => _timestamps.Skew;
 
     public void Process(VideoFrame frame)
@@ -67,7 +71,7 @@ public sealed class AvSyncDetector : IVideoDetector, IAudioDetector
     public void Process(AudioBlock block)
     {
         if (double.IsNaN(_firstAudio)) _firstAudio = block.Pts;
-        _timestamps.Audio(block.Pts, block.Duration);
+        _timestamps.Audio(block.Pts, block.SampleCount, block.SampleRate);
         _audio.Process(block);
         Advance(final: false);
     }
@@ -91,6 +95,16 @@ public sealed class AvSyncDetector : IVideoDetector, IAudioDetector
         if (discontinuity.Cause is DiscontinuityCause.Jump or DiscontinuityCause.CodecChange
             || (discontinuity.Cause == DiscontinuityCause.Overlap && -discontinuity.Missing > _options.MaxLag))
             Discontinuity();
+        else
+            _timestamps.Break(discontinuity.Resume); // a hole or overlap: timestamps are no longer continuous
+    }
+
+    /// <summary>Corrupt packets and decode errors end a stretch of trustworthy timestamps too.</summary>
+    public void Process(MediaEvent mediaEvent)
+    {
+        if (mediaEvent.Kind is MediaEventKind.PacketCorrupt or MediaEventKind.DecodeError or MediaEventKind.CodecChange
+            or MediaEventKind.TimestampJump or MediaEventKind.FrameGap)
+            _timestamps.Break(mediaEvent.Pts);
     }
 
     public void Flush(double endOfInput, string closedBy)
@@ -129,12 +143,15 @@ public sealed class AvSyncDetector : IVideoDetector, IAudioDetector
             EstimateObserved?.Invoke(e);
             _anchorOffset = e.Offset;
             _anchorSkew = _timestamps.Skew;
+            _anchorStretch = _timestamps.Stretch;
             _intervals.Measure(e.Offset, e.Confidence, e.FirstEvent, e.LastEvent, e.PairedEvents);
             return;
         }
-        var moved = _timestamps.Skew - _anchorSkew;
-        if (Math.Abs(moved) >= TimestampMoved)
-            _intervals.Measure(_anchorOffset + moved, TimestampConfidence, time - _options.Step, time, 0);
+        // content is silent: a drift inside one long continuous stretch is the only timestamp evidence
+        var anchored = _anchorStretch == _timestamps.Stretch;
+        var moved = _timestamps.Skew - (anchored ? _anchorSkew : 0);
+        if (_timestamps.ContinuousSeconds >= _options.TimestampSpan && Math.Abs(moved) >= TimestampMoved)
+            _intervals.Measure((anchored ? _anchorOffset : 0) + moved, TimestampConfidence, time - _options.Step, time, 0);
         else
             _intervals.NoEvidence(time);
     }
@@ -151,7 +168,8 @@ public sealed class AvSyncDetector : IVideoDetector, IAudioDetector
         _firstVideo = _firstAudio = double.NaN;
         _nextEstimate = double.NaN;
         _anchorOffset = 0;
-        _anchorSkew = _timestamps.Skew;
+        _anchorSkew = 0;
+        _anchorStretch = -1;
     }
 
     private IEnumerable<KeyValuePair<string, double>> TimestampDetails()

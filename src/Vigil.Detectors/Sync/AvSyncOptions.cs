@@ -23,6 +23,11 @@ public sealed record AvSyncOptions : IDetectorOptions
     public double ChangeMs { get; init; } = 40;
     /// <summary>Seconds without evidence (static picture, silence) an interval survives before it ends.</summary>
     public double MaxGap { get; init; } = 10.0;
+    /// <summary>
+    /// Seconds both tracks' timestamps must run continuously (no jump or gap, no corrupt packet or decode error)
+    /// before a drift of the audio timestamps from its sample clock counts as evidence without content.
+    /// </summary>
+    public double TimestampSpan { get; init; } = 10.0;
 
     public void Validate()
     {
@@ -36,5 +41,6 @@ public sealed record AvSyncOptions : IDetectorOptions
         Guard.Between(MinPeakRatio, 1, 100, "av.sync.min_peak_ratio");
         Guard.Between(ChangeMs, 1, 10_000, "av.sync.change_ms");
         Guard.Between(MaxGap, 0, 3600, "av.sync.max_gap");
+        Guard.Between(TimestampSpan, 1, 3600, "av.sync.timestamp_span");
     }
 }

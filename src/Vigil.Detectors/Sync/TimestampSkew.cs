@@ -1,120 +1,109 @@
 namespace Vigil.Detectors.Sync;
 
 /// <summary>
-/// Timestamp-level sync: how far the container's audio and video timelines have moved apart since the
-/// start, measured against each track's own content clock. Audio has an exact one (samples ÷ rate), so
-/// a gap, overlap or drift of the audio timestamps against it shifts the audio track. Video's clock is
-/// frames × duration; a forward jump by a whole number of frames is taken as dropped frames (content
-/// missing — a decoder waiting for the next key frame drops up to a GOP — sync unaffected), anything
-/// else shifts the video track. A jump that both tracks make within <see cref="MatchWindow"/> and of
-/// about the same size (a live discontinuity, a splice) is neither: the pair cancels.
-/// <see cref="Skew"/> &gt; 0 means the audio timestamps moved later relative to the video's: audio late.
-/// The tracks' start offset (first audio minus first video timestamp) is kept apart: a live input
-/// joined mid-stream starts video at a key frame, so the start alone proves nothing.
+/// Timestamp-level sync: how far the audio timestamps have drifted from the audio's own sample clock
+/// (samples ÷ rate, exact) over a stretch in which both tracks ran continuously, with the video's
+/// timestamps as the reference timeline. <see cref="Skew"/> &gt; 0: the audio timestamps ran ahead of its
+/// samples, so the sound is presented late.
+/// <para>
+/// Only a slow, sustained drift inside one continuous stretch counts. A jump on either track (a gap or
+/// overlap beyond container rounding, a frame gap, time going backwards), a corrupt packet, a decode error
+/// or a codec change ends the stretch (<see cref="Break"/>) and the next one starts from zero drift. So
+/// none of these is taken for a sync error: Matroska's 1 ms rounding (30 fps frames alternate 33/34 ms;
+/// audio packets wobble ±0.5 ms around the sample clock but never drift), Opus pre-skip (a short first
+/// block: a jump at the start), lost audio packets or a burst of garbage (timestamps jump on both tracks,
+/// by amounts that differ when the video waits for its next key frame). A shifted track and lost media
+/// look the same in timestamps; only the content can tell them apart.
+/// </para>
 /// </summary>
 public sealed class TimestampSkew
 {
-    private const double AudioTolerance = 0.002;   // container rounding (MKV: 1 ms)
-    private const double DropTolerance = 0.2;      // of a frame: a jump this close to whole frames is a drop
-    private const double MatchWindow = 2.0;        // seconds apart two tracks' jumps may be and still be one event
-    private const int Remembered = 8;
+    private const double AudioTolerance = 0.002;   // container rounding (MKV: 1 ms) between consecutive blocks
+    private const double FrameTolerance = 0.5;     // of a frame: a video step this far from one frame is a jump
 
-    private double _audioExpected = double.NaN, _videoExpected = double.NaN;
+    private double _audioAnchor = double.NaN;      // pts of the stretch's first audio sample
+    private long _audioSamples;                    // samples since the anchor
+    private int _sampleRate;
+    private double _audioEnd = double.NaN, _videoLast = double.NaN, _videoEnd = double.NaN;
+    private double _stretchStart = double.NaN;
     private double _audioFirst = double.NaN, _videoFirst = double.NaN;
-    private double _audioShift, _videoShift;
-    private double _videoDuration;
-    private readonly Jump[] _audioJumps = new Jump[Remembered], _videoJumps = new Jump[Remembered];
 
-    /// <summary>Accumulated audio shift minus video shift, seconds (&gt; 0: audio late).</summary>
-    public double Skew => _audioShift - _videoShift;
+    /// <summary>Audio timestamp drift against its sample clock in the current stretch, seconds (&gt; 0: audio late).</summary>
+    public double Skew { get; private set; }
+
+    /// <summary>Seconds both tracks have run continuously since the stretch began (0 until both are seen).</summary>
+    public double ContinuousSeconds =>
+        double.IsNaN(_stretchStart) || double.IsNaN(_audioEnd) || double.IsNaN(_videoEnd) ? 0 : Math.Min(_audioEnd, _videoEnd) - _stretchStart;
+
+    /// <summary>Counts the stretches: it changes whenever continuity breaks.</summary>
+    public int Stretch { get; private set; }
 
     /// <summary>First audio timestamp minus first video timestamp, seconds; NaN until both are seen.</summary>
     public double StartOffset => _audioFirst - _videoFirst;
 
-    /// <summary>Timestamp jumps seen on either track (shifts, drops, discontinuities).</summary>
+    /// <summary>Timestamp jumps seen on either track.</summary>
     public int Jumps { get; private set; }
 
-    public void Audio(double pts, double duration)
+    /// <summary>An audio block of <paramref name="samples"/> samples at <paramref name="sampleRate"/> Hz starting at <paramref name="pts"/>.</summary>
+    public void Audio(double pts, int samples, int sampleRate)
     {
+        if (samples <= 0 || sampleRate <= 0) return;
         if (double.IsNaN(_audioFirst)) _audioFirst = pts;
-        if (!double.IsNaN(_audioExpected))
+        if (!double.IsNaN(_audioEnd) && (Math.Abs(pts - _audioEnd) > AudioTolerance || sampleRate != _sampleRate))
         {
-            var jump = pts - _audioExpected;
-            if (Math.Abs(jump) > AudioTolerance)
-            {
-                Jumps++;
-                _audioShift += jump;
-                // the video may already have made the same jump: a discontinuity of both, not a shift
-                var tolerance = Math.Max(_videoDuration, AudioTolerance) * (1 + DropTolerance);
-                if (Take(_videoJumps, pts, jump, tolerance) is { } video)
-                {
-                    _audioShift -= jump;
-                    if (video.Counted) _videoShift -= video.Size;
-                }
-                else Remember(_audioJumps, new Jump(pts, jump, true));
-            }
-            else pts = _audioExpected; // rounding: follow the sample clock, do not accumulate it
+            Jumps++;
+            Break(pts);
         }
-        _audioExpected = pts + duration;
+        if (double.IsNaN(_audioAnchor))
+        {
+            _audioAnchor = pts;
+            _audioSamples = 0;
+            _sampleRate = sampleRate;
+        }
+        if (double.IsNaN(_stretchStart)) _stretchStart = pts;
+        Skew = pts - (_audioAnchor + _audioSamples / (double)_sampleRate);
+        _audioSamples += samples;
+        _audioEnd = pts + samples / (double)sampleRate;
     }
 
+    /// <summary>A video frame at <paramref name="pts"/> lasting <paramref name="duration"/> seconds.</summary>
     public void Video(double pts, double duration)
     {
         if (double.IsNaN(_videoFirst)) _videoFirst = pts;
-        if (duration > 0) _videoDuration = duration;
-        if (!double.IsNaN(_videoExpected) && duration > 0)
+        if (!double.IsNaN(_videoLast))
         {
-            var jump = pts - _videoExpected;
-            var frames = jump / duration;
-            if (Math.Abs(frames) > DropTolerance)
+            var frame = duration > 0 ? duration : _videoEnd - _videoLast;
+            var step = pts - _videoLast;
+            if (!(frame > 0) || Math.Abs(step - frame) > FrameTolerance * frame)
             {
                 Jumps++;
-                var dropped = frames > 1 - DropTolerance && Math.Abs(frames - Math.Round(frames)) < DropTolerance;
-                if (!dropped) _videoShift += jump;
-                if (Take(_audioJumps, pts, jump, duration * (1 + DropTolerance)) is { } audio)
-                {
-                    _audioShift -= audio.Size;
-                    if (!dropped) _videoShift -= jump;
-                }
-                else Remember(_videoJumps, new Jump(pts, jump, !dropped));
+                Break(pts);
             }
-            else pts = _videoExpected;
         }
-        _videoExpected = pts + duration;
+        if (double.IsNaN(_stretchStart)) _stretchStart = pts;
+        _videoLast = pts;
+        _videoEnd = pts + Math.Max(0, duration);
     }
 
-    /// <summary>Forgets the timelines (a discontinuity of both tracks that the caller handled).</summary>
+    /// <summary>
+    /// Continuity broke at media time <paramref name="at"/> (a jump, a corrupt packet, a decode error; NaN:
+    /// where the tracks have reached): the next stretch starts there, from zero drift.
+    /// </summary>
+    public void Break(double at = double.NaN)
+    {
+        Stretch++;
+        Skew = 0;
+        _audioAnchor = double.NaN;
+        _stretchStart = !double.IsNaN(at) ? at : Math.Max(Reached(_audioEnd), Reached(_videoEnd));
+        if (double.IsInfinity(_stretchStart)) _stretchStart = double.NaN;
+    }
+
+    /// <summary>Forgets the timelines (time went backwards): a new stretch starts with the next timestamps.</summary>
     public void Rebase()
     {
-        _audioExpected = _videoExpected = double.NaN;
-        Array.Clear(_audioJumps);
-        Array.Clear(_videoJumps);
+        Break();
+        _audioEnd = _videoLast = _videoEnd = _stretchStart = double.NaN;
     }
 
-    /// <summary>Removes and returns a remembered jump of about <paramref name="size"/> near <paramref name="time"/>.</summary>
-    private static Jump? Take(Jump[] jumps, double time, double size, double tolerance)
-    {
-        for (var i = 0; i < jumps.Length; i++)
-        {
-            var j = jumps[i];
-            if (j.Size == 0 || Math.Abs(j.Time - time) > MatchWindow || Math.Abs(j.Size - size) > tolerance) continue;
-            jumps[i] = default;
-            return j;
-        }
-        return null;
-    }
-
-    /// <summary>Keeps a jump for matching, in place of an empty or the oldest slot.</summary>
-    private static void Remember(Jump[] jumps, Jump jump)
-    {
-        var slot = 0;
-        for (var i = 0; i < jumps.Length; i++)
-        {
-            if (jumps[i].Size == 0) { slot = i; break; }
-            if (jumps[i].Time < jumps[slot].Time) slot = i;
-        }
-        jumps[slot] = jump;
-    }
-
-    private readonly record struct Jump(double Time, double Size, bool Counted);
+    private static double Reached(double end) => double.IsNaN(end) ? double.NegativeInfinity : end;
 }

@@ -197,46 +197,97 @@ public sealed class AvSyncKernelTests
     }
 
     [Fact]
-    public void Audio_TimestampJumpWithoutSamples_SkewIsTheJump()
+    public void Audio_TimestampsDriftFromTheSampleClock_SkewIsTheDrift()
     {
+        // 60 s of 25 fps video and AAC-sized audio blocks whose timestamps run 0.2 % fast: 120 ms by the end
         var skew = new TimestampSkew();
-        for (var i = 0; i < 10; i++) skew.Audio(i * 0.02, 0.02);
-        for (var i = 10; i < 20; i++) skew.Audio(i * 0.02 + 0.3, 0.02);
+        FeedBoth(skew, 60, audioPts: (i, t) => t * 1.002);
 
-        Assert.Equal(0.3, skew.Skew, 6);
+        Assert.Equal(0.12, skew.Skew, 3);
+        Assert.InRange(skew.ContinuousSeconds, 59.9, 60.1);
+        Assert.Equal(0, skew.Stretch);
     }
 
     [Fact]
-    public void Video_DroppedFramesAndMatchedJump_NoSkew()
+    public void Audio_TimestampJump_EndsTheStretchNoSkew()
     {
+        // lost audio or a shifted track: the timestamps cannot tell, so a jump is never a skew
         var skew = new TimestampSkew();
-        for (var i = 0; i < 10; i++) skew.Video(i * 0.04, 0.04);
-        for (var i = 12; i < 20; i++) skew.Video(i * 0.04, 0.04); // two frames dropped
-        for (var i = 0; i < 50; i++) skew.Audio(i * 0.0213, 0.0213);
-        // a splice: both tracks jump 2 s
-        for (var i = 20; i < 30; i++) skew.Video(i * 0.04 + 2, 0.04);
-        for (var i = 50; i < 60; i++) skew.Audio(i * 0.0213 + 2, 0.0213);
+        FeedBoth(skew, 20, audioPts: (i, t) => t >= 10 ? t + 0.3 : t);
 
         Assert.Equal(0, skew.Skew, 6);
+        Assert.Equal(1, skew.Stretch);
+        Assert.InRange(skew.ContinuousSeconds, 9.6, 9.8); // from the jump (10.3 s in the audio's timestamps) to 20 s
     }
 
     [Fact]
-    public void Video_ShiftByPartOfAFrame_CountsAsVideoShift()
+    public void Video_DroppedFramesOrPartFrameShift_EndTheStretchNoSkew()
     {
         var skew = new TimestampSkew();
-        for (var i = 0; i < 10; i++) skew.Video(i * 0.04, 0.04);
-        for (var i = 10; i < 20; i++) skew.Video(i * 0.04 + 0.3, 0.04); // 7.5 frames: not a drop
-
-        Assert.Equal(-0.3, skew.Skew, 6);
-    }
-
-    [Fact]
-    public void Audio_MillisecondRoundedTimestamps_NoSkew()
-    {
-        var skew = new TimestampSkew();
-        for (var i = 0; i < 500; i++) skew.Audio(Math.Round(i * 1024 / 48000.0, 3), 1024 / 48000.0);
+        FeedBoth(skew, 30, videoPts: t => t >= 10 && t < 20 ? t + 0.08 : t >= 20 ? t + 0.3 : t);
 
         Assert.Equal(0, skew.Skew, 6);
+        Assert.Equal(2, skew.Stretch);
+    }
+
+    [Fact]
+    public void MatroskaMillisecondRounding_30fpsAndOpus_NoSkewNoBreak()
+    {
+        // frames alternate 33/34 ms, 20 ms Opus packets wobble ±0.5 ms around the sample clock
+        var skew = new TimestampSkew();
+        double v = 0, a = 0;
+        for (var n = 0; v < 60; n++)
+        {
+            v = Math.Round(n / 30.0, 3);
+            skew.Video(v, 0.033);
+            for (; a < v + 0.1; a += 0.02) skew.Audio(Math.Round(a - 0.0065, 3), 960, 48_000);
+        }
+
+        Assert.InRange(skew.Skew, -0.001, 0.001);
+        Assert.Equal(0, skew.Stretch);
+        Assert.InRange(skew.ContinuousSeconds, 59, 61);
+    }
+
+    [Fact]
+    public void OpusPreSkip_ShortFirstBlock_NoSkew()
+    {
+        // the first decoded block lost its 312 pre-skip samples but kept its timestamp
+        var skew = new TimestampSkew();
+        skew.Video(0, 0.04);
+        skew.Audio(-0.0065, 960 - 312, 48_000);
+        for (var i = 1; i < 500; i++)
+        {
+            if (i % 2 == 0) skew.Video(i * 0.02, 0.04);
+            skew.Audio(-0.0065 + i * 0.02, 960, 48_000);
+        }
+
+        Assert.InRange(skew.Skew, -0.001, 0.001);
+        Assert.InRange(skew.ContinuousSeconds, 9.5, 10.1);
+    }
+
+    [Fact]
+    public void Break_CorruptPacket_StartsAFreshStretch()
+    {
+        var skew = new TimestampSkew();
+        FeedBoth(skew, 30, audioPts: (i, t) => t * 1.002);
+        skew.Break(30);
+
+        Assert.Equal(0, skew.Skew, 6);
+        Assert.Equal(1, skew.Stretch);
+        Assert.Equal(0, skew.ContinuousSeconds, 3);
+    }
+
+    /// <summary>25 fps frames and 1024-sample 48 kHz blocks for <paramref name="seconds"/>, interleaved, timestamps mapped.</summary>
+    private static void FeedBoth(TimestampSkew skew, double seconds, Func<int, double, double>? audioPts = null, Func<double, double>? videoPts = null)
+    {
+        const double block = 1024 / 48_000.0;
+        var b = 0;
+        for (var n = 0; n * 0.04 < seconds; n++)
+        {
+            var t = n * 0.04;
+            skew.Video(videoPts?.Invoke(t) ?? t, 0.04);
+            for (; b * block < t + 0.04 && b * block < seconds; b++) skew.Audio(audioPts?.Invoke(b, b * block) ?? b * block, 1024, 48_000);
+        }
     }
 
     [Fact]

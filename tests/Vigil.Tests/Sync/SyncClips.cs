@@ -62,10 +62,10 @@ internal static class SyncClips
     /// 29.97 fps a 1 s period is 30 frames, 1.001 s), the first at frame 15, with each beep
     /// <paramref name="offsetMs"/> after its flash's frame time (&gt; 0 audio late).
     /// </summary>
-    public static string LineUp(int fpsNum, int fpsDen, double period, int offsetMs, double duration = 20)
+    public static string LineUp(int fpsNum, int fpsDen, double period, int offsetMs, double duration = 20, bool ts = false)
     {
         var fps = fpsNum / (double)fpsDen;
-        var name = string.Create(CultureInfo.InvariantCulture, $"lineup-{fps:0.##}-{period}-{offsetMs}.mp4");
+        var name = string.Create(CultureInfo.InvariantCulture, $"lineup-{fps:0.##}-{period}-{offsetMs}-{duration}.{(ts ? "ts" : "mp4")}");
         var every = (int)Math.Round(period * fps);
         var flashFrames = Math.Max(1, (int)Math.Round(0.040 * fps));
         var first = new List<int>();
@@ -77,8 +77,11 @@ internal static class SyncClips
             $"-f lavfi -i color=c=black:s=320x240:r={fpsNum}/{fpsDen}:d={Seconds(duration)} " +
             $"-f lavfi -i \"aevalsrc='{beeps}':s=48000:d={Seconds(duration)}\" " +
             $"-filter_complex \"[0:v]drawbox=x=0:y=0:w=iw:h=ih:color=white:t=fill:enable='{frames}'[v]\" " +
-            $"-map [v] -map 1:a {Encode}");
+            $"-map [v] -map 1:a {Encode}{(ts ? " -f mpegts" : "")}");
     }
+
+    /// <summary>The line-up signal in sync, 25 fps, every second, in an MPEG-TS.</summary>
+    public static string LineUpTs(double duration) => LineUp(25, 1, 1.0, 0, duration, ts: true);
 
     /// <summary>Beep+flash whose audio offset is <paramref name="firstMs"/> before <paramref name="changeAt"/> and <paramref name="secondMs"/> after.</summary>
     public static string BeepFlashChanging(double fps, int firstMs, int secondMs, double changeAt, double duration)
@@ -176,6 +179,63 @@ internal static class SyncClips
         return TestClips.GenerateNow(name, $"-f lavfi -i smptebars=s=320x240:r=25:d={Seconds(duration)} -f lavfi -i sine=f=1000:r=48000:d={Seconds(duration)} " +
                $"-filter_complex \"[1:a]asetpts='PTS+gte(T\\,{Seconds(at)})*{Seconds(shiftMs / 1000.0)}/TB'[a]\" " +
                $"-map 0:v -map [a] {Encode}");
+    }
+
+    /// <summary>
+    /// Still picture, steady tone (no content evidence), audio in PCM whose timestamps run <paramref name="rate"/>
+    /// times the sample clock (a capture whose audio clock is stamped by another clock): they drift
+    /// steadily away from the samples while both tracks stay continuous.
+    /// </summary>
+    public static string AudioTimestampDrift(double rate, double duration)
+    {
+        var name = string.Create(CultureInfo.InvariantCulture, $"static-ptsdrift-{rate}-{duration}.mkv");
+        return TestClips.GenerateNow(name, $"-f lavfi -i smptebars=s=320x240:r=25:d={Seconds(duration)} -f lavfi -i sine=f=1000:r=48000:d={Seconds(duration)} " +
+               $"-filter_complex \"[1:a]asetpts='PTS*{Seconds(rate)}'[a]\" " +
+               "-map 0:v -map [a] -c:v libx264 -preset ultrafast -pix_fmt yuv420p -g 50 -c:a pcm_s16le -threads 1");
+    }
+
+    /// <summary>
+    /// HEVC + Opus in Matroska at 30 fps (timestamps rounded to 1 ms: frames alternate 33/34 ms; Opus starts
+    /// with its pre-skip): a moving test pattern frozen from 10 to 13 s, a steady tone, both tracks continuous.
+    /// Null without libx265.
+    /// </summary>
+    public static string? HevcOpusFreeze(double duration = 20)
+    {
+        if (!HasLibx265.Value) return null;
+        return TestClips.GenerateNow("hevc-opus-freeze.mkv",
+            $"-f lavfi -i testsrc2=s=640x360:r=30:d={Seconds(duration)} -f lavfi -i sine=f=440:r=48000:d={Seconds(duration)} " +
+            "-filter_complex \"[0:v]split[a][b];[a][b]freezeframes=first=300:last=389:replace=300[v]\" " +
+            "-map [v] -map 1:a -c:v libx265 -preset ultrafast -x265-params log-level=error -c:a libopus -b:a 96k -threads 1");
+    }
+
+    private static readonly Lazy<bool> HasLibx265 = new(() => Vigil.Tools.Corpus.CorpusGenerator.HasLibx265Async().GetAwaiter().GetResult());
+
+    /// <summary>Still picture and steady tone in an MPEG-TS (no content evidence): the carrier for garbage bursts.</summary>
+    public static string StaticTs(double duration = 60) =>
+        TestClips.GenerateNow($"static-{duration}.ts", $"-f lavfi -i smptebars=s=320x240:r=25:d={Seconds(duration)} -f lavfi -i sine=f=1000:r=48000:d={Seconds(duration)} " +
+                              $"-map 0:v -map 1:a {Encode} -f mpegts");
+
+    private static readonly object GarbleLock = new();
+
+    /// <summary>
+    /// <paramref name="source"/> (an MPEG-TS) with the bytes from <paramref name="from"/> to <paramref name="to"/>
+    /// (as fractions of the file) replaced by seeded random bytes: a burst of garbage on the line, as a
+    /// receiver sees when a feed is swamped; the media in between is lost on both tracks.
+    /// </summary>
+    public static string GarbageBurst(string source, double from, double to, int seed = 5)
+    {
+        var path = Path.Combine(TestClips.WorkFolder, string.Create(CultureInfo.InvariantCulture,
+            $"{Path.GetFileNameWithoutExtension(source)}-burst-{from}-{to}-{seed}.ts"));
+        lock (GarbleLock)
+        {
+            if (File.Exists(path)) return path;
+            var bytes = File.ReadAllBytes(source);
+            var start = (int)(bytes.Length * from) / 188 * 188;
+            var end = (int)(bytes.Length * to) / 188 * 188;
+            new Random(seed).NextBytes(bytes.AsSpan(start, end - start));
+            File.WriteAllBytes(path, bytes);
+        }
+        return path;
     }
 
     private const string Encode = "-c:v libx264 -preset ultrafast -pix_fmt yuv420p -g 50 -c:a aac -b:a 128k -threads 1";
