@@ -15,12 +15,17 @@ public readonly record struct CorruptionEvidence(
 /// <c>video.corruption</c>: visible damage from transmission or decoding errors. Decoder flags and the
 /// demuxer's continuity errors mark only the first damaged frame (2 of 70 visibly damaged frames after a
 /// 7-packet TS loss), and a frame lost whole raises no flag at all, only a gap in the timestamps, while
-/// the damage itself propagates through every predicted frame until the next clean key frame. So every
-/// signal starts a defect — decoder flags, bitstream events (continuity errors, rejected packets) on the
-/// video stream, timestamp gaps — and so does the picture itself: 8×8 blocks (full resolution, on the
+/// the damage itself propagates through every predicted frame until the next clean key frame. So a defect
+/// starts on an error from the decoder (error flags, a rejected packet), on a timestamp gap (frames lost
+/// whole), or on the picture itself: 8×8 blocks (full resolution, on the
 /// coded grid, <see cref="BlockGridStats"/>) that suddenly look cut out, both their left and top edges
 /// stepped and their inner lines not, in a picture that did not change as a whole (a cut or a flash
-/// changes everything and is new content, not damage). The defect then lasts until a key frame decodes
+/// changes everything and is new content, not damage). A packet the demuxer flags corrupt (a continuity
+/// error, but also a PES length mismatch on a clean real broadcast whose every picture decodes cleanly) is
+/// a reason to look, not a verdict: for <see cref="LookSeconds"/> after it, a far smaller share of newly
+/// broken blocks (<see cref="CorruptionOptions.LookOnset"/>, and well above what this stream's clean
+/// pictures show) or any decoder error confirms it, and the defect then starts at the latest flagged
+/// frame. The defect then lasts until a key frame decodes
 /// clean, in a stream without key frames (intra refresh) until a whole refresh period has passed since the
 /// last evidence, or until <see cref="CorruptionOptions.MaxPropagation"/> passes without fresh evidence.
 /// <c>details.area</c> is the share of blocks that broke that way during the defect: a lower bound of
@@ -51,6 +56,13 @@ public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
     private double _refreshPeriod;                 // between recovery points: intra refresh renews the picture within it
     private const int MinRefreshFrames = 5;
     private int _damagedCount;
+    /// <summary>Seconds after a corrupt-flagged packet that weaker picture evidence confirms it.</summary>
+    public const double LookSeconds = 1.0;
+    private const double BaselineFactor = 3;        // confirming damage stands this far above the clean pictures' level
+    private const double BaselineTimeConstant = 2;  // seconds of memory of that level
+    private bool _pendingDecodeError;
+    private double _lastFlagged = double.NaN;       // the latest frame after a corrupt-flagged packet, while looked into
+    private double _baseline;                       // newly broken share of this stream's clean pictures
 
     public CorruptionDetector(CorruptionOptions options, IDefectSink sink, int videoStream = -1)
     {
@@ -71,27 +83,39 @@ public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
 
     public void Process(MediaEvent mediaEvent)
     {
-        if (_videoStream < 0 || mediaEvent.StreamIndex == _videoStream) _pendingEvents = true;
+        if (_videoStream >= 0 && mediaEvent.StreamIndex != _videoStream) return;
+        if (mediaEvent.Kind == MediaEventKind.PacketCorrupt) _pendingEvents = true;
+        else if (mediaEvent.Kind == MediaEventKind.DecodeError) _pendingDecodeError = true;
     }
 
     public void Process(VideoFrame frame)
     {
-        var flags = frame.DecodeErrors != DecodeErrors.None || frame.IsCorrupt;
+        // an error from the decoder itself: its flags on this picture, or a packet it rejected
+        var flags = frame.DecodeErrors != DecodeErrors.None || frame.IsCorrupt || _pendingDecodeError;
         var events = _pendingEvents;
-        _pendingEvents = false;
+        _pendingEvents = _pendingDecodeError = false;
         var gap = TimestampGap(frame);
         var newEdges = NewlyBrokenShare(frame.Grid);
         var key = frame.IsKeyFrame || frame.PictureType == PictureType.I;
+        var looking = Look(frame.Pts, events, key);
         // new discontinuities in a picture that did not change as a whole: damage the decoder did not report.
         // The global change is measured only for such a candidate (rare): it costs a pass over every block.
-        var candidate = !key && newEdges >= _options.PictureOnset;
+        var confirming = looking && newEdges >= Math.Max(_options.LookOnset, BaselineFactor * _baseline);
+        var candidate = !key && (newEdges >= _options.PictureOnset || confirming);
         var globalChange = candidate ? MedianChange(frame.Grid) : double.NaN;
-        var picture = candidate && globalChange <= _options.GlobalChange;
+        var still = candidate && globalChange <= _options.GlobalChange;
+        var picture = still && newEdges >= _options.PictureOnset;
 
+        var start = frame.Pts;
         var end = frame.Pts + frame.Duration;
         NoteRefresh(frame, key);
-        if (flags || events || gap || picture)
+        // weaker picture evidence confirms a flagged packet, but does not prolong damage already open
+        // (the damage moving through predicted pictures breaks new blocks until the picture is renewed)
+        if (flags || gap || picture || (!_open && still && confirming))
         {
+            // the latest corrupt-flagged frame is where this damage began (with flags on every packet, as on a
+            // mislabelled broadcast, that is this frame: which flag was real cannot be told)
+            if (!_open && looking) start = _lastFlagged;
             if (!_open) StartDamage();
             _lastEvidence = frame.Pts;
         }
@@ -101,7 +125,9 @@ public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
             _open = false;
         }
         if (_open) MarkDamagedBlocks();
-        _tracker.Update(_open, frame.Pts, end, _open ? (flags || picture ? 1.0 : 0.8) : 0);
+        else if (!key && _comparable)
+            _baseline += (1 - Math.Exp(-Math.Max(frame.Duration, 0.001) / BaselineTimeConstant)) * (newEdges - _baseline);
+        _tracker.Update(_open, start, end, _open ? (flags || picture ? 1.0 : 0.8) : 0);
         LastEvidence = new CorruptionEvidence(flags, events, gap, newEdges, globalChange, _open);
         Remember(frame);
     }
@@ -119,6 +145,18 @@ public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
     }
 
     public void Flush(double endOfInput, string closedBy) => _tracker.Close(closedBy: closedBy);
+
+    /// <summary>
+    /// Whether a corrupt-flagged packet is being looked into: until <see cref="LookSeconds"/> after the
+    /// latest flagged frame, or until a key frame without a flag renews the picture.
+    /// </summary>
+    private bool Look(double pts, bool flagged, bool key)
+    {
+        if (flagged) _lastFlagged = pts;
+        else if (key || pts - _lastFlagged > LookSeconds) _lastFlagged = double.NaN;
+        return !double.IsNaN(_lastFlagged);
+    }
+
 
     private void StartDamage()
     {

@@ -13,6 +13,11 @@ public sealed record CorruptionOptions : IDetectorOptions
     /// </summary>
     public double PictureOnset { get; init; } = 0.06;
     /// <summary>
+    /// Share of 8×8 blocks newly broken that confirms a packet the demuxer flagged corrupt (within a second
+    /// of it): a flag alone is no defect, a clean real broadcast can carry hundreds.
+    /// </summary>
+    public double LookOnset { get; init; } = 0.005;
+    /// <summary>
     /// A change of more than this (mean luma code values, median over blocks) means the whole picture
     /// changed (a cut, a flash): new edges then belong to new content, not to damage.
     /// </summary>
@@ -25,6 +30,7 @@ public sealed record CorruptionOptions : IDetectorOptions
         Guard.Between(GapFrames, 1.01, 100, "video.corruption.gap_frames");
         Guard.Between(EdgeStep, 2, 2040, "video.corruption.edge_step");
         Guard.Between(PictureOnset, 0.001, 1, "video.corruption.picture_onset");
+        Guard.Between(LookOnset, 0.0001, 1, "video.corruption.look_onset");
         Guard.Between(GlobalChange, 0, 255, "video.corruption.global_change");
         Guard.Between(MaxPropagation, 0.04, 3600, "video.corruption.max_propagation");
     }

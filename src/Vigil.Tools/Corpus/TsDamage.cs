@@ -4,7 +4,8 @@ namespace Vigil.Tools.Corpus;
 /// Damages the video of an MPEG-TS file at known places, as a lossy network does: drops runs of
 /// 188-byte packets (the demuxer then sees continuity-counter errors), garbles their payload while
 /// keeping the headers intact (no continuity error: only the decoder can notice), or drops every
-/// packet of one whole frame (no flag at all, only a gap in the timestamps).
+/// packet of one whole frame (no flag at all, only a gap in the timestamps); or, harmlessly, declares
+/// wrong PES lengths (a muxer quirk of a real broadcast: the demuxer flags packets corrupt, the data is intact).
 /// </summary>
 public sealed class TsDamage
 {
@@ -15,6 +16,7 @@ public sealed class TsDamage
     private readonly List<int> _frameStarts = [];      // index into _videoPackets where each PES (frame) starts
     private readonly HashSet<int> _drop = [];
     private readonly Dictionary<int, int> _garble = []; // packet index -> seed
+    private bool _mislabelLengths;
 
     public TsDamage(byte[] ts)
     {
@@ -59,6 +61,17 @@ public sealed class TsDamage
         return this;
     }
 
+    /// <summary>
+    /// Declares every video PES 65535 bytes long, more than any frame here: FFmpeg's demuxer then logs
+    /// "PES packet size mismatch" and flags each packet corrupt, though not a byte of the picture is lost
+    /// (what test-072, a real broadcast, does on 293 packets).
+    /// </summary>
+    public TsDamage MislabelPesLengths()
+    {
+        _mislabelLengths = true;
+        return this;
+    }
+
     /// <summary>The damaged stream.</summary>
     public byte[] Build()
     {
@@ -72,6 +85,11 @@ public sealed class TsDamage
             {
                 var random = new Random(seed);
                 for (var b = PayloadOffset(packet); b < PacketSize; b++) packet[b] = (byte)random.Next(256);
+            }
+            if (_mislabelLengths && StartsPes(i))
+            {
+                var o = PayloadOffset(packet);
+                if (o + 6 <= PacketSize) packet[o + 4] = packet[o + 5] = 0xFF; // PES_packet_length
             }
             output.Write(packet);
         }

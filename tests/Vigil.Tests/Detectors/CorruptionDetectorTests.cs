@@ -63,16 +63,62 @@ public class CorruptionDetectorTests
     }
 
     [Fact]
-    public void Process_ContinuityErrorOnVideoStream_OpensDefectAtNextFrame()
+    public void Process_ContinuityErrorAlonePicturesClean_NoDefect()
+    {
+        // a demuxer flag is a reason to look, not a verdict (a clean broadcast can flag every other packet)
+        Feed(0, PictureType.I);
+        for (var n = 1; n < 30; n++)
+        {
+            _detector.Process(new MediaEvent(MediaEventKind.PacketCorrupt, 0, double.NaN));
+            Feed(n);
+        }
+        _detector.Flush(30 * Frame);
+
+        Assert.Empty(_sink.Ended);
+    }
+
+    [Fact]
+    public void Process_ContinuityErrorThenDecoderError_DefectStartsAtTheFlaggedFrame()
     {
         Feed(0, PictureType.I);
         _detector.Process(new MediaEvent(MediaEventKind.PacketCorrupt, 0, double.NaN));
         Feed(1);
         Feed(2);
-        _detector.Flush(3 * Frame);
+        Feed(3, errors: DecodeErrors.ConcealmentActive);
+        Feed(4);
+        _detector.Flush(5 * Frame);
 
         var defect = Assert.Single(_sink.Ended);
         Assert.Equal(1 * Frame, defect.Start, 6);
+    }
+
+    [Fact]
+    public void Process_RejectedPacket_OpensDefect()
+    {
+        Feed(0, PictureType.I);
+        _detector.Process(new MediaEvent(MediaEventKind.DecodeError, 0, double.NaN));
+        Feed(1);
+        _detector.Flush(2 * Frame);
+
+        Assert.Equal(1 * Frame, Assert.Single(_sink.Ended).Start, 6);
+    }
+
+    [Theory]
+    [InlineData(true, 1)]
+    [InlineData(false, 0)]  // the same picture without a flagged packet: far below the picture-only onset
+    public void Process_ContinuityErrorThenABlockBreaks_ConfirmedFromThePicture(bool flagged, int defects)
+    {
+        var detector = new CorruptionDetector(new CorruptionOptions(), _sink, videoStream: 0);
+        detector.Process(RampWithPatches(0));
+        detector.Process(RampWithPatches(1));
+        if (flagged) detector.Process(new MediaEvent(MediaEventKind.PacketCorrupt, 0, double.NaN));
+        detector.Process(RampWithPatches(2));
+        detector.Process(RampWithPatches(3, (3, 5))); // one block of 70 cut out
+        detector.Process(RampWithPatches(4, (3, 5)));
+        detector.Flush(5 * Frame);
+
+        Assert.Equal(defects, _sink.Ended.Count);
+        if (defects > 0) Assert.Equal(2 * Frame, _sink.Ended[0].Start, 6);
     }
 
     [Fact]
