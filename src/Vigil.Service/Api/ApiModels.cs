@@ -22,7 +22,10 @@ public sealed record StreamRequest(
     bool? Paused = null,
     string? Id = null);
 
-/// <summary>A monitored stream with its live status. For keys that are not admin keys the URL is redacted (<see cref="UrlRedaction"/>).</summary>
+/// <summary>
+/// A monitored stream with its live status (the pipeline's own <see cref="StreamStatus"/>, serialised as it is).
+/// For keys that are not admin keys the URL is redacted (<see cref="UrlRedaction"/>).
+/// </summary>
 public sealed record StreamResource(
     string Id,
     string Name,
@@ -33,35 +36,15 @@ public sealed record StreamResource(
     bool Paused,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    StatusResource Status)
+    StreamStatus Status)
 {
     /// <param name="redact">True unless the caller holds an admin key: the URL and error text lose their secrets.</param>
     public static StreamResource From(StreamConfig c, StreamStatus? s, bool redact)
     {
-        var status = StatusResource.From(s ?? new StreamStatus(c.Paused ? StreamState.Paused : StreamState.Stopped, false, null, 0, 0, 0, 0, 0, 0,
-            new Dictionary<string, long>(), null));
+        var status = s ?? StreamStatus.Idle(c.Paused);
         return new(c.Id, c.Name, redact ? UrlRedaction.Redact(c.Url) : c.Url, c.Detectors, c.Settings, c.Masks, c.Paused, c.CreatedAt, c.UpdatedAt,
             redact && status.LastError is { } error ? status with { LastError = UrlRedaction.Scrub(error) } : status);
     }
-}
-
-/// <summary>The pipeline's state as the API shows it.</summary>
-public sealed record StatusResource(
-    string State,
-    bool Stalled,
-    string? LastError,
-    long Connections,
-    long FramesAnalysed,
-    long FramesShed,
-    double Fps,
-    double LagSeconds,
-    double Position,
-    IReadOnlyDictionary<string, long> Defects,
-    MediaSummary? Media)
-{
-    public static StatusResource From(StreamStatus s) =>
-        new(s.State.ToString().ToLowerInvariant(), s.Stalled, s.LastError, s.Connections, s.FramesAnalysed, s.FramesShed, s.Fps,
-            s.LagSeconds, s.Position, s.DefectsByKind, s.Media);
 }
 
 /// <summary>A webhook receiver to add: events of the given streams and kinds (absent: all) are POSTed to <c>url</c>.</summary>

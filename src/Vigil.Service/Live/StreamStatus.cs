@@ -1,11 +1,17 @@
+using System.Text.Json.Serialization;
+
 namespace Vigil.Service.Live;
 
 /// <summary>Where a stream's pipeline is.</summary>
 public enum StreamState { Starting, Connecting, Running, Reconnecting, Paused, Stopped }
 
-/// <summary>A point-in-time view of one stream's pipeline, for the API, metrics and results.</summary>
+/// <summary>
+/// A point-in-time view of one stream's pipeline, for the API, metrics and results. The API serves it as
+/// it is (snake_case names, the state in lower case), so its property names are part of the API.
+/// </summary>
 /// <param name="Position">Stream time (seconds since the stream's epoch) that media has reached.</param>
 /// <param name="LagSeconds">How far analysed media trails real time on the current connection.</param>
+/// <param name="DefectsByKind">Defects reported so far, by kind (<c>defects</c> in the API).</param>
 public sealed record StreamStatus(
     StreamState State,
     bool Stalled,
@@ -16,8 +22,13 @@ public sealed record StreamStatus(
     double Fps,
     double LagSeconds,
     double Position,
-    IReadOnlyDictionary<string, long> DefectsByKind,
-    MediaSummary? Media);
+    [property: JsonPropertyName("defects")] IReadOnlyDictionary<string, long> DefectsByKind,
+    MediaSummary? Media)
+{
+    /// <summary>The status of a stream without a running pipeline: paused, or stopped.</summary>
+    public static StreamStatus Idle(bool paused) =>
+        new(paused ? StreamState.Paused : StreamState.Stopped, false, null, 0, 0, 0, 0, 0, 0, new Dictionary<string, long>(), null);
+}
 
 /// <summary>What the current connection carries.</summary>
 public sealed record MediaSummary(string Format, string? VideoCodec, int Width, int Height, double Fps, string? AudioCodec, int SampleRate, int Channels);
