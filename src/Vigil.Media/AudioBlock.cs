@@ -2,18 +2,12 @@ namespace Vigil.Media;
 
 /// <summary>
 /// A block of decoded audio as planar float PCM (full scale ±1.0), one span per channel.
-/// Pooled and reference counted like <see cref="VideoFrame"/>.
+/// Pooled and reference counted (<see cref="PooledBuffer{TSelf, TElement}"/>).
 /// </summary>
-public sealed class AudioBlock
+public sealed class AudioBlock : PooledBuffer<AudioBlock, float>
 {
-    private readonly FramePool<AudioBlock>? _pool;
-    private float[] _samples;
-    private int _references;
-
-    internal AudioBlock(FramePool<AudioBlock>? pool, int capacity)
+    internal AudioBlock(FramePool<AudioBlock>? pool, int capacity) : base(pool, capacity)
     {
-        _pool = pool;
-        _samples = new float[capacity];
     }
 
     /// <summary>A free-standing block (tests, tools); not pooled.</summary>
@@ -31,26 +25,17 @@ public sealed class AudioBlock
     public double Pts { get; set; }
     public double Duration => SampleRate > 0 ? SampleCount / (double)SampleRate : 0;
 
-    public Span<float> Channel(int channel) => _samples.AsSpan(channel * SampleCount, SampleCount);
+    public Span<float> Channel(int channel) => Storage.AsSpan(channel * SampleCount, SampleCount);
 
     /// <summary>All channels back to back (channel 0 first).</summary>
-    public Span<float> AllSamples => _samples.AsSpan(0, Channels * SampleCount);
+    public Span<float> AllSamples => Storage.AsSpan(0, Channels * SampleCount);
 
     internal void Reset(int channels, int sampleCount, int sampleRate, double pts)
     {
-        var size = channels * sampleCount;
-        if (_samples.Length < size) _samples = new float[size];
+        Rearm(channels * sampleCount);
         Channels = channels;
         SampleCount = sampleCount;
         SampleRate = sampleRate;
         Pts = pts;
-        _references = 1;
-    }
-
-    public void Retain() => Interlocked.Increment(ref _references);
-
-    public void Release()
-    {
-        if (Interlocked.Decrement(ref _references) == 0) _pool?.Return(this);
     }
 }

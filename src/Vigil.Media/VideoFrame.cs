@@ -16,19 +16,14 @@ public enum PictureType { Unknown = 0, I = 1, P = 2, B = 3, S = 4, SI = 5, SP = 
 
 /// <summary>
 /// One decoded picture reduced to analysis form: 8-bit luma at the analysis size, tightly packed.
-/// Frames are pooled and reference counted: whoever holds one past the call that handed it over
-/// calls <see cref="Retain"/>, and every holder calls <see cref="Release"/> once.
+/// Frames are pooled and reference counted (<see cref="PooledBuffer{TSelf, TElement}"/>): whoever holds one
+/// past the call that handed it over calls <see cref="PooledBuffer{TSelf, TElement}.Retain"/>, and every
+/// holder calls <see cref="PooledBuffer{TSelf, TElement}.Release"/> once.
 /// </summary>
-public sealed class VideoFrame
+public sealed class VideoFrame : PooledBuffer<VideoFrame, byte>
 {
-    private readonly FramePool<VideoFrame>? _pool;
-    private byte[] _luma;
-    private int _references;
-
-    internal VideoFrame(FramePool<VideoFrame>? pool, int capacity)
+    internal VideoFrame(FramePool<VideoFrame>? pool, int capacity) : base(pool, capacity)
     {
-        _pool = pool;
-        _luma = new byte[capacity];
     }
 
     /// <summary>A free-standing frame (tests, tools); not pooled.</summary>
@@ -70,14 +65,13 @@ public sealed class VideoFrame
     public void MeasureGrid() => BlockGridStats.Measure(Luma, Width, Width, Height, Grid);
 
     /// <summary>Row-major luma, <see cref="Width"/> bytes per row.</summary>
-    public Span<byte> Luma => _luma.AsSpan(0, Width * Height);
+    public Span<byte> Luma => Storage.AsSpan(0, Width * Height);
 
-    public ReadOnlySpan<byte> Row(int y) => _luma.AsSpan(y * Width, Width);
+    public ReadOnlySpan<byte> Row(int y) => Storage.AsSpan(y * Width, Width);
 
     internal void Reset(int width, int height, double pts)
     {
-        var size = width * height;
-        if (_luma.Length < size) _luma = new byte[size];
+        Rearm(width * height);
         Width = width;
         Height = height;
         Pts = pts;
@@ -91,13 +85,5 @@ public sealed class VideoFrame
         IsCorrupt = false;
         FullRange = false;
         Grid.IsValid = false;
-        _references = 1;
-    }
-
-    public void Retain() => Interlocked.Increment(ref _references);
-
-    public void Release()
-    {
-        if (Interlocked.Decrement(ref _references) == 0) _pool?.Return(this);
     }
 }
