@@ -9,85 +9,105 @@ namespace Vigil.Detectors;
 /// <summary>What a detector needs to be built for one stream.</summary>
 public sealed record DetectorContext(MediaInfo Media, IDefectSink Sink, DetectorSettings Settings);
 
-/// <summary>What a detector listens to; a detector may need both (A/V sync).</summary>
+/// <summary>What a detector needs from the converter, declared in its descriptor; what gets decoded follows from it.</summary>
 [Flags]
-public enum MediaNeeds
+public enum DetectorNeeds
 {
-    /// <summary>Bitstream events only (continuity errors, timestamp jumps): runs on any input.</summary>
+    /// <summary>Nothing decoded (not used alone: a detector needs at least bitstream events).</summary>
     None = 0,
+    /// <summary>Decoded pictures: the detector is an <see cref="IVideoDetector"/>.</summary>
     Video = 1,
+    /// <summary>Decoded audio: the detector is an <see cref="IAudioDetector"/>.</summary>
     Audio = 2,
+    /// <summary>
+    /// The full-resolution block grid of every picture (<see cref="VideoFrame.Grid"/>): one extra pass per
+    /// frame in the converter, made only when a selected detector needs it.
+    /// </summary>
+    GridStatistics = 4,
+    /// <summary>
+    /// The converter's bitstream events (continuity errors, decode errors, timestamp jumps): the detector is an
+    /// <see cref="IMediaEventDetector"/>. One that needs neither video nor audio watches the events of every
+    /// stream, so both are decoded for it.
+    /// </summary>
+    BitstreamEvents = 8,
 }
 
-/// <summary>One entry of the catalog: a defect kind, what it listens to, its options and how to build it.</summary>
+/// <summary>One entry of the catalog: a defect kind, what it needs, its options and how to build it.</summary>
 public sealed record DetectorDescriptor(
     string Kind,
     string Description,
-    bool NeedsVideo,
-    bool NeedsAudio,
-    IReadOnlyList<(string Name, string Default)> Options,
+    DetectorNeeds Needs,
+    IReadOnlyList<DetectorOption> Options,
     Func<DetectorSettings, IDetectorOptions> BindOptions,
-    Func<DetectorContext, IDetector> Create);
+    Func<DetectorContext, IDetector> Create)
+{
+    /// <summary>It listens to pictures.</summary>
+    public bool NeedsVideo => Needs.HasFlag(DetectorNeeds.Video);
+
+    /// <summary>It listens to audio.</summary>
+    public bool NeedsAudio => Needs.HasFlag(DetectorNeeds.Audio);
+
+    /// <summary>It reads <see cref="VideoFrame.Grid"/>.</summary>
+    public bool NeedsGridStatistics => Needs.HasFlag(DetectorNeeds.GridStatistics);
+
+    /// <summary>It listens to the bitstream alone, on every stream (timestamps, continuity): no decoded media of its own.</summary>
+    public bool WatchesEveryStream => !NeedsVideo && !NeedsAudio;
+}
 
 /// <summary>Maps defect kinds to detector factories; an instance runs the subset it is configured with.</summary>
 public static class DetectorCatalog
 {
     public static IReadOnlyList<DetectorDescriptor> All { get; } =
     [
-        Entry<BlackOptions>(BlackDetector.KindName, "picture black (logos allowed) for ≥ 1 s", MediaNeeds.Video,
+        Entry<BlackOptions>(BlackDetector.KindName, "picture black (logos allowed) for ≥ 1 s", DetectorNeeds.Video,
             (o, c) => new BlackDetector(o, c.Sink)),
-        Entry<FreezeOptions>(FreezeDetector.KindName, "picture unchanged (noise ignored) for ≥ 2 s", MediaNeeds.Video,
+        Entry<FreezeOptions>(FreezeDetector.KindName, "picture unchanged (noise ignored) for ≥ 2 s", DetectorNeeds.Video,
             (o, c) => new FreezeDetector(o, c.Sink)),
-        Entry<CorruptionOptions>(CorruptionDetector.KindName, "visible damage from transmission or decoding errors, until it heals", MediaNeeds.Video,
+        Entry<CorruptionOptions>(CorruptionDetector.KindName, "visible damage from transmission or decoding errors, until it heals",
+            DetectorNeeds.Video | DetectorNeeds.GridStatistics | DetectorNeeds.BitstreamEvents,
             (o, c) => new CorruptionDetector(o, c.Sink, c.Media.Video?.StreamIndex ?? -1)),
-        Entry<BlockinessOptions>(BlockinessDetector.KindName, "visible compression blocking for ≥ 1 s", MediaNeeds.Video,
+        Entry<BlockinessOptions>(BlockinessDetector.KindName, "visible compression blocking for ≥ 1 s", DetectorNeeds.Video | DetectorNeeds.GridStatistics,
             (o, c) => new BlockinessDetector(o, c.Sink, c.Media.Video?.Codec)),
-        Entry<SilenceOptions>(SilenceDetector.KindName, "all channels, or one channel, below −60 dBFS for ≥ 2 s", MediaNeeds.Audio,
+        Entry<SilenceOptions>(SilenceDetector.KindName, "all channels, or one channel, below −60 dBFS for ≥ 2 s", DetectorNeeds.Audio,
             (o, c) => new SilenceDetector(o, c.Sink)),
-        Entry<LoudnessOptions>(LoudnessDetector.KindName, "short-term loudness outside target ± tolerance (−23 LUFS ± 5 LU) for ≥ 10 s", MediaNeeds.Audio,
+        Entry<LoudnessOptions>(LoudnessDetector.KindName, "short-term loudness outside target ± tolerance (−23 LUFS ± 5 LU) for ≥ 10 s", DetectorNeeds.Audio,
             (o, c) => new LoudnessDetector(o, c.Sink)),
-        Entry<ClippingOptions>(ClippingDetector.KindName, "waveform flattened at full scale (also after lossy codecs) ≥ 0.1 s within 1 s", MediaNeeds.Audio,
+        Entry<ClippingOptions>(ClippingDetector.KindName, "waveform flattened at full scale (also after lossy codecs) ≥ 0.1 s within 1 s", DetectorNeeds.Audio,
             (o, c) => new ClippingDetector(o, c.Sink)),
         Entry<AvSyncOptions>(AvSyncDetector.KindName, "audio early > 45 ms or late > 125 ms, steady for ≥ 5 s (details.offset_ms > 0: audio late); a repeating line-up pattern gives its smallest offset",
-            MediaNeeds.Video | MediaNeeds.Audio, (o, c) => new AvSyncDetector(o, c.Sink)),
+            DetectorNeeds.Video | DetectorNeeds.Audio | DetectorNeeds.BitstreamEvents, (o, c) => new AvSyncDetector(o, c.Sink)),
         Entry<DiscontinuityOptions>(DiscontinuityDetector.KindName, "timestamp jumps, lost packets, missing frames, codec changes",
-            MediaNeeds.None, (o, c) => new DiscontinuityDetector(o, c.Sink)),
+            DetectorNeeds.BitstreamEvents, (o, c) => new DiscontinuityDetector(o, c.Sink)),
     ];
 
     public static IReadOnlyList<string> Kinds => All.Select(d => d.Kind).ToArray();
 
     /// <summary>
-    /// <paramref name="options"/> with what the converter must decode and measure for <paramref name="selected"/>
-    /// (video, audio, grid statistics): the one place decoding follows the detector selection.
+    /// <paramref name="options"/> with what the converter must decode and measure for <paramref name="selected"/>,
+    /// from their declared needs: the one place decoding follows the detector selection. Video for a video
+    /// detector or one that watches every stream, audio likewise (an audio-only selection decodes no video at
+    /// all), and the block grid (one extra pass per frame, ~5 % at 1080p) only when a detector reads it. The
+    /// other settings of <paramref name="options"/> (threads, timeouts) are kept.
     /// </summary>
     public static MediaOpenOptions DecodeFor(IEnumerable<DetectorDescriptor> selected, MediaOpenOptions options)
     {
-        var chosen = selected.ToList();
+        var list = selected as IReadOnlyCollection<DetectorDescriptor> ?? selected.ToList();
         return options with
         {
-            // the full-resolution grid pass costs ~5 % at 1080p: only when a detector reads it
-            GridStatistics = NeedsGridStatistics(chosen),
-            Video = NeedsVideo(chosen),
-            Audio = NeedsAudio(chosen),
+            GridStatistics = NeedsGridStatistics(list),
+            Video = NeedsVideo(list),
+            Audio = NeedsAudio(list),
         };
     }
 
-    /// <summary>
-    /// Whether any of <paramref name="selected"/> reads <see cref="VideoFrame.Grid"/>, so the converter must
-    /// measure the full-resolution block grid (one extra pass per frame, skipped when nobody needs it).
-    /// </summary>
-    public static bool NeedsGridStatistics(IEnumerable<DetectorDescriptor> selected) =>
-        selected.Any(d => d.Kind is CorruptionDetector.KindName or BlockinessDetector.KindName);
+    /// <summary>Whether any of <paramref name="selected"/> reads <see cref="VideoFrame.Grid"/>.</summary>
+    public static bool NeedsGridStatistics(IEnumerable<DetectorDescriptor> selected) => selected.Any(d => d.NeedsGridStatistics);
 
-    /// <summary>
-    /// Whether the converter must decode video for <paramref name="selected"/>: a video detector, or a
-    /// bitstream detector (it watches the timestamps of every stream). Skipping the other kind saves its
-    /// decoding: an audio-only selection decodes no video at all.
-    /// </summary>
-    public static bool NeedsVideo(IEnumerable<DetectorDescriptor> selected) => selected.Any(d => d.NeedsVideo || !d.NeedsAudio);
+    /// <summary>Whether the converter must decode video for <paramref name="selected"/> (see <see cref="DecodeFor"/>).</summary>
+    public static bool NeedsVideo(IEnumerable<DetectorDescriptor> selected) => selected.Any(d => d.NeedsVideo || d.WatchesEveryStream);
 
-    /// <summary>Whether the converter must decode audio for <paramref name="selected"/> (see <see cref="NeedsVideo"/>).</summary>
-    public static bool NeedsAudio(IEnumerable<DetectorDescriptor> selected) => selected.Any(d => d.NeedsAudio || !d.NeedsVideo);
+    /// <summary>Whether the converter must decode audio for <paramref name="selected"/> (see <see cref="DecodeFor"/>).</summary>
+    public static bool NeedsAudio(IEnumerable<DetectorDescriptor> selected) => selected.Any(d => d.NeedsAudio || d.WatchesEveryStream);
 
     /// <summary>
     /// Resolves a comma-separated selection (<c>video.black,audio.silence</c>; a prefix such as
@@ -125,10 +145,9 @@ public static class DetectorCatalog
         foreach (var d in All) d.BindOptions(settings);
     }
 
-    private static DetectorDescriptor Entry<TOptions>(string kind, string description, MediaNeeds needs, Func<TOptions, DetectorContext, IDetector> create)
+    private static DetectorDescriptor Entry<TOptions>(string kind, string description, DetectorNeeds needs, Func<TOptions, DetectorContext, IDetector> create)
         where TOptions : IDetectorOptions, new() =>
-        new(kind, description, NeedsVideo: needs.HasFlag(MediaNeeds.Video), NeedsAudio: needs.HasFlag(MediaNeeds.Audio),
-            DetectorSettings.Describe<TOptions>().ToList(),
+        new(kind, description, needs, OptionTable<TOptions>.Options,
             settings => settings.Bind<TOptions>(kind),
             context => create(context.Settings.Bind<TOptions>(kind), context));
 }

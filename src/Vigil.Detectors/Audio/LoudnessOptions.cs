@@ -9,16 +9,22 @@ public enum LoudnessPreset
     Atsc,
 }
 
-/// <summary>Options of <see cref="LoudnessDetector"/>; defaults from the event contract (EBU R128 preset).</summary>
+/// <summary>
+/// Options of <see cref="LoudnessDetector"/>; defaults from the event contract (EBU R128 preset). Each is
+/// declared once, with its help and range.
+/// </summary>
 public sealed record LoudnessOptions : IDetectorOptions
 {
-    /// <summary>Standard giving the target and tolerance unless they are set: <c>ebu</c> or <c>atsc</c>.</summary>
+    [Option("Standard giving the target and tolerance unless they are set")]
     public LoudnessPreset Preset { get; init; } = LoudnessPreset.Ebu;
-    /// <summary>Target loudness in LUFS (default: the preset's).</summary>
+
+    [Option("Target loudness in LUFS (default: the preset's)", Min = -70, Max = 0)]
     public double? Target { get; init; }
-    /// <summary>Allowed deviation of short-term loudness from the target, in LU (default: the preset's).</summary>
+
+    [Option("Allowed deviation of short-term loudness from the target, in LU (default: the preset's)", Min = 0.1, Max = 40)]
     public double? Tolerance { get; init; }
-    /// <summary>Seconds outside the band before it is a defect.</summary>
+
+    [Option("Seconds outside the band before it is a defect", Min = 0, Max = 3600)]
     public double MinDuration { get; init; } = 10.0;
 
     /// <summary>The target in force: <see cref="Target"/> or the preset's.</summary>
@@ -26,12 +32,4 @@ public sealed record LoudnessOptions : IDetectorOptions
 
     /// <summary>The tolerance in force: <see cref="Tolerance"/> or the preset's.</summary>
     public double EffectiveTolerance => Tolerance ?? (Preset == LoudnessPreset.Atsc ? 2 : 5);
-
-    public void Validate()
-    {
-        if (!Enum.IsDefined(Preset)) throw new ArgumentException($"audio.loudness.preset must be ebu or atsc (got {Preset})");
-        Guard.Between(EffectiveTarget, -70, 0, "audio.loudness.target");
-        Guard.Between(EffectiveTolerance, 0.1, 40, "audio.loudness.tolerance");
-        Guard.Between(MinDuration, 0, 3600, "audio.loudness.min_duration");
-    }
 }

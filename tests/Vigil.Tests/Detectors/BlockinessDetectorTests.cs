@@ -180,8 +180,12 @@ public class BlockinessDetectorTests
     [Fact]
     public void Options_StepCapBelowStep_Rejected()
     {
-        Assert.ThrowsAny<ArgumentException>(() => new BlockinessOptions { BlockStep = 16, BlockStepCap = 15 }.Validate());
-        Assert.ThrowsAny<ArgumentException>(() => new BlockinessOptions { PatchStep = 3, PatchStepCap = 2 }.Validate());
+        var steps = Assert.Throws<ArgumentException>(() =>
+            OptionTable<BlockinessOptions>.Validate(new BlockinessOptions { BlockStep = 16, BlockStepCap = 15 }, BlockinessDetector.KindName));
+        Assert.Contains("video.blockiness.block_step_cap must be between 16 (block_step) and 2040 (got 15)", steps.Message);
+        var patches = Assert.Throws<ArgumentException>(() =>
+            OptionTable<BlockinessOptions>.Validate(new BlockinessOptions { PatchStep = 3, PatchStepCap = 2 }, BlockinessDetector.KindName));
+        Assert.Contains("video.blockiness.patch_step_cap must be between 3 (patch_step) and 255 (got 2)", patches.Message);
     }
 
     [Fact]

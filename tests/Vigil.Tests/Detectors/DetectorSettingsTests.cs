@@ -110,14 +110,70 @@ public sealed class DetectorSettingsTests
         Assert.Contains("unknown detector 'video.blur'", error.Message);
     }
 
-    [Fact]
-    public void Catalog_EveryEntry_DescribesItsOptionsWithDefaults()
+    /// <summary>Which options record each kind binds (written out: a descriptor wired to the wrong record fails here).</summary>
+    public static TheoryData<string, Type> OptionsRecords => new()
     {
-        foreach (var descriptor in DetectorCatalog.All)
+        { "video.black", typeof(BlackOptions) },
+        { "video.freeze", typeof(FreezeOptions) },
+        { "video.corruption", typeof(CorruptionOptions) },
+        { "video.blockiness", typeof(BlockinessOptions) },
+        { "audio.silence", typeof(SilenceOptions) },
+        { "audio.loudness", typeof(LoudnessOptions) },
+        { "audio.clipping", typeof(ClippingOptions) },
+        { "av.sync", typeof(Vigil.Detectors.Sync.AvSyncOptions) },
+        { "stream.discontinuity", typeof(Vigil.Detectors.Stream.DiscontinuityOptions) },
+    };
+
+    [Theory]
+    [MemberData(nameof(OptionsRecords))]
+    public void Catalog_Entry_BindsItsOwnRecordWithDefaultsAndDescribesEveryOption(string kind, Type record)
+    {
+        var descriptor = DetectorCatalog.All.Single(d => d.Kind == kind);
+        var bound = descriptor.BindOptions(DetectorSettings.Empty);
+        Assert.IsType(record, bound);
+        Assert.Equal(Activator.CreateInstance(record), bound); // records compare by value: every option at its default
+        var settable = record.GetProperties().Where(p => p.CanWrite).Select(p => p.Name).ToList();
+        Assert.Equal(settable.Count, descriptor.Options.Count);
+        Assert.All(descriptor.Options, o =>
         {
-            Assert.NotEmpty(descriptor.Options);
-            Assert.All(descriptor.Options, o => Assert.Equal(o.Name, o.Name.ToLowerInvariant()));
-            Assert.NotNull(descriptor.BindOptions(DetectorSettings.Empty));
+            Assert.Matches("^[a-z]+(_[a-z]+)*$", o.Name);
+            Assert.False(string.IsNullOrWhiteSpace(o.Help), $"{kind}.{o.Name} has no help");
+            Assert.False(string.IsNullOrWhiteSpace(o.Range), $"{kind}.{o.Name} has no range");
+        });
+    }
+
+    [Theory]
+    [MemberData(nameof(OptionsRecords))]
+    public void Bind_EveryNumberOption_SetsThatPropertyAndNoOther(string kind, Type record)
+    {
+        var descriptor = DetectorCatalog.All.Single(d => d.Kind == kind);
+        var defaults = descriptor.BindOptions(DetectorSettings.Empty);
+        var properties = record.GetProperties().Where(p => p.CanWrite).ToList();
+        foreach (var option in descriptor.Options.Where(o => o.ValueType == typeof(double) || o.ValueType == typeof(int)))
+        {
+            // the declared minimum, or the maximum where a rule between options forbids the minimum with the others at their defaults
+            var bound = TryBind(descriptor, $"{kind}.{option.Name}", option.Min) ?? TryBind(descriptor, $"{kind}.{option.Name}", option.Max);
+            Assert.True(bound is not null, $"{kind}.{option.Name}: neither end of its range binds");
+            foreach (var property in properties)
+            {
+                var value = property.GetValue(bound.Value.Options);
+                if (property.Name == SnakeToPascal(option.Name)) Assert.Equal(bound.Value.Value, Convert.ToDouble(value));
+                else Assert.Equal(property.GetValue(defaults), value);
+            }
         }
     }
+
+    private static (IDetectorOptions Options, double Value)? TryBind(DetectorDescriptor descriptor, string key, double value)
+    {
+        try
+        {
+            return (descriptor.BindOptions(DetectorSettings.Parse([$"{key}={value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}"])), value);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    private static string SnakeToPascal(string name) => string.Concat(name.Split('_').Select(w => char.ToUpperInvariant(w[0]) + w[1..]));
 }
