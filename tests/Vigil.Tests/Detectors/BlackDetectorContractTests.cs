@@ -1,5 +1,6 @@
 using Vigil.Detectors;
 using Vigil.Detectors.Video;
+using Vigil.Media;
 
 namespace Vigil.Tests.Detectors;
 
@@ -8,5 +9,5 @@ public sealed class BlackDetectorContractTests : VideoDetectorContractTests
 {
     protected override IDetector Create(IDefectSink sink) => new BlackDetector(new BlackOptions(), sink);
     protected override double MinDuration => new BlackOptions().MinDuration;
-    protected override void FillDefect(Span<byte> luma, int width, int height) => luma.Fill(16);
+    protected override void FillDefect(VideoFrame frame) => frame.Luma.Fill(16);
 }

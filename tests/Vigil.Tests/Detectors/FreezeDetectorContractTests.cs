@@ -1,5 +1,6 @@
 using Vigil.Detectors;
 using Vigil.Detectors.Video;
+using Vigil.Media;
 using Vigil.Tests.Support;
 
 namespace Vigil.Tests.Detectors;
@@ -9,5 +10,5 @@ public sealed class FreezeDetectorContractTests : VideoDetectorContractTests
 {
     protected override IDetector Create(IDefectSink sink) => new FreezeDetector(new FreezeOptions(), sink);
     protected override double MinDuration => new FreezeOptions().MinDuration;
-    protected override void FillDefect(Span<byte> luma, int width, int height) => Synthetic.FillNoise(luma, seed: 7);
+    protected override void FillDefect(VideoFrame frame) => Synthetic.FillNoise(frame.Luma, seed: 7);
 }
