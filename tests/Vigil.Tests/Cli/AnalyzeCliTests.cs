@@ -157,7 +157,9 @@ public sealed class AnalyzeCliTests
     public async Task Analyze_Json_StdoutHoldsOnlyContractLinesWithSummaryLast()
     {
         var clip = await TestClips.Black();
+        var process = System.Diagnostics.Stopwatch.StartNew();
         var run = await VigilCli.RunAsync("analyze", clip, "--json");
+        process.Stop();
         Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}: {run.Stderr}");
         var events = JsonLines(run);
         var black = Assert.Single(events, e => e.GetProperty("event").GetString() == "defect");
@@ -172,7 +174,10 @@ public sealed class AnalyzeCliTests
         Assert.Equal(240, video.GetProperty("height").GetInt32());
         Assert.Equal(25.0, video.GetProperty("fps").GetDouble());
         Assert.Equal(150, video.GetProperty("frames").GetInt32());
-        Assert.True(summary.GetProperty("wall_seconds").GetDouble() >= 0);
+        // the analysis' own wall time: in seconds, taken inside the process, so positive and shorter than the whole run
+        // (not a speed bound: a unit mix-up, milliseconds or a stray epoch, fails this)
+        var wall = summary.GetProperty("wall_seconds").GetDouble();
+        Assert.True(wall > 0 && wall < process.Elapsed.TotalSeconds, $"wall_seconds {wall} outside (0, {process.Elapsed.TotalSeconds:0.000}) s, the process's run");
         // and nothing on stderr that looks like an error
         Assert.DoesNotContain("vigil:", run.Stderr);
     }

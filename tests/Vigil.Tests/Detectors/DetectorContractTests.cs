@@ -126,16 +126,13 @@ public abstract class DetectorContractTests
         foreach (var (isStart, defect) in sink.All)
         {
             if (isStart) { open.Add(defect); continue; }
-            var match = open.FindIndex(s => s.Start == defect.Start && Channel(s) == Channel(defect));
+            var match = open.FindIndex(s => s.Key == defect.Key);
             Assert.True(match >= 0, $"defect {defect.Start}→{defect.End} ended without having started");
             open.RemoveAt(match);
         }
         Assert.Empty(open);
         return sink.Ended;
     }
-
-    /// <summary>The channel a defect is about (per-channel silence, clipping), null when it is about the whole stream.</summary>
-    private static double? Channel(Defect d) => d.Details is { } details && details.TryGetValue("channel", out var c) ? c : null;
 
     /// <summary>Asserts <paramref name="actual"/> lies within <paramref name="slack"/> (and a unit) of <paramref name="expected"/>.</summary>
     protected void AssertNear(double expected, double actual, double slack, string what) =>
@@ -153,7 +150,9 @@ public abstract class DetectorContractTests
     {
         var d = e.Defect;
         var details = d.Details is null ? "" : string.Join(",", d.Details.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value:R}"));
-        return string.Create(CultureInfo.InvariantCulture, $"{(e.Started ? "start" : "end")} {d.Kind} {d.Start:R} {d.End:R} {d.Confidence:R} {details} {d.Stream}");
+        var text = d.TextDetails is null ? "" : string.Join(",", d.TextDetails.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{(e.Started ? "start" : "end")} {d.Kind} {d.Start:R} {d.End:R} {d.Confidence:R} {details} {text} {d.Stream} {d.Program}");
     }
 
     [Fact]

@@ -73,9 +73,12 @@ public sealed class DetectorSettingsTests
     }
 
     [Fact]
-    public void Validate_GoodSettings_DoesNotThrow()
+    public void Validate_GoodSettings_AreAcceptedAndBound()
     {
-        DetectorCatalog.Validate(DetectorSettings.Parse(["video.black.logo_area=0.2", "audio.silence.max_click=0.1"]));
+        var settings = DetectorSettings.Parse(["video.black.logo_area=0.2", "audio.silence.max_click=0.1"]);
+        DetectorCatalog.Validate(settings);
+        Assert.Equal(0.2, settings.Bind<BlackOptions>(BlackDetector.KindName).LogoArea);
+        Assert.Equal(0.1, settings.Bind<SilenceOptions>(SilenceDetector.KindName).MaxClick);
     }
 
     [Fact]

@@ -91,7 +91,19 @@ public sealed class OptionRangeTests
 
     public static string Text(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
-    private static void Accept(string key, double value) => DetectorCatalog.Validate(DetectorSettings.Parse([$"{key}={Text(value)}"]));
+    /// <summary>Binds <c>key=value</c> through the catalog and returns the value the options record holds for it.</summary>
+    private static object? Bound(string assignment)
+    {
+        var eq = assignment.IndexOf('=');
+        var key = assignment[..eq];
+        var descriptor = DetectorCatalog.All.Single(d => key.StartsWith(d.Kind + ".", StringComparison.OrdinalIgnoreCase));
+        var settings = DetectorSettings.Parse([assignment]);
+        DetectorCatalog.Validate(settings);
+        var option = descriptor.Options.Single(o => o.Name.Equals(key[(descriptor.Kind.Length + 1)..], StringComparison.OrdinalIgnoreCase));
+        return option.Property.GetValue(descriptor.BindOptions(settings));
+    }
+
+    private static void Accept(string key, double value) => Assert.Equal(value, Convert.ToDouble(Bound($"{key}={Text(value)}"), CultureInfo.InvariantCulture));
 
     private static string Refuse(string key, double value) =>
         Assert.Throws<ArgumentException>(() => DetectorCatalog.Validate(DetectorSettings.Parse([$"{key}={Text(value)}"]))).Message;
@@ -181,7 +193,17 @@ public sealed class OptionRangeTests
     [InlineData("video.black.mask=0.8,0,0.2,0.1;0,0.9,1,0.1")]
     public void Validate_CombinationsWithinTheRules_AreAccepted(params string[] assignments)
     {
-        DetectorCatalog.Validate(DetectorSettings.Parse(assignments));
+        var settings = DetectorSettings.Parse(assignments);
+        DetectorCatalog.Validate(settings);
+        foreach (var assignment in assignments)
+        {
+            // each value is bound as given (in the option's own type: a number, a preset, a mask)
+            var (key, text) = (assignment[..assignment.IndexOf('=')], assignment[(assignment.IndexOf('=') + 1)..]);
+            var descriptor = DetectorCatalog.All.Single(d => key.StartsWith(d.Kind + ".", StringComparison.Ordinal));
+            var option = descriptor.Options.Single(o => o.Name == key[(descriptor.Kind.Length + 1)..]);
+            var value = option.Property.GetValue(descriptor.BindOptions(settings));
+            Assert.Equal(text.ToLowerInvariant(), Convert.ToString(value, CultureInfo.InvariantCulture)!.ToLowerInvariant());
+        }
     }
 
     [Theory]
