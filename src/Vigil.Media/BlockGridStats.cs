@@ -55,6 +55,28 @@ public sealed class BlockGridStats
 
     private ReadOnlySpan<ushort> Map(int index) => _maps.AsSpan(index * BlockCount, BlockCount);
 
+    /// <summary>Values per block in <see cref="AllMaps"/>: one per map.</summary>
+    public const int MapCount = Maps;
+
+    /// <summary>
+    /// Every map back to back, in the order of the properties above (<see cref="MapCount"/> × <see cref="BlockCount"/>
+    /// values): what a tool that moves statistics between processes copies, and <see cref="Load"/> takes back.
+    /// </summary>
+    public ReadOnlySpan<ushort> AllMaps => _maps.AsSpan(0, Maps * BlockCount);
+
+    /// <summary>Fills these statistics from <paramref name="maps"/> laid out as <see cref="AllMaps"/> (valid afterwards).</summary>
+    public void Load(int blockColumns, int blockRows, ReadOnlySpan<ushort> maps)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(blockColumns);
+        ArgumentOutOfRangeException.ThrowIfNegative(blockRows);
+        var count = blockColumns * blockRows;
+        if (maps.Length != Maps * count) throw new ArgumentException($"{Maps} maps of {count} blocks expected, got {maps.Length} values", nameof(maps));
+        if (_maps.Length < Maps * count) _maps = new ushort[Maps * count];
+        maps.CopyTo(_maps);
+        (BlockColumns, BlockRows) = (blockColumns, blockRows);
+        IsValid = true;
+    }
+
     /// <summary>Measures an 8-bit plane (tests and tools; the media reader fills frames itself).</summary>
     public static unsafe void Measure(ReadOnlySpan<byte> luma, int stride, int width, int height, BlockGridStats into)
     {

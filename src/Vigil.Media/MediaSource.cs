@@ -13,7 +13,7 @@ public readonly record struct MediaItem(MediaItemKind Kind, VideoFrame? Video = 
 /// An opened input (file or URL) decoded through the native shim into pooled analysis frames.
 /// Not thread-safe except <see cref="Interrupt"/>, which unblocks a read from another thread.
 /// </summary>
-public sealed class MediaSource : IDisposable
+public sealed class MediaSource : IMediaReader, IDisposable
 {
     private nint _ctx;
     private readonly FramePool<VideoFrame> _videoPool;

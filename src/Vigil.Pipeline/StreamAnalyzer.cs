@@ -29,7 +29,7 @@ namespace Vigil.Pipeline;
 /// </summary>
 public sealed class StreamAnalyzer
 {
-    private readonly MediaSource _source;
+    private readonly IMediaReader _source;
     private readonly IDetector[] _detectors;
     private readonly IVideoDetector[] _video;
     private readonly IAudioDetector[] _audio;
@@ -43,11 +43,11 @@ public sealed class StreamAnalyzer
     private double _nextTick = double.NegativeInfinity;
     private int _lastWidth, _lastHeight;
 
-    /// <param name="source">The opened input.</param>
+    /// <param name="source">The opened input (the converter, or a replay of its items).</param>
     /// <param name="detectors">The detectors to feed (built for <paramref name="source"/>).</param>
     /// <param name="options">Buffering and limits; defaults analyse a file to its end.</param>
     /// <param name="observers">What watches the analysis besides the detectors.</param>
-    public StreamAnalyzer(MediaSource source, IReadOnlyList<IDetector> detectors, AnalyzerOptions? options = null,
+    public StreamAnalyzer(IMediaReader source, IReadOnlyList<IDetector> detectors, AnalyzerOptions? options = null,
         IReadOnlyList<IAnalysisObserver>? observers = null)
     {
         _source = source;

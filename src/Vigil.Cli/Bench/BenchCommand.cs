@@ -6,7 +6,7 @@ namespace Vigil.Cli.Bench;
 
 /// <summary>
 /// <c>vigil bench</c>: the benchmarks against the ffmpeg CLI (measured in Vigil.Tools, printed here as ratios of the same run).
-/// Without a subcommand: video analysis at 1080p and 720p (<see cref="VideoBench"/>); <c>audio</c> and <c>streams</c> below it.
+/// Without a subcommand: video analysis at 1080p and 720p (<see cref="VideoBench"/>); <c>audio</c>, <c>streams</c> and <c>handoff</c> below it.
 /// </summary>
 internal static class BenchCommand
 {
@@ -20,7 +20,8 @@ internal static class BenchCommand
         var af = new Option<string>("--ffmpeg-af") { Description = "The reference chain's audio filters ('' for none)", DefaultValueFactory = _ => "silencedetect" };
         var command = new Command("bench", "Benchmark Vigil against the ffmpeg CLI on generated clips (ratios, same run); " +
                                              "without a subcommand: video analysis at 1080p and 720p")
-            { seconds, repeat, heights, detectors, vf, af, AudioBenchCommand.Create(), StreamsBenchCommand.Create() };
+            { seconds, repeat, heights, detectors, vf, af, AudioBenchCommand.Create(), StreamsBenchCommand.Create(),
+              HandoffBenchCommand.Create(), HandoffBenchCommand.CreateWorker() };
         command.SetAction(async (parse, cancel) =>
         {
             var sizes = parse.GetValue(heights)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();

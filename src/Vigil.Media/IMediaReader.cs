@@ -1,0 +1,20 @@
+namespace Vigil.Media;
+
+/// <summary>
+/// Where a pipeline reads its media items from: the converter (<see cref="MediaSource"/>), or anything that
+/// replays the converter's items in the same order (the hand-off benchmark's object-storage reader).
+/// </summary>
+public interface IMediaReader
+{
+    /// <summary>What the input holds (streams, sizes, rates).</summary>
+    MediaInfo Info { get; }
+
+    /// <summary>
+    /// The next item, or kind <see cref="MediaItemKind.End"/> at the end; the caller owns (and releases) any frame
+    /// or block returned. Throws <see cref="MediaException"/> when the input fails.
+    /// </summary>
+    MediaItem Read();
+
+    /// <summary>Makes a blocked <see cref="Read"/> return (with <see cref="OperationCanceledException"/>). Thread-safe.</summary>
+    void Interrupt();
+}
