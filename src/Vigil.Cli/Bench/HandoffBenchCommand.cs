@@ -78,7 +78,7 @@ internal static class HandoffBenchCommand
         var (ca, cb) = (r.Cost(a), r.Cost(b));
         var p = r.Prices;
         string I(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
-        string Usd(double v) => v.ToString(v >= 0.1 ? "0.000" : v >= 0.001 ? "0.0000" : "0.000000", CultureInfo.InvariantCulture);
+        string Usd(double v) => v == 0 ? "0" : v.ToString(v >= 0.1 ? "0.000" : v >= 0.001 ? "0.0000" : "0.000000", CultureInfo.InvariantCulture);
         string Parts(HandoffRun run) => string.Join(", ", run.Processes.Select(x => I($"{x.Name} {r.PerStreamHour(x.CpuSeconds):0}")));
         string Memory(HandoffRun run) => string.Join(" + ", run.Processes.Select(x => I($"{x.PeakRssMiB:0}")));
 
@@ -90,13 +90,13 @@ internal static class HandoffBenchCommand
         Console.WriteLine();
         Console.WriteLine("| per stream-hour | in memory (Vigil) | through object storage (first design) |");
         Console.WriteLine("|---|---:|---:|");
-        Console.WriteLine(I($"| CPU seconds, all processes | {r.PerStreamHour(a.CpuSeconds):0} | {r.PerStreamHour(b.CpuSeconds):0} |"));
+        Console.WriteLine(I($"| CPU seconds, all processes | {r.PerStreamHour(a.CpuSeconds):#,0} | {r.PerStreamHour(b.CpuSeconds):#,0} |"));
         Console.WriteLine($"| … by process | {Parts(a)} | {Parts(b)} |");
         Console.WriteLine(I($"| peak memory, MiB, sum over processes ({r.Streams} streams) | {a.PeakRssMiB:0} | {b.PeakRssMiB:0} ({Memory(b)}) |"));
         Console.WriteLine(I($"| bytes moved between processes, GB | 0 | {r.PerStreamHour(b.BytesMoved) / 1e9:0.0} |"));
-        Console.WriteLine(I($"| object PUTs | {r.PerStreamHour(a.Puts):0} | {r.PerStreamHour(b.Puts):0} |"));
-        Console.WriteLine(I($"| object GETs | {r.PerStreamHour(a.Gets):0} | {r.PerStreamHour(b.Gets):0} |"));
-        Console.WriteLine(I($"| orchestration transitions | {r.PerStreamHour(a.TransitionCount):0} | {r.PerStreamHour(b.TransitionCount):0} |"));
+        Console.WriteLine(I($"| object PUTs | {r.PerStreamHour(a.Puts):#,0} | {r.PerStreamHour(b.Puts):#,0} |"));
+        Console.WriteLine(I($"| object GETs | {r.PerStreamHour(a.Gets):#,0} | {r.PerStreamHour(b.Gets):#,0} |"));
+        Console.WriteLine(I($"| orchestration transitions | {r.PerStreamHour(a.TransitionCount):#,0} | {r.PerStreamHour(b.TransitionCount):#,0} |"));
         Console.WriteLine($"| cost: compute (${p.ComputePerVcpuHour.Price}/vCPU-hour) | {Usd(ca.Compute)} | {Usd(cb.Compute)} |");
         Console.WriteLine($"| cost: memory (${p.MemoryPerGibHour.Price}/GiB-hour) | {Usd(ca.Memory)} | {Usd(cb.Memory)} |");
         Console.WriteLine($"| cost: object PUTs (${p.ObjectPutPer1000.Price}/1,000) | {Usd(ca.Puts)} | {Usd(cb.Puts)} |");
@@ -104,12 +104,16 @@ internal static class HandoffBenchCommand
         Console.WriteLine($"| cost: transitions (${p.TransitionPer1000.Price}/1,000) | {Usd(ca.Transitions)} | {Usd(cb.Transitions)} |");
         Console.WriteLine($"| **cost per stream-hour, {p.Currency}** | **{Usd(ca.Total)}** | **{Usd(cb.Total)}** |");
         Console.WriteLine();
-        Console.WriteLine(I($"reduction: {100 * r.Reduction:0.0} % (the first design costs {r.Ratio:0}× as much per stream-hour)"));
+        Console.WriteLine(I($"reduction: {100 * r.Reduction:0.0} % (the first design costs {r.Ratio:0}× as much per stream-hour); ") +
+                          I($"CPU alone: {100 * (1 - a.CpuSeconds / b.CpuSeconds):0} % less ({b.CpuSeconds / a.CpuSeconds:0.0}×)"));
         var kinds = a.Streams.SelectMany(s => s.Defects).Select(HandoffBench.KindOf).GroupBy(k => k).OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => $"{g.Key} {g.Count()}");
         Console.WriteLine($"same defects in both runs: {a.DefectCount} ({string.Join(", ", kinds)}); pictures: {a.Frames} in each run; " +
                           $"stream-seconds put: {b.ConverterSeconds}");
-        Console.WriteLine(I($"wall: in memory {a.WallSeconds:0.0} s, through object storage {b.WallSeconds:0.0} s for {r.StreamSeconds:0} s of stream (longer: that run fell behind real time and the TCP feeds waited)"));
-        Console.WriteLine($"prices: {string.Join("; ", p.All.Select(x => $"{x.Name} = {x.Price.Price} ({x.Price.Source}, {x.Price.AsOf})"))}");
+        Console.WriteLine(I($"objects: {b.Puts} put and got, {b.BytesPut / (double)Math.Max(1, b.Puts) / 1000:0} kB each on average; ") +
+                          I($"wall: in memory {a.WallSeconds:0.0} s, through object storage {b.WallSeconds:0.0} s for {r.StreamSeconds:0} s of stream") +
+                          (Math.Max(a.WallSeconds, b.WallSeconds) > 1.1 * r.StreamSeconds ? " (a run that took longer fell behind real time: its TCP feeds waited)" : ""));
+        Console.WriteLine($"prices ({p.Currency}; inputs to update: src/Vigil.Tools/Bench/prices.json, or --prices FILE):");
+        foreach (var (name, price) in p.All) Console.WriteLine(I($"  {name} = {price.Price} — {price.Source}, as of {price.AsOf}"));
     }
 }
