@@ -21,7 +21,7 @@ public enum HandoffRole
 
 /// <summary>What the benchmark tells a worker (a JSON file named on its command line).</summary>
 /// <param name="Role">Which process it is.</param>
-/// <param name="Ports">One TCP port per stream, listened on for the live feed (in-memory and converter).</param>
+/// <param name="Ports">One TCP port per stream, listened on for the live feed (in-memory and converter; the detector process only counts them).</param>
 /// <param name="Detectors">The detector selection (<see cref="DetectorCatalog.Select"/>).</param>
 /// <param name="Report">Where the worker writes its <see cref="HandoffWorkerReport"/>.</param>
 /// <param name="Database">The orchestration database (object-storage roles).</param>
