@@ -20,7 +20,12 @@ public static class Analysis
         var parsed = DetectorSettings.Parse(settings);
         var sink = new RecordingSink();
         using var source = MediaSource.Open(clip, new MediaOpenOptions { DecodeThreads = 1 });
-        var created = DetectorCatalog.Create(DetectorCatalog.Select(detectors), new DetectorContext(source.Info, sink, parsed));
+        var selected = DetectorCatalog.Select(detectors);
+        var created = DetectorCatalog.Create(selected, new DetectorContext(source.Info, sink, parsed));
+        // the catalog quietly skips a detector the input cannot feed (audio on a silent clip): a test that names one
+        // and then expects nothing of it would pass without the detector ever running
+        if (detectors is not null && created.Count != selected.Count)
+            throw new InvalidOperationException($"{clip} cannot feed every selected detector ({detectors}): built {created.Count} of {selected.Count}");
         var summary = await new StreamAnalyzer(source, created).RunAsync();
         return new Result(summary, sink.Started, sink.Ended);
     }
