@@ -101,6 +101,9 @@ public sealed class ServiceOptions
     public bool JsonLogs { get; set; }
 
     public StorageOptions Storage { get; set; } = new();
+
+    /// <summary>This node's name in a fleet (events carry it as <c>node</c>); empty for one process.</summary>
+    public string Node { get; set; } = "";
 }
 
 /// <summary>Where per-segment results go: a local folder by default, an S3-compatible bucket when <see cref="S3"/> has a bucket.</summary>

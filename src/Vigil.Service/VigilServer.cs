@@ -27,7 +27,7 @@ namespace Vigil.Service;
 /// </summary>
 public static class VigilServer
 {
-    public static WebApplication Build(string? configFile = null, IReadOnlyDictionary<string, string?>? overrides = null)
+    public static WebApplication Build(string? configFile = null, IReadOnlyDictionary<string, string?>? overrides = null, IServiceMode? mode = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         if (configFile is not null) builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
@@ -62,19 +62,17 @@ public static class VigilServer
         services.AddKeyAuthentication(options);
         services.AddSingleton<InputPolicy>();
         services.AddSingleton<LiveConnectionLimits>();
-        services.AddSingleton(_ => new ServiceStore(Path.Combine(options.DataDir, "vigil.db"), secrets));
         services.AddSingleton<EventHub>();
         services.AddSingleton<IObjectStore>(_ => string.IsNullOrEmpty(options.Storage.S3.Bucket)
             ? new LocalFolderStore(options.Storage.Folder ?? Path.Combine(options.DataDir, "results"))
             : new S3ObjectStore(options.Storage.S3));
-        services.AddSingleton<StreamManager>();
         services.AddSingleton<WebhookDispatcher>();
         services.AddSingleton<ResultsWriter>();
         services.AddSingleton<PrometheusMetrics>();
         // registration order is start order; stop runs in reverse: pipelines first, the outbox last
         services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
         services.AddHostedService(sp => sp.GetRequiredService<ResultsWriter>());
-        services.AddHostedService(sp => sp.GetRequiredService<StreamManager>());
+        (mode ??= new Standalone()).AddServices(builder, options, secrets);
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
         services.Configure<JsonOptions>(o =>
         {
@@ -98,6 +96,7 @@ public static class VigilServer
         EventEndpoints.Map(app);
         WebhookEndpoints.Map(app);
         OpsEndpoints.Map(app);
+        mode.MapEndpoints(app);
 
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Vigil.Serve");
         app.Lifetime.ApplicationStarted.Register(() =>

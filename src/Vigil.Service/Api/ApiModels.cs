@@ -39,9 +39,14 @@ public sealed record StreamResource(
     StreamStatus Status)
 {
     /// <param name="redact">True unless the caller holds an admin key: the URL and error text lose their secrets.</param>
-    public static StreamResource From(StreamConfig c, StreamStatus? s, bool redact)
+    /// <param name="placement">In a fleet, where the stream's detector groups run (<c>status.groups</c>, <c>status.unassigned</c>); null for one process.</param>
+    public static StreamResource From(StreamConfig c, StreamStatus? s, bool redact, StreamPlacement? placement = null)
     {
-        var status = s ?? StreamStatus.Idle(c.Paused);
+        var status = (s ?? StreamStatus.Idle(c.Paused)) with
+        {
+            Groups = placement?.Groups.Select(g => new GroupStatus(g.Group, g.Detectors, g.Node, g.Status?.State)).ToList(),
+            Unassigned = placement?.Unassigned,
+        };
         return new(c.Id, c.Name, redact ? UrlRedaction.Redact(c.Url) : c.Url, c.Detectors, c.Settings, c.Masks, c.Paused, c.CreatedAt, c.UpdatedAt,
             redact && status.LastError is { } error ? status with { LastError = UrlRedaction.Scrub(error) } : status);
     }

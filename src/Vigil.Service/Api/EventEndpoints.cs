@@ -21,24 +21,24 @@ public static class EventEndpoints
     public static void Map(IEndpointRouteBuilder app)
     {
         var events = app.MapGroup("/api").WithTags("events");
-        events.MapGet("/events", (string? stream, string? kind, long? after, int? limit, ServiceStore store) =>
+        events.MapGet("/events", (string? stream, string? kind, long? after, int? limit, IServiceStore store) =>
                 History(store, stream, kind, after, limit))
             .WithSummary("Stored events (JSON Lines, EVENTS.md shape plus id, stream_id, time, snapshot), oldest first")
             .Produces<string>(200, "application/x-ndjson");
-        events.MapGet("/streams/{id}/events", (string id, string? kind, long? after, int? limit, ServiceStore store) =>
+        events.MapGet("/streams/{id}/events", (string id, string? kind, long? after, int? limit, IServiceStore store) =>
                 store.GetStream(id) is null ? StreamEndpoints.NotFound(id) : History(store, id, kind, after, limit))
             .WithSummary("Stored events of one stream (JSON Lines)").Produces<string>(200, "application/x-ndjson").ProducesProblem(404);
         events.MapGet("/events/live", LiveAsync)
             .WithSummary("Live defect_start and defect events as Server-Sent Events; filter with stream= and kind= (kinds or families, comma-separated); resume with Last-Event-ID or after=")
             .Produces<string>(200, "text/event-stream").ProducesProblem(400).ProducesProblem(429).ProducesProblem(503);
-        events.MapGet("/snapshots/{id}", (string id, ServiceStore store) =>
+        events.MapGet("/snapshots/{id}", (string id, IServiceStore store) =>
                 store.GetSnapshot(id) is { } jpeg
                     ? Results.File(jpeg, "image/jpeg")
                     : Results.Problem(statusCode: 404, title: "No such snapshot", detail: $"no snapshot with id '{id}'"))
             .WithSummary("The JPEG taken when a defect started").Produces(200, contentType: "image/jpeg").ProducesProblem(404);
     }
 
-    private static IResult History(ServiceStore store, string? stream, string? kind, long? after, int? limit)
+    private static IResult History(IServiceStore store, string? stream, string? kind, long? after, int? limit)
     {
         if (limit is < 1 or > 10_000) return StreamEndpoints.Invalid("limit must be between 1 and 10000");
         if (after is < 0) return StreamEndpoints.Invalid("after must be an event id (0 or more)");
@@ -51,7 +51,7 @@ public static class EventEndpoints
         return Results.Text(text.ToString(), "application/x-ndjson", Encoding.UTF8);
     }
 
-    private static async Task LiveAsync(HttpContext http, string? stream, string? kind, long? after, EventHub hub, ServiceStore store,
+    private static async Task LiveAsync(HttpContext http, string? stream, string? kind, long? after, EventHub hub, IServiceStore store,
         IHostApplicationLifetime lifetime, LiveConnectionLimits limits)
     {
         var kinds = KindFilter.Parse(kind);

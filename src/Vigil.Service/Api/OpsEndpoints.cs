@@ -18,14 +18,31 @@ public static class OpsEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", async (HttpContext http, ServiceStore store, StreamManager streams, Microsoft.AspNetCore.Authorization.IAuthorizationService auth) =>
+        app.MapGet("/healthz", async (HttpContext http, IServiceStore store, IStreamControl streams, IEnumerable<IOpsContributor> extras,
+            Microsoft.AspNetCore.Authorization.IAuthorizationService auth) =>
         {
             try
             {
                 var pending = store.PendingDeliveries(); // the store answers
-                if (!(await auth.AuthorizeAsync(http.User, http, KeyAuthentication.ReadPolicy)).Succeeded) return Results.Ok(new { status = "ok" });
-                var running = streams.Supervisors.Count(s => s.Status.State == StreamState.Running);
-                return Results.Ok(new { status = "ok", streams = streams.Supervisors.Count, running, events = store.LastSeq, pending_webhooks = pending });
+                // a fleet node is healthy (ready) only as an Up member; membership details need a read key like the counts
+                var healthy = true;
+                var details = new Dictionary<string, object?>();
+                foreach (var extra in extras)
+                {
+                    healthy &= extra.Check(out var detail);
+                    details[extra.Name] = detail;
+                }
+                var status = healthy ? "ok" : "unavailable";
+                if (!(await auth.AuthorizeAsync(http.User, http, KeyAuthentication.ReadPolicy)).Succeeded)
+                    return healthy ? Results.Ok(new { status }) : Results.Json(new { status }, statusCode: 503);
+                var local = streams.Local;
+                var answer = new Dictionary<string, object?>
+                {
+                    ["status"] = status, ["streams"] = local.Count, ["running"] = local.Count(p => p.Status.State == StreamState.Running),
+                    ["events"] = store.LastSeq, ["pending_webhooks"] = pending,
+                };
+                foreach (var (name, detail) in details) answer[name] = detail;
+                return healthy ? Results.Ok(answer) : Results.Json(answer, statusCode: 503);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

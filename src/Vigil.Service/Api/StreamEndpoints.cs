@@ -18,11 +18,11 @@ public static partial class StreamEndpoints
     public static void Map(IEndpointRouteBuilder app)
     {
         var streams = app.MapGroup("/api/streams").WithTags("streams");
-        streams.MapGet("/", (HttpContext http, StreamManager manager, ServiceStore store) =>
-            store.ListStreams().Select(c => StreamResource.From(c, manager.Supervisor(c.Id)?.Status, !http.IsAdmin())).ToList())
+        streams.MapGet("/", (HttpContext http, IStreamControl manager, IServiceStore store) =>
+            store.ListStreams().Select(c => StreamResource.From(c, manager.Status(c.Id), !http.IsAdmin(), manager.Placement(c.Id))).ToList())
             .WithSummary("List monitored streams with their status (URLs redacted unless the key is an admin key)");
-        streams.MapGet("/{id}", (string id, HttpContext http, StreamManager manager, ServiceStore store) =>
-            store.GetStream(id) is { } c ? Results.Ok(StreamResource.From(c, manager.Supervisor(id)?.Status, !http.IsAdmin())) : NotFound(id))
+        streams.MapGet("/{id}", (string id, HttpContext http, IStreamControl manager, IServiceStore store) =>
+            store.GetStream(id) is { } c ? Results.Ok(StreamResource.From(c, manager.Status(id), !http.IsAdmin(), manager.Placement(id))) : NotFound(id))
             .WithSummary("One stream with its status").Produces<StreamResource>().ProducesProblem(404);
         streams.MapPost("/", AddAsync).RequireAdmin()
             .WithSummary("Start monitoring a stream").Accepts<StreamRequest>("application/json")
@@ -30,16 +30,16 @@ public static partial class StreamEndpoints
         streams.MapPatch("/{id}", ChangeAsync).RequireAdmin()
             .WithSummary("Change a stream (absent fields keep their value); its pipeline restarts").Accepts<StreamRequest>("application/json")
             .Produces<StreamResource>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415);
-        streams.MapPost("/{id}/pause", (string id, StreamManager m, ServiceStore s) => SetPausedAsync(id, true, m, s)).RequireAdmin()
+        streams.MapPost("/{id}/pause", (string id, IStreamControl m, IServiceStore s) => SetPausedAsync(id, true, m, s)).RequireAdmin()
             .WithSummary("Stop analysing a stream, keeping its definition").Produces<StreamResource>().ProducesProblem(404);
-        streams.MapPost("/{id}/resume", (string id, StreamManager m, ServiceStore s) => SetPausedAsync(id, false, m, s)).RequireAdmin()
+        streams.MapPost("/{id}/resume", (string id, IStreamControl m, IServiceStore s) => SetPausedAsync(id, false, m, s)).RequireAdmin()
             .WithSummary("Analyse a paused stream again").Produces<StreamResource>().ProducesProblem(404);
-        streams.MapDelete("/{id}", async (string id, StreamManager manager) =>
+        streams.MapDelete("/{id}", async (string id, IStreamControl manager) =>
                 await manager.RemoveAsync(id) ? Results.NoContent() : NotFound(id)).RequireAdmin()
             .WithSummary("Stop monitoring a stream and forget it (its events stay)").Produces(204).ProducesProblem(404);
     }
 
-    private static async Task<IResult> AddAsync(HttpRequest http, StreamManager manager, ServiceStore store, InputPolicy policy)
+    private static async Task<IResult> AddAsync(HttpRequest http, IStreamControl manager, IServiceStore store, InputPolicy policy)
     {
         var (request, error) = await RequestBody.ReadAsync<StreamRequest>(http);
         if (error is not null) return error;
@@ -54,10 +54,10 @@ public static partial class StreamEndpoints
         var (valid, problem) = Validate(config, request);
         if (problem is not null) return problem;
         await manager.AddAsync(valid!);
-        return Results.Created($"/api/streams/{id}", StreamResource.From(valid!, manager.Supervisor(id)?.Status, redact: false));
+        return Results.Created($"/api/streams/{id}", StreamResource.From(valid!, manager.Status(id), redact: false, placement: manager.Placement(id)));
     }
 
-    private static async Task<IResult> ChangeAsync(string id, HttpRequest http, StreamManager manager, ServiceStore store, InputPolicy policy)
+    private static async Task<IResult> ChangeAsync(string id, HttpRequest http, IStreamControl manager, IServiceStore store, InputPolicy policy)
     {
         var (request, error) = await RequestBody.ReadAsync<StreamRequest>(http);
         if (error is not null) return error;
@@ -76,15 +76,15 @@ public static partial class StreamEndpoints
         var (valid, problem) = Validate(config, request, current.Settings);
         if (problem is not null) return problem;
         if (!await manager.UpdateAsync(valid!)) return NotFound(id);
-        return Results.Ok(StreamResource.From(valid!, manager.Supervisor(id)?.Status, redact: false));
+        return Results.Ok(StreamResource.From(valid!, manager.Status(id), redact: false, placement: manager.Placement(id)));
     }
 
-    private static async Task<IResult> SetPausedAsync(string id, bool paused, StreamManager manager, ServiceStore store)
+    private static async Task<IResult> SetPausedAsync(string id, bool paused, IStreamControl manager, IServiceStore store)
     {
         if (store.GetStream(id) is not { } current) return NotFound(id);
         var config = current with { Paused = paused, UpdatedAt = DateTimeOffset.UtcNow };
         if (current.Paused != paused && !await manager.UpdateAsync(config)) return NotFound(id);
-        return Results.Ok(StreamResource.From(config, manager.Supervisor(id)?.Status, redact: false));
+        return Results.Ok(StreamResource.From(config, manager.Status(id), redact: false, placement: manager.Placement(id)));
     }
 
     /// <summary>

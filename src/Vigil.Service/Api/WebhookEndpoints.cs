@@ -18,16 +18,16 @@ public static partial class WebhookEndpoints
     public static void Map(IEndpointRouteBuilder app)
     {
         var hooks = app.MapGroup("/api/webhooks").WithTags("webhooks");
-        hooks.MapGet("/", (HttpContext http, ServiceStore store) => store.Webhooks.Select(w => WebhookResource.From(w, !http.IsAdmin())).ToList())
+        hooks.MapGet("/", (HttpContext http, IServiceStore store) => store.Webhooks.Select(w => WebhookResource.From(w, !http.IsAdmin())).ToList())
             .WithSummary("List webhook receivers (their secrets never; their URLs to admin keys only)");
         hooks.MapPost("/", AddAsync).RequireAdmin().WithSummary("Add a webhook receiver; events from now on are delivered to it")
             .Accepts<WebhookRequest>("application/json").Produces<WebhookResource>(201).ProducesProblem(400).ProducesProblem(413).ProducesProblem(415);
-        hooks.MapDelete("/{id}", (string id, ServiceStore store) =>
+        hooks.MapDelete("/{id}", (string id, IServiceStore store) =>
                 store.DeleteWebhook(id) ? Results.NoContent() : Results.Problem(statusCode: 404, title: "No such webhook", detail: $"no webhook with id '{id}'"))
             .RequireAdmin().WithSummary("Remove a webhook receiver and its pending deliveries").Produces(204).ProducesProblem(404);
     }
 
-    private static async Task<IResult> AddAsync(HttpRequest http, ServiceStore store, ServiceOptions options)
+    private static async Task<IResult> AddAsync(HttpRequest http, IServiceStore store, ServiceOptions options)
     {
         var (request, error) = await RequestBody.ReadAsync<WebhookRequest>(http);
         if (error is not null) return error;

@@ -11,7 +11,7 @@ namespace Vigil.Service.Live;
 /// left open and resumes every stream that is not paused; the API's changes go through it so the
 /// database and the running pipelines agree.
 /// </summary>
-public sealed class StreamManager(ServiceStore store, EventHub hub, ServiceOptions options, InputPolicy inputs, ILoggerFactory logs) : IHostedService
+public sealed class StreamManager(IServiceStore store, EventHub hub, ServiceOptions options, InputPolicy inputs, ILoggerFactory logs) : IHostedService, IStreamControl
 {
     private readonly ILogger _log = logs.CreateLogger("Vigil.Streams");
     private readonly Dictionary<string, StreamSupervisor> _running = new(StringComparer.Ordinal);
@@ -59,6 +59,10 @@ public sealed class StreamManager(ServiceStore store, EventHub hub, ServiceOptio
     {
         get { lock (_running) return _running.Values.ToList(); }
     }
+
+    public StreamStatus? Status(string id) => Supervisor(id)?.Status;
+
+    public IReadOnlyList<LocalPipeline> Local => Supervisors.Select(s => new LocalPipeline(s.Config, null, s.Status)).ToList();
 
     public async Task AddAsync(StreamConfig stream)
     {

@@ -25,10 +25,19 @@ public sealed record StreamStatus(
     [property: JsonPropertyName("defects")] IReadOnlyDictionary<string, long> DefectsByKind,
     MediaSummary? Media)
 {
+    /// <summary>In a fleet: the stream's detector groups, the node running each and its state; null for one process.</summary>
+    public IReadOnlyList<GroupStatus>? Groups { get; init; }
+
+    /// <summary>In a fleet: the stream's detector groups that no node can run now (no member of their role is up).</summary>
+    public IReadOnlyList<string>? Unassigned { get; init; }
+
     /// <summary>The status of a stream without a running pipeline: paused, or stopped.</summary>
     public static StreamStatus Idle(bool paused) =>
         new(paused ? StreamState.Paused : StreamState.Stopped, false, null, 0, 0, 0, 0, 0, 0, new Dictionary<string, long>(), null);
 }
+
+/// <summary>One detector group of a stream in a fleet: its kinds, the node running it (null: none yet) and that pipeline's state.</summary>
+public sealed record GroupStatus(string Group, IReadOnlyList<string> Detectors, string? Node, StreamState? State);
 
 /// <summary>What the current connection carries.</summary>
 public sealed record MediaSummary(string Format, string? VideoCodec, int Width, int Height, double Fps, string? AudioCodec, int SampleRate, int Channels);

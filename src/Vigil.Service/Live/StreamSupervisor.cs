@@ -23,8 +23,8 @@ public sealed class StreamSupervisor : IAsyncDisposable
     public const string StallKind = "stream.stall";
 
     private readonly ServiceOptions _options;
-    private readonly EventHub _hub;
-    private readonly ServiceStore _store;
+    private readonly IEventPublisher _hub;
+    private readonly IServiceStore _store;
     private readonly InputPolicy _inputs;
     private readonly ILogger _log;
     private readonly CancellationTokenSource _stop = new();
@@ -49,7 +49,8 @@ public sealed class StreamSupervisor : IAsyncDisposable
     /// <summary>Media must flow this long (media time) after a stall before the stall is over.</summary>
     private const double ResumeSeconds = 0.5;
 
-    public StreamSupervisor(StreamConfig config, ServiceOptions options, EventHub hub, ServiceStore store, InputPolicy inputs, ILogger log)
+    public StreamSupervisor(StreamConfig config, ServiceOptions options, IEventPublisher hub, IServiceStore store, InputPolicy inputs, ILogger log,
+        bool reportsStall = true)
     {
         Config = config;
         _options = options;
@@ -57,7 +58,11 @@ public sealed class StreamSupervisor : IAsyncDisposable
         _store = store;
         _inputs = inputs;
         _log = log;
+        _reportsStall = reportsStall;
     }
+
+    /// <summary>False for a fleet's detector group that leaves <c>stream.stall</c> to another group of the stream.</summary>
+    private readonly bool _reportsStall;
 
     public StreamConfig Config { get; }
 
@@ -265,7 +270,7 @@ public sealed class StreamSupervisor : IAsyncDisposable
             {
                 var now = Stopwatch.GetTimestamp();
                 bool openStall;
-                lock (_gate) openStall = _lastMediaTicks != 0 && _stallStart is null && now - _lastMediaTicks >= stallTicks;
+                lock (_gate) openStall = _reportsStall && _lastMediaTicks != 0 && _stallStart is null && now - _lastMediaTicks >= stallTicks;
                 if (openStall) OpenStall();
 
                 if (now - sampleTicks >= Stopwatch.Frequency)

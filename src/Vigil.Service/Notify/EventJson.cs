@@ -9,11 +9,12 @@ namespace Vigil.Service.Notify;
 /// <summary>
 /// The service's event lines: the contract's JSON (ContractJson, EVENTS.md) with fields added, never
 /// changed: <c>id</c> (sequence number, also the SSE id), <c>stream_id</c>, <c>time</c>/<c>end_time</c>
-/// (UTC wall clock of <c>start</c>/<c>end</c>) and <c>snapshot</c> (link to the JPEG) when there is one.
+/// (UTC wall clock of <c>start</c>/<c>end</c>), <c>snapshot</c> (link to the JPEG) when there is one, and in a
+/// fleet <c>node</c> (the node whose pipeline found it).
 /// </summary>
 public static class EventJson
 {
-    public static string Compose(Defect defect, long id, string streamId, double epoch, string? snapshotUrl)
+    public static string Compose(Defect defect, long id, string streamId, double epoch, string? snapshotUrl, string? node = null)
     {
         var contract = ContractJson.Defect(defect);
         var buffer = new ArrayBufferWriter<byte>(192);
@@ -25,6 +26,7 @@ public static class EventJson
             w.WriteString("time", Wall(epoch + defect.Start));
             if (defect.End is { } end) w.WriteString("end_time", Wall(epoch + end));
             if (snapshotUrl is not null) w.WriteString("snapshot", snapshotUrl);
+            if (!string.IsNullOrEmpty(node)) w.WriteString("node", node);
             w.WriteEndObject();
         }
         var extra = Encoding.UTF8.GetString(buffer.WrittenSpan);

@@ -29,7 +29,7 @@ public sealed class WebhookDispatcher : BackgroundService
 
     private const int MaxInFlight = 32;
 
-    private readonly ServiceStore _store;
+    private readonly IServiceStore _store;
     private readonly ServiceOptions _options;
     private readonly ILogger _log;
     private readonly HttpClient _http;
@@ -38,7 +38,7 @@ public sealed class WebhookDispatcher : BackgroundService
     private readonly HashSet<string> _failing = new(StringComparer.Ordinal); // receivers whose last attempt failed
     private readonly CancellationTokenSource _abandon = new();   // cancels deliveries still running after the shutdown grace
 
-    public WebhookDispatcher(ServiceStore store, EventHub hub, ServiceOptions options, ILogger<WebhookDispatcher> log)
+    public WebhookDispatcher(IServiceStore store, EventHub hub, ServiceOptions options, ILogger<WebhookDispatcher> log)
     {
         _store = store;
         _options = options;

@@ -9,36 +9,36 @@ using Vigil.Service.Store;
 namespace Vigil.Service.Ops;
 
 /// <summary>The <c>/metrics</c> page in Prometheus text exposition format (0.0.4), written by hand: per stream and per process.</summary>
-public sealed class PrometheusMetrics(StreamManager streams, EventHub hub, ServiceStore store, WebhookDispatcher webhooks, ResultsWriter results,
-    Api.LiveConnectionLimits live)
+public sealed class PrometheusMetrics(IStreamControl streams, EventHub hub, IServiceStore store, WebhookDispatcher webhooks, ResultsWriter results,
+    Api.LiveConnectionLimits live, IEnumerable<IOpsContributor> extras)
 {
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
 
     public string Render()
     {
         var text = new StringBuilder(4096);
-        var supervisors = streams.Supervisors.Select(s => (s.Config, Status: s.Status)).ToList();
+        var supervisors = streams.Local.Select(p => (p.Config, p.Status, p.Group)).ToList();
 
         Header(text, "vigil_stream_state", "gauge", "1 for the state the stream's pipeline is in");
-        foreach (var (config, status) in supervisors)
+        foreach (var (config, status, group) in supervisors)
             foreach (var state in Enum.GetValues<StreamState>())
-                Line(text, "vigil_stream_state", Labels(config, ("state", state.ToString().ToLowerInvariant())), status.State == state ? 1 : 0);
+                Line(text, "vigil_stream_state", Labels(config, group, ("state", state.ToString().ToLowerInvariant())), status.State == state ? 1 : 0);
         Header(text, "vigil_stream_stalled", "gauge", "1 while no media arrives (stream.stall open)");
-        foreach (var (config, status) in supervisors) Line(text, "vigil_stream_stalled", Labels(config), status.Stalled ? 1 : 0);
+        foreach (var (config, status, group) in supervisors) Line(text, "vigil_stream_stalled", Labels(config, group), status.Stalled ? 1 : 0);
         Header(text, "vigil_stream_fps", "gauge", "Video frames analysed per second");
-        foreach (var (config, status) in supervisors) Line(text, "vigil_stream_fps", Labels(config), status.Fps);
+        foreach (var (config, status, group) in supervisors) Line(text, "vigil_stream_fps", Labels(config, group), status.Fps);
         Header(text, "vigil_stream_frames_analysed_total", "counter", "Video frames analysed");
-        foreach (var (config, status) in supervisors) Line(text, "vigil_stream_frames_analysed_total", Labels(config), status.FramesAnalysed);
+        foreach (var (config, status, group) in supervisors) Line(text, "vigil_stream_frames_analysed_total", Labels(config, group), status.FramesAnalysed);
         Header(text, "vigil_stream_frames_shed_total", "counter", "Analysis frames dropped because the detectors fell behind");
-        foreach (var (config, status) in supervisors) Line(text, "vigil_stream_frames_shed_total", Labels(config), status.FramesShed);
+        foreach (var (config, status, group) in supervisors) Line(text, "vigil_stream_frames_shed_total", Labels(config, group), status.FramesShed);
         Header(text, "vigil_stream_lag_seconds", "gauge", "How far analysed media trails real time on the current connection");
-        foreach (var (config, status) in supervisors) Line(text, "vigil_stream_lag_seconds", Labels(config), status.LagSeconds);
+        foreach (var (config, status, group) in supervisors) Line(text, "vigil_stream_lag_seconds", Labels(config, group), status.LagSeconds);
         Header(text, "vigil_stream_connections_total", "counter", "Connections opened (the first one and every reconnect)");
-        foreach (var (config, status) in supervisors) Line(text, "vigil_stream_connections_total", Labels(config), status.Connections);
+        foreach (var (config, status, group) in supervisors) Line(text, "vigil_stream_connections_total", Labels(config, group), status.Connections);
         Header(text, "vigil_stream_defects_total", "counter", "Defects started, by kind, since the service started");
-        foreach (var (config, status) in supervisors)
+        foreach (var (config, status, group) in supervisors)
             foreach (var (kind, count) in status.DefectsByKind.OrderBy(k => k.Key, StringComparer.Ordinal))
-                Line(text, "vigil_stream_defects_total", Labels(config, ("kind", kind)), count);
+                Line(text, "vigil_stream_defects_total", Labels(config, group, ("kind", kind)), count);
 
         Header(text, "vigil_events_total", "counter", "Events stored (highest event id)");
         Line(text, "vigil_events_total", "", store.LastSeq);
@@ -62,6 +62,8 @@ public sealed class PrometheusMetrics(StreamManager streams, EventHub hub, Servi
         Header(text, "vigil_results_written_total", "counter", "Results objects written");
         Line(text, "vigil_results_written_total", "", results.Written);
 
+        foreach (var extra in extras) extra.WriteMetrics(text);
+
         using var process = Process.GetCurrentProcess();
         Header(text, "process_cpu_seconds_total", "counter", "User and system CPU time spent, in seconds");
         Line(text, "process_cpu_seconds_total", "", process.TotalProcessorTime.TotalSeconds);
@@ -83,9 +85,11 @@ public sealed class PrometheusMetrics(StreamManager streams, EventHub hub, Servi
     private static void Line(StringBuilder text, string name, string labels, double value) =>
         text.Append(name).Append(labels).Append(' ').Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
 
-    private static string Labels(StreamConfig config, params (string Name, string Value)[] extra)
+    /// <param name="group">In a fleet, the detector group this pipeline runs (a node may run several groups of one stream).</param>
+    private static string Labels(StreamConfig config, string? group, params (string Name, string Value)[] extra)
     {
         var text = new StringBuilder("{stream=\"").Append(Escape(config.Id)).Append("\",name=\"").Append(Escape(config.Name)).Append('"');
+        if (group is not null) text.Append(",group=\"").Append(Escape(group)).Append('"');
         foreach (var (name, value) in extra) text.Append(',').Append(name).Append("=\"").Append(Escape(value)).Append('"');
         return text.Append('}').ToString();
     }

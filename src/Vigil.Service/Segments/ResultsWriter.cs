@@ -20,7 +20,7 @@ namespace Vigil.Service.Segments;
 public sealed class ResultsWriter : BackgroundService
 {
     private readonly IObjectStore _store;
-    private readonly StreamManager _streams;
+    private readonly IStreamControl _streams;
     private readonly ServiceOptions _options;
     private readonly ILogger _log;
     private readonly Lock _gate = new();
@@ -29,7 +29,7 @@ public sealed class ResultsWriter : BackgroundService
     private readonly Queue<(string Key, byte[] Content)> _pending = new();
     private DateTimeOffset _segmentStart;
 
-    public ResultsWriter(IObjectStore store, StreamManager streams, EventHub hub, ServiceOptions options, ILogger<ResultsWriter> log)
+    public ResultsWriter(IObjectStore store, IStreamControl streams, EventHub hub, ServiceOptions options, ILogger<ResultsWriter> log)
     {
         _store = store;
         _streams = streams;
@@ -97,14 +97,18 @@ public sealed class ResultsWriter : BackgroundService
             events = new Dictionary<string, List<StoredEvent>>(_events);
             _events.Clear();
         }
-        foreach (var supervisor in _streams.Supervisors)
+        foreach (var pipeline in _streams.Local)
         {
-            var status = supervisor.Status;
-            var previous = _previous.GetValueOrDefault(supervisor.Id);
-            _previous[supervisor.Id] = status;
-            var mine = events.GetValueOrDefault(supervisor.Id) ?? [];
-            events.Remove(supervisor.Id);
-            Enqueue(supervisor.Config, start, end, partial, status, previous, mine);
+            // in a fleet each detector group of a stream is its own pipeline and its own object
+            var key = pipeline.Group is null ? pipeline.Config.Id : $"{pipeline.Config.Id}/{pipeline.Group}";
+            var status = pipeline.Status;
+            var previous = _previous.GetValueOrDefault(key);
+            _previous[key] = status;
+            var all = events.GetValueOrDefault(pipeline.Config.Id) ?? [];
+            var mine = all.Where(e => pipeline.Reports(e.Kind)).ToList();
+            all.RemoveAll(e => pipeline.Reports(e.Kind));
+            if (all.Count == 0) events.Remove(pipeline.Config.Id);
+            Enqueue(pipeline.Config, start, end, partial, status, previous, mine, group: pipeline.Group);
         }
         foreach (var (streamId, mine) in events) // streams paused or removed during the segment
             Enqueue(null, start, end, partial, null, null, mine, streamId);
@@ -112,7 +116,7 @@ public sealed class ResultsWriter : BackgroundService
     }
 
     private void Enqueue(StreamConfig? config, DateTimeOffset start, DateTimeOffset end, bool partial, StreamStatus? status,
-        StreamStatus? previous, List<StoredEvent> events, string? streamId = null)
+        StreamStatus? previous, List<StoredEvent> events, string? streamId = null, string? group = null)
     {
         var id = config?.Id ?? streamId!;
         var buffer = new ArrayBufferWriter<byte>(1024);
@@ -120,6 +124,7 @@ public sealed class ResultsWriter : BackgroundService
         {
             w.WriteStartObject();
             w.WriteString("stream_id", id);
+            if (group is not null) w.WriteString("group", group);
             if (config is not null)
             {
                 w.WriteString("name", config.Name);
@@ -140,15 +145,15 @@ public sealed class ResultsWriter : BackgroundService
                 w.WriteNumber("position", status.Position);
             }
             w.WriteStartObject("defects");
-            foreach (var group in events.Where(e => e.Type == "defect_start").GroupBy(e => e.Kind).OrderBy(g => g.Key, StringComparer.Ordinal))
-                w.WriteNumber(group.Key, group.Count());
+            foreach (var byKind in events.Where(e => e.Type == "defect_start").GroupBy(e => e.Kind).OrderBy(g => g.Key, StringComparer.Ordinal))
+                w.WriteNumber(byKind.Key, byKind.Count());
             w.WriteEndObject();
             w.WriteStartArray("events");
             foreach (var e in events) w.WriteRawValue(e.Json, skipInputValidation: true);
             w.WriteEndArray();
             w.WriteEndObject();
         }
-        var key = $"{_options.Storage.Prefix}{id}/{start.UtcDateTime:yyyy-MM-dd}/{start.UtcDateTime:HH-mm-ss}{(partial ? "-partial" : "")}.json";
+        var key = $"{_options.Storage.Prefix}{id}/{(group is null ? "" : group + "/")}{start.UtcDateTime:yyyy-MM-dd}/{start.UtcDateTime:HH-mm-ss}{(partial ? "-partial" : "")}.json";
         lock (_pending)
         {
             _pending.Enqueue((key, buffer.WrittenSpan.ToArray()));

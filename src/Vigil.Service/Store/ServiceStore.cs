@@ -13,7 +13,7 @@ namespace Vigil.Service.Store;
 /// The database file is created owner-only (0600), and SQLite gives its WAL and SHM files the same mode;
 /// webhook secrets are stored sealed (<see cref="SecretBox"/>), never in clear.
 /// </summary>
-public sealed class ServiceStore : IDisposable
+public sealed class ServiceStore : IServiceStore, IDisposable
 {
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;

@@ -62,6 +62,9 @@ public sealed class StreamsBench : IDisposable
 
     private StreamsBench(string work, string clip) => (_work, _clip) = (work, clip);
 
+    /// <summary>The generated 720p25 clip (also what <c>vigil bench fleet</c> streams).</summary>
+    public string Clip => _clip;
+
     /// <summary>Generates the 12 s 720p25 H.264/AAC clip with its black stretch into a fresh work folder.</summary>
     public static async Task<StreamsBench> CreateAsync(TextWriter log, CancellationToken cancel)
     {

@@ -44,4 +44,17 @@ public sealed class StreamResourceJsonTests
             "status":{"state":"{{{{state}}}}","stalled":false,"connections":0,"frames_analysed":0,"frames_shed":0,"fps":0,"lag_seconds":0,"position":0,"defects":{}}}
             """, json);
     }
+
+    [Fact]
+    public void StreamResource_InAFleet_StatusNamesEachGroupItsNodeAndWhatNoNodeCanRun()
+    {
+        var running = StreamStatus.Idle(false) with { State = StreamState.Running };
+        var placement = new StreamPlacement(
+            [new GroupPlacement("video", ["video.black"], "10.0.0.1:4101", running), new GroupPlacement("audio+av.sync", ["audio.silence"], null, null)],
+            ["audio+av.sync"]);
+        var json = JsonSerializer.Serialize(StreamResource.From(Config(paused: false), running, redact: false, placement), ApiJson.Options);
+        Assert.EndsWith("""
+            "defects":{},"groups":[{"group":"video","detectors":["video.black"],"node":"10.0.0.1:4101","state":"running"},{"group":"audio+av.sync","detectors":["audio.silence"]}],"unassigned":["audio+av.sync"]}}
+            """, json);
+    }
 }

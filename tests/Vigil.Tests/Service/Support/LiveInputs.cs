@@ -38,6 +38,14 @@ internal sealed class FfmpegLive : IAsyncDisposable
     public static FfmpegLive Udp(int port, Pattern pattern) =>
         Start($"{Inputs(pattern)} {Encode} -f mpegts \"udp://127.0.0.1:{port}?pkt_size=1316\"");
 
+    /// <summary>
+    /// Broadcasts MPEG-TS to <c>127.255.255.255:PORT</c> (loopback's broadcast address: it never leaves the
+    /// machine): every process that opens <c>udp://127.0.0.1:PORT?reuse=1</c> gets its own copy, as fleet
+    /// nodes on one machine need (unicast UDP reaches one socket only).
+    /// </summary>
+    public static FfmpegLive UdpBroadcast(int port, Pattern pattern) =>
+        Start($"{Inputs(pattern)} {Encode} -f mpegts \"udp://127.255.255.255:{port}?pkt_size=1316&broadcast=1\"");
+
     /// <summary>Writes a live HLS playlist (1 s segments) into <paramref name="folder"/>.</summary>
     public static FfmpegLive Hls(string folder, Pattern pattern) =>
         Start($"{Inputs(pattern)} {Encode} -f hls -hls_time 1 -hls_list_size 6 -hls_flags delete_segments+temp_file " +
