@@ -25,11 +25,12 @@ FROM debian:bookworm-slim AS run
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libavformat59 libavcodec59 libavutil57 libswscale6 libswresample4 libssl3 libstdc++6 zlib1g ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --uid 1654 --create-home app
+ && useradd --uid 1654 --create-home app \
+ && install -d -o app -g app -m 0700 /var/lib/vigil
 COPY --from=build /app /app
 # an unprivileged user; the data folder is the only place it writes
 USER app
-ENV VIGIL_DATADIR=/tmp/vigil-data VIGIL_URLS=http://0.0.0.0:8080
+ENV VIGIL_DATADIR=/var/lib/vigil VIGIL_URLS=http://0.0.0.0:8080
 # 8080: REST API, SSE, /metrics, /healthz; 4053: cluster traffic (Akka.Remote); 8558: Akka.Management (bootstrap)
 EXPOSE 8080 4053 8558
 ENTRYPOINT ["/app/vigil", "serve"]

@@ -90,6 +90,11 @@ public sealed partial class DeploymentTests
                 b => b.Spec.MaxUnavailable?.Value == "1" && b.Spec.Selector.MatchLabels.All(l => labels.TryGetValue(l.Key, out var v) && v == l.Value));
             Assert.Equal(new FleetOptions().PodLabelSelector, Env(d, "VIGIL_CLUSTER__PODLABELSELECTOR").Value);
             Assert.Equal("vigil", labels["app"]);
+            // the webhook-sealing key: one Secret for every node, copied into the data folder it is read from
+            var keyVolume = pod.Spec.Volumes.Single(v => v.Secret is not null);
+            Assert.True(secrets.ContainsKey(keyVolume.Secret.SecretName), $"no Secret {keyVolume.Secret.SecretName}");
+            var data = container.VolumeMounts.Single(m => m.MountPath == Env(d, "VIGIL_DATADIR").Value);
+            Assert.Contains(pod.Spec.InitContainers, c => c.VolumeMounts.Any(m => m.Name == data.Name) && c.VolumeMounts.Any(m => m.Name == keyVolume.Name));
         }
         var service = objects.OfType<V1Service>().Single();
         Assert.All(objects.OfType<V1Deployment>(), d => Assert.True(service.Spec.Selector.All(l => d.Spec.Template.Metadata.Labels[l.Key] == l.Value)));
