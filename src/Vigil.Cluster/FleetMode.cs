@@ -93,7 +93,7 @@ public sealed class FleetMode(FleetOptions fleet) : IServiceMode
         services.AddSingleton<LocalGroups>();
         services.AddSingleton<IGroupRunnerFactory>(sp => fleet.Synthetic
             ? new SyntheticRunnerFactory(sp.GetRequiredService<IServiceStore>())
-            : new SupervisorRunnerFactory(sp.GetRequiredService<IServiceStore>(), sp.GetRequiredService<EventHub>(), options,
+            : new SupervisorRunnerFactory(sp.GetRequiredService<IServiceStore>(), sp.GetRequiredService<Placements>(), sp.GetRequiredService<EventHub>(), options,
                 sp.GetRequiredService<InputPolicy>(), fleet,
                 sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton(sp => new FleetNodeContext(fleet, role, sp.GetRequiredService<PostgresStore>(), sp.GetRequiredService<Placements>(),

@@ -30,8 +30,20 @@ public sealed class GroupEntity : ReceiveActor, IWithTimers
         _role = role;
         _fleet = fleet;
         ReceiveAsync<EnsureGroup>(EnsureAsync);
-        ReceiveAsync<StopGroup>(async _ =>
+        ReceiveAsync<StopGroup>(async m =>
         {
+            if (_runner is null)
+            {
+                // nothing runs here (it was moving, or its node died): what it left open is closed all the same
+                try
+                {
+                    _fleet.Runners.CloseLeftOpen(_streamId, _role, m.Kinds);
+                }
+                catch (Exception e)
+                {
+                    _log.Error(e, "Stream {0} group {1}: closing what was left open failed", _streamId, _role);
+                }
+            }
             await StopRunnerAsync(handingOver: false);
             Context.Parent.Tell(new Passivate(PoisonPill.Instance));
         });

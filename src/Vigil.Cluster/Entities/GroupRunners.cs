@@ -36,6 +36,12 @@ public interface IGroupRunnerFactory
 {
     /// <param name="previousNode">The node that ran this group before (failover or hand-over); null at a first start.</param>
     IGroupRunner Start(GroupAssignment assignment, string? previousNode);
+
+    /// <summary>
+    /// The group is gone (stream removed or regrouped) while no pipeline of it runs: closes the defects of
+    /// <paramref name="kinds"/> a previous node left open, and forgets where the group ran.
+    /// </summary>
+    void CloseLeftOpen(string streamId, string role, IReadOnlyList<string> kinds);
 }
 
 /// <summary>
@@ -43,7 +49,8 @@ public interface IGroupRunnerFactory
 /// detectors need) and publishes through <see cref="FailoverContinuity"/>, which continues or closes
 /// what a previous node left open.
 /// </summary>
-public sealed class SupervisorRunnerFactory(IServiceStore store, EventHub hub, ServiceOptions options, InputPolicy inputs, FleetOptions fleet, ILoggerFactory logs)
+public sealed class SupervisorRunnerFactory(IServiceStore store, Placements placements, EventHub hub, ServiceOptions options, InputPolicy inputs,
+    FleetOptions fleet, ILoggerFactory logs)
     : IGroupRunnerFactory
 {
     public IGroupRunner Start(GroupAssignment assignment, string? previousNode)
@@ -59,6 +66,16 @@ public sealed class SupervisorRunnerFactory(IServiceStore store, EventHub hub, S
         var supervisor = new StreamSupervisor(config, options, continuity, store, inputs, logs.CreateLogger("Vigil.Stream"), assignment.ReportsStall);
         supervisor.Start();
         return new Runner(supervisor, continuity);
+    }
+
+    public void CloseLeftOpen(string streamId, string role, IReadOnlyList<string> kinds)
+    {
+        var row = placements.Row(streamId, role);
+        if (row is null) return; // never ran: nothing open
+        var open = store.OpenDefects(streamId).Where(e => kinds.Contains(e.Kind, StringComparer.OrdinalIgnoreCase)).ToList();
+        using (var continuity = new FailoverContinuity(hub, open, 0, row.Status?.Position ?? 0, graceSeconds: 3600, logs.CreateLogger("Vigil.Fleet.Continuity")))
+            continuity.CloseUnconfirmed();
+        placements.Forget(streamId, role);
     }
 
     private sealed class Runner(StreamSupervisor supervisor, FailoverContinuity continuity) : IGroupRunner
@@ -83,6 +100,10 @@ public sealed class SupervisorRunnerFactory(IServiceStore store, EventHub hub, S
 public sealed class SyntheticRunnerFactory(IServiceStore store) : IGroupRunnerFactory
 {
     public IGroupRunner Start(GroupAssignment assignment, string? previousNode) => new Runner(assignment.Config, store);
+
+    public void CloseLeftOpen(string streamId, string role, IReadOnlyList<string> kinds)
+    {
+    }
 
     private sealed class Runner(StreamConfig config, IServiceStore store) : IGroupRunner
     {

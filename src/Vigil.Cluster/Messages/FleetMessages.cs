@@ -15,7 +15,8 @@ public interface IFleetMessage;
 public sealed record EnsureGroup(string StreamId, string Role, string Config, IReadOnlyList<string> Kinds, bool ReportsStall, string Version) : IFleetMessage;
 
 /// <summary>From the reconciler: the stream was removed, paused or regrouped; stop and close what is open.</summary>
-public sealed record StopGroup(string StreamId, string Role) : IFleetMessage;
+/// <param name="Kinds">The event kinds the group reported: what to close if no pipeline of it runs any more.</param>
+public sealed record StopGroup(string StreamId, string Role, IReadOnlyList<string> Kinds) : IFleetMessage;
 
 /// <summary>From any node's API to the reconciler: desired state changed, reconcile now.</summary>
 public sealed record DesiredChanged(string Reason) : IFleetMessage;

@@ -24,7 +24,7 @@ public sealed class Reconciler : ReceiveActor, IWithTimers
     private readonly FleetNodeContext _fleet;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, IActorRef> _regions = new(StringComparer.Ordinal);
-    private HashSet<(string Stream, string Role)> _ensured = [];
+    private Dictionary<(string Stream, string Role), IReadOnlyList<string>> _ensured = [];
     private IReadOnlyList<string> _roles = [];
     private DateTime _rolesRead = DateTime.MinValue;
 
@@ -76,20 +76,20 @@ public sealed class Reconciler : ReceiveActor, IWithTimers
         }
         Interlocked.Increment(ref _passes);
         var upRoles = _fleet.UpRoles();
-        var desired = new HashSet<(string, string)>();
+        var desired = new Dictionary<(string, string), IReadOnlyList<string>>();
         foreach (var stream in streams.Where(s => !s.Paused))
         {
             foreach (var group in FleetPlan.Groups(stream, _roles))
             {
                 if (!upRoles.Contains(group.Role)) continue; // shown as unassigned by every node's API
-                desired.Add((stream.Id, group.Role));
+                desired[(stream.Id, group.Role)] = group.ReportsStall ? [.. group.Kinds, DetectorGroups.StallKind] : group.Kinds;
                 var config = stream with { Detectors = group.Kinds };
                 var version = $"{stream.UpdatedAt.UtcTicks}|{string.Join(',', group.Kinds)}|{group.ReportsStall}";
                 Region(group.Role).Tell(new EnsureGroup(stream.Id, group.Role, JsonSerializer.Serialize(config), group.Kinds, group.ReportsStall, version));
             }
         }
-        foreach (var gone in _ensured.Where(e => !desired.Contains(e)))
-            if (upRoles.Contains(gone.Role)) Region(gone.Role).Tell(new StopGroup(gone.Stream, gone.Role));
+        foreach (var (gone, kinds) in _ensured.Where(e => !desired.ContainsKey(e.Key)))
+            if (upRoles.Contains(gone.Role)) Region(gone.Role).Tell(new StopGroup(gone.Stream, gone.Role, kinds));
         _ensured = desired;
     }
 

@@ -75,11 +75,32 @@ public sealed class Placements(PostgresStore store)
         batch.ExecuteNonQuery();
     }
 
+    /// <summary>Where (stream, role) ran last, with its last status; null when it never ran.</summary>
+    public PlacementRow? Row(string streamId, string role)
+    {
+        using var c = store.Open();
+        using var cmd = store.Command(c, "SELECT stream_id, grp, node, status::text, heartbeat FROM pipelines WHERE stream_id = @s AND grp = @g",
+            ("s", streamId), ("g", role));
+        return Read(cmd).FirstOrDefault();
+    }
+
+    /// <summary>Removes the row of a group that no longer exists.</summary>
+    public void Forget(string streamId, string role)
+    {
+        using var c = store.Open();
+        store.Execute(c, "DELETE FROM pipelines WHERE stream_id = @s AND grp = @g", ("s", streamId), ("g", role));
+    }
+
     /// <summary>Every placement row (the API's and the cluster view's source).</summary>
     public IReadOnlyList<PlacementRow> All()
     {
         using var c = store.Open();
         using var cmd = store.Command(c, "SELECT stream_id, grp, node, status::text, heartbeat FROM pipelines");
+        return Read(cmd);
+    }
+
+    private static List<PlacementRow> Read(NpgsqlCommand cmd)
+    {
         using var r = cmd.ExecuteReader();
         var list = new List<PlacementRow>();
         while (r.Read())
