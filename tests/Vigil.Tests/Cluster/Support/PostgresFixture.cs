@@ -17,5 +17,9 @@ public sealed class PostgresFixture : IDisposable
     public void Dispose() => _server.Dispose();
 }
 
-[CollectionDefinition("postgres")]
+/// <summary>
+/// The fleet tests run alone, after the others: their nodes' failure detectors must hear heartbeats on time,
+/// and a 2-core machine shared with the rest of the suite delays them by seconds (a node then looks dead).
+/// </summary>
+[CollectionDefinition("postgres", DisableParallelization = true)]
 public sealed class PostgresCollection : ICollectionFixture<PostgresFixture>;
