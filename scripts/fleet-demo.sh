@@ -28,8 +28,10 @@ pg="Host=127.0.0.1;Port=$pgport;Username=vigil;Database=postgres"
 echo "PostgreSQL on 127.0.0.1:$pgport (data in $work/pg)"
 
 key="fleet-demo-key"
+# every node seals webhook secrets with one key (a node with another key refuses to join the store)
+(umask 077; head -c 32 /dev/urandom | base64 >"$work/secret-key")
 node() { # name http-port cluster-port role
-  VIGIL_APIKEYS__0="$key" VIGIL_LOGGING__LOGLEVEL__DEFAULT=Warning \
+  VIGIL_APIKEYS__0="$key" VIGIL_SECRETKEYFILE="$work/secret-key" VIGIL_LOGGING__LOGLEVEL__DEFAULT=Warning \
     "$root/vigil" serve --urls "http://127.0.0.1:$2" --data "$work/$1" --cluster-postgres "$pg" --role "$4" \
     --cluster-port "$3" --seed 127.0.0.1:4101 --node-name "$1" >"$work/$1.log" 2>&1 &
   pids+=($!)

@@ -24,7 +24,8 @@ namespace Vigil.Cluster.Store;
 /// every node's events in id order (<see cref="IEventFeed"/>).</item>
 /// <item>Webhook deliveries are claimed with a lease (<c>FOR UPDATE SKIP LOCKED</c>), so each is
 /// attempted by one node at a time and taken over when its node dies.</item>
-/// <item>Webhook secrets are sealed (<see cref="SecretBox"/>): every node must use the same <c>SecretKeyFile</c>.</item>
+/// <item>Webhook secrets are sealed (<see cref="SecretBox"/>): every node must use the same <c>SecretKeyFile</c>
+/// (checked when the store opens: a node with another key refuses to start).</item>
 /// <item>Stream positions are buffered and written in one statement a second (<see cref="FlushPositions"/>).</item>
 /// </list>
 /// </summary>
@@ -46,7 +47,15 @@ public sealed class PostgresStore : IServiceStore, IEventFeed, IDisposable
         _db = builder.Build();
         _node = node;
         _leaseSeconds = leaseSeconds;
-        Migrate();
+        try
+        {
+            Migrate();
+        }
+        catch
+        {
+            _db.Dispose();
+            throw;
+        }
         Feed = new EventFeed(_db, LastSeq, this, logs?.CreateLogger("Vigil.Fleet.Events"));
     }
 
@@ -99,13 +108,37 @@ public sealed class PostgresStore : IServiceStore, IEventFeed, IDisposable
                     stream_id text NOT NULL, grp text NOT NULL, node text NOT NULL, status jsonb NOT NULL,
                     heartbeat timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (stream_id, grp));
                 CREATE TABLE IF NOT EXISTS fleet_counters (name text PRIMARY KEY, value bigint NOT NULL);
+                CREATE TABLE IF NOT EXISTS fleet_key_check (one boolean PRIMARY KEY DEFAULT true CHECK (one), sealed text NOT NULL);
                 """);
+            CheckSealingKey(c);
         }
         finally
         {
             Execute(c, "SELECT pg_advisory_unlock(727001)");
         }
     }
+
+    /// <summary>
+    /// Every node must seal webhook secrets with the same key, or deliveries would be signed with secrets it
+    /// cannot open: the first node seals a known text into the store, every later one must open it, or it
+    /// refuses to start (at once, with the fix in the message, rather than fail each delivery later).
+    /// </summary>
+    private void CheckSealingKey(NpgsqlConnection c)
+    {
+        Execute(c, "INSERT INTO fleet_key_check (sealed) VALUES (@s) ON CONFLICT DO NOTHING", ("s", _secrets.Seal(KeyCheckText, KeyCheckText)));
+        var stored = Scalar<string>(c, "SELECT sealed FROM fleet_key_check");
+        try
+        {
+            if (_secrets.Open(stored, KeyCheckText) == KeyCheckText) return;
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+        }
+        throw new InvalidOperationException(
+            "this node's SecretKeyFile holds another key than the fleet's: every node must use the same key file (copy it from the first node)");
+    }
+
+    private const string KeyCheckText = "vigil-fleet-key-check";
 
     // ---- streams ----
 
@@ -216,7 +249,7 @@ public sealed class PostgresStore : IServiceStore, IEventFeed, IDisposable
             return null; // reported already (by this node or the one before a failover)
         }
         var text = json(seq);
-        var hooks = ReadWebhooks(c, tx).Where(h => h.Matches(streamId, kind)).ToList();
+        var hooks = ReadWebhooks(c, tx, unseal: false).Where(h => h.Matches(streamId, kind)).ToList();
         using (var batch = new NpgsqlBatch(c, tx))
         {
             var insert = new NpgsqlBatchCommand("""
@@ -319,7 +352,7 @@ public sealed class PostgresStore : IServiceStore, IEventFeed, IDisposable
         get
         {
             using var c = Open();
-            return ReadWebhooks(c, null);
+            return ReadWebhooks(c, null, unseal: true);
         }
     }
 
@@ -364,8 +397,8 @@ public sealed class PostgresStore : IServiceStore, IEventFeed, IDisposable
         using var r = cmd.ExecuteReader();
         var list = new List<OutboxItem>();
         while (r.Read())
-            list.Add(new OutboxItem(r.GetInt64(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3),
-                r.GetString(4), r.GetInt64(5), r.GetInt32(6), r.GetString(7)));
+            list.Add(new OutboxItem(r.GetInt64(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : Unseal(r.GetString(3), r.GetString(1)),
+                r.GetString(4), r.GetInt64(5), r.GetInt32(6), r.GetString(7))); // the secret is stored sealed: the signature needs it opened
         return list.OrderBy(i => i.Id).ToList();
     }
 
@@ -421,14 +454,15 @@ public sealed class PostgresStore : IServiceStore, IEventFeed, IDisposable
 
     // ---- plumbing ----
 
-    private List<WebhookConfig> ReadWebhooks(NpgsqlConnection c, NpgsqlTransaction? tx)
+    /// <param name="unseal">False: <see cref="WebhookConfig.Secret"/> stays null (enough to match events to receivers).</param>
+    private List<WebhookConfig> ReadWebhooks(NpgsqlConnection c, NpgsqlTransaction? tx, bool unseal)
     {
         using var cmd = Command(c, "SELECT id, url, secret, streams::text, kinds::text, created_at FROM webhooks ORDER BY created_at, id");
         cmd.Transaction = tx;
         using var r = cmd.ExecuteReader();
         var list = new List<WebhookConfig>();
         while (r.Read())
-            list.Add(new WebhookConfig(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : Unseal(r.GetString(2), r.GetString(0)),
+            list.Add(new WebhookConfig(r.GetString(0), r.GetString(1), !unseal || r.IsDBNull(2) ? null : Unseal(r.GetString(2), r.GetString(0)),
                 r.IsDBNull(3) ? null : JsonSerializer.Deserialize<List<string>>(r.GetString(3)),
                 r.IsDBNull(4) ? null : JsonSerializer.Deserialize<List<string>>(r.GetString(4)),
                 new DateTimeOffset(r.GetDateTime(5), TimeSpan.Zero)));

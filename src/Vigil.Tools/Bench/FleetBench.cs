@@ -5,6 +5,7 @@ using System.Reflection;
 using System.Text.Json.Nodes;
 using Npgsql;
 using Vigil.Cluster.Store;
+using Vigil.Service.Security;
 using Vigil.Service.Store;
 
 namespace Vigil.Tools.Bench;
@@ -56,6 +57,7 @@ public sealed class FleetBench : IAsyncDisposable
     {
         var work = Path.Combine(Path.GetTempPath(), $"vigil-bench-fleet-{Environment.ProcessId}");
         Directory.CreateDirectory(work);
+        SecretBox.FromKeyFile(KeyFile(work)); // one sealing key for every node, made before they start
         return new FleetBench(PrivatePostgres.Start(), work);
     }
 
@@ -72,7 +74,7 @@ public sealed class FleetBench : IAsyncDisposable
         await Task.Delay(3000, cancel); // idle baseline after start-up settles
         var idleRss = started.Sum(n => n.RssBytes());
 
-        using var store = new PostgresStore(db, "bench", 10);
+        using var store = new PostgresStore(db, "bench", 10, secrets: SecretBox.FromKeyFile(KeyFile(_work)));
         var streams = entities / 2;
         var now = DateTimeOffset.UtcNow;
         await log.WriteLineAsync($"vigil bench fleet: storing {streams} streams ({entities} pipelines) for {nodes} nodes");
@@ -256,6 +258,8 @@ public sealed class FleetBench : IAsyncDisposable
         }
     }
 
+    private static string KeyFile(string work) => Path.Combine(work, "secret-key");
+
     private static int FreeUdpPort()
     {
         using var socket = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
@@ -304,6 +308,7 @@ public sealed class FleetBench : IAsyncDisposable
                 ["URLS"] = $"http://127.0.0.1:{http}",
                 ["DATADIR"] = Path.Combine(work, $"node-{cluster}"),
                 ["APIKEYS__0"] = "bench",
+                ["SECRETKEYFILE"] = KeyFile(work),
                 ["ALLOWLOCALINPUTS"] = "true",
                 ["LOGGING__LOGLEVEL__DEFAULT"] = "Warning",
                 ["CLUSTER__POSTGRES"] = db,

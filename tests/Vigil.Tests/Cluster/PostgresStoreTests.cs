@@ -1,6 +1,7 @@
 using Vigil.Cluster.Store;
 using Vigil.Events;
 using Vigil.Service.Notify;
+using Vigil.Service.Security;
 using Vigil.Service.Store;
 using Vigil.Tests.Cluster.Support;
 using Vigil.Tests.Service.Support;
@@ -11,12 +12,17 @@ namespace Vigil.Tests.Cluster;
 [Collection("postgres")]
 public sealed class PostgresStoreTests(PostgresFixture pg)
 {
+    /// <summary>The fleet's one sealing key (every node has the same SecretKeyFile).</summary>
+    private readonly byte[] _keyBytes = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+
+    private SecretBox Key => new(_keyBytes);
+
     [Fact]
     public async Task AppendEvent_TwoNodesAtOnce_IdsCommitInOrderAndTheFeedSeesEveryOneOnce()
     {
         var db = pg.NewDatabase("order");
-        using var a = new PostgresStore(db, "a", 5);
-        using var b = new PostgresStore(db, "b", 5);
+        using var a = new PostgresStore(db, "a", 5, secrets: Key);
+        using var b = new PostgresStore(db, "b", 5, secrets: Key);
         var seen = new List<long>();
         a.Appended += e => { lock (seen) seen.Add(e.Seq); };
         a.Feed.Start();
@@ -32,8 +38,8 @@ public sealed class PostgresStoreTests(PostgresFixture pg)
     public void AppendEvent_SameDefectFromAnotherNode_Refused()
     {
         var db = pg.NewDatabase("once");
-        using var a = new PostgresStore(db, "a", 5);
-        using var b = new PostgresStore(db, "b", 5);
+        using var a = new PostgresStore(db, "a", 5, secrets: Key);
+        using var b = new PostgresStore(db, "b", 5, secrets: Key);
         var defect = new Defect("video.black", 12.5, null, 1);
 
         Assert.NotNull(Publish(a, "s", defect, "a"));
@@ -50,8 +56,8 @@ public sealed class PostgresStoreTests(PostgresFixture pg)
     public void DueDeliveries_TwoNodes_EachHeadToOneNodeAndTakenOverWhenItsLeaseEnds()
     {
         var db = pg.NewDatabase("outbox");
-        using var a = new PostgresStore(db, "a", leaseSeconds: 1);
-        using var b = new PostgresStore(db, "b", leaseSeconds: 1);
+        using var a = new PostgresStore(db, "a", leaseSeconds: 1, secrets: Key);
+        using var b = new PostgresStore(db, "b", leaseSeconds: 1, secrets: Key);
         a.InsertWebhook(new WebhookConfig("w", "http://127.0.0.1:9/hook", null, null, null, DateTimeOffset.UtcNow));
         for (var i = 0; i < 3; i++) Publish(a, "s", new Defect("video.black", i, null, 1), "a");
         Publish(a, "t", new Defect("video.black", 0, null, 1), "a");
@@ -75,8 +81,8 @@ public sealed class PostgresStoreTests(PostgresFixture pg)
     public void SavePosition_Buffered_WrittenByFlushAndOnlyGrows()
     {
         var db = pg.NewDatabase("position");
-        using var a = new PostgresStore(db, "a", 5);
-        using var b = new PostgresStore(db, "b", 5);
+        using var a = new PostgresStore(db, "a", 5, secrets: Key);
+        using var b = new PostgresStore(db, "b", 5, secrets: Key);
         var now = DateTimeOffset.UtcNow;
         a.InsertStream(new StreamConfig("s", "s", "udp://127.0.0.1:1", null, new Dictionary<string, string>(), [], false, now, now, 1));
 
@@ -89,6 +95,18 @@ public sealed class PostgresStoreTests(PostgresFixture pg)
 
         Assert.Equal(40, a.GetPosition("s"));
         Assert.Equal(40, b.GetPosition("s"));
+    }
+
+    [Fact]
+    public void Open_NodeWithAnotherSealingKey_RefusesToStart()
+    {
+        var db = pg.NewDatabase("key");
+        using var first = new PostgresStore(db, "a", 5, secrets: Key);
+        using var same = new PostgresStore(db, "b", 5, secrets: new SecretBox(_keyBytes.ToArray())); // a copy of the key file
+
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            new PostgresStore(db, "c", 5, secrets: new SecretBox(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))));
+        Assert.Contains("SecretKeyFile", error.Message);
     }
 
     private static Task Append(PostgresStore store, string stream, int count) => Task.Run(() =>

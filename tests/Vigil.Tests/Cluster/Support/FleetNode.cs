@@ -45,6 +45,9 @@ internal sealed class FleetNode : IAsyncDisposable
         var port = Net.FreeTcpPort();
         var clusterPort = Net.FreeTcpPort();
         var data = Net.TempDir("fleet-node");
+        // one key seals webhook secrets for the whole fleet (a node with another key refuses to start): made before any node starts
+        var keyFile = Path.Combine(Path.GetTempPath(), $"vigil-fleet-key-{Math.Abs(postgres.GetHashCode())}");
+        Vigil.Service.Security.SecretBox.FromKeyFile(keyFile);
         var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "vigil.dll"));
         info.ArgumentList.Add("serve");
@@ -60,8 +63,7 @@ internal sealed class FleetNode : IAsyncDisposable
             ["WEBHOOKMAXBACKOFFSECONDS"] = "1",
             ["WEBHOOKTIMEOUTSECONDS"] = "3",
             ["WEBHOOKALLOWEDNETWORKS__0"] = "127.0.0.0/8", // the test's receiver listens on loopback
-            // one key seals webhook secrets for the whole fleet (the first node creates it)
-            ["SECRETKEYFILE"] = Path.Combine(Path.GetTempPath(), $"vigil-fleet-key-{Math.Abs(postgres.GetHashCode())}"),
+            ["SECRETKEYFILE"] = keyFile,
             ["LOGGING__LOGLEVEL__DEFAULT"] = "Warning",
             ["LOGGING__LOGLEVEL__VIGIL.FLEET.CONTINUITY"] = "Information",
             ["CLUSTER__POSTGRES"] = postgres,
