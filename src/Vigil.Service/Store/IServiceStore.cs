@@ -4,6 +4,8 @@ namespace Vigil.Service.Store;
 /// What the service keeps: streams, events, snapshots, webhooks and the webhook outbox. One process
 /// uses <see cref="ServiceStore"/> (SQLite, embedded); a fleet uses PostgreSQL (Vigil.Cluster), shared
 /// by every node. An event and its outbox rows are committed together before anyone is told about it.
+/// A new operation goes here and into both stores (the PostgreSQL one: <c>Vigil.Cluster/Store/PostgresStore.cs</c>,
+/// its tables in <c>Migrate</c>), with its test in <c>tests/Vigil.Tests/Service/StoreContract.cs</c>, which runs on both.
 /// </summary>
 public interface IServiceStore
 {

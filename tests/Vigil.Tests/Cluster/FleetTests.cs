@@ -9,9 +9,9 @@ namespace Vigil.Tests.Cluster;
 
 /// <summary>
 /// A real fleet on loopback: PostgreSQL (private server), `vigil serve` nodes as child processes, six live
-/// UDP streams broadcast on 127.255.255.255 (so every node that opens one gets its own copy), an SSE client
-/// and a webhook receiver. Defects are known by construction (black every 10 s on the picture, silence on
-/// the sound), so events keep flowing through every phase.
+/// UDP streams broadcast on 127.255.255.255 (so every node that opens one gets its own copy), an SSE client,
+/// a webhook receiver and one results folder shared by every node. Defects are known by construction (black
+/// every 10 s on the picture, silence on the sound), so events keep flowing through every phase.
 /// </summary>
 [Collection("postgres")]
 public sealed class FleetTests(PostgresFixture pg, ITestOutputHelper output)
@@ -29,13 +29,16 @@ public sealed class FleetTests(PostgresFixture pg, ITestOutputHelper output)
         await using var receiver = new WebhookReceiver();
         await receiver.StartAsync();
         var nodes = new List<FleetNode>();
+        // every node writes its groups' results into one folder (one bucket), in 2 s segments
+        var results = Net.TempDir("fleet-results");
+        var settings = new Dictionary<string, string> { ["STORAGE__FOLDER"] = results, ["SEGMENTSECONDS"] = "2" };
         try
         {
-            var first = FleetNode.Start(db, Video, null);
+            var first = FleetNode.Start(db, Video, null, settings);
             nodes.Add(first);
             await first.WaitUpAsync();
-            nodes.Add(FleetNode.Start(db, Audio, first.ClusterPort));
-            nodes.Add(FleetNode.Start(db, Video, first.ClusterPort));
+            nodes.Add(FleetNode.Start(db, Audio, first.ClusterPort, settings));
+            nodes.Add(FleetNode.Start(db, Video, first.ClusterPort, settings));
             await Task.WhenAll(nodes.Select(n => n.WaitUpAsync()));
             var audio = nodes[1];
 
@@ -76,7 +79,7 @@ public sealed class FleetTests(PostgresFixture pg, ITestOutputHelper output)
             await WaitPlacementAsync(nodes, expected, 30, "12 pipelines after the failover");
 
             // 3. a fourth node joins: some pipelines move to it, none runs twice at any moment
-            var joiner = FleetNode.Start(db, Video, nodes[0].ClusterPort);
+            var joiner = FleetNode.Start(db, Video, nodes[0].ClusterPort, settings);
             nodes.Add(joiner);
             await joiner.WaitUpAsync();
             await Net.WaitUntilAsync(async () =>
@@ -124,6 +127,22 @@ public sealed class FleetTests(PostgresFixture pg, ITestOutputHelper output)
                     Assert.True(defect.Count(e => e.Type() == "defect") == 1, $"{byStream.Key}: not one defect:\n{lines}");
                 }
             output.WriteLine($"{ids.Count} events: PostgreSQL, SSE and webhook agree");
+
+            // 6. results per detector group: STREAM/GROUP/DATE/TIME.json, each with its own group's events only
+            var kindsByGroup = new Dictionary<string, List<string>> { [Video] = [], [Audio] = [] };
+            foreach (var s in streams)
+                foreach (var group in kindsByGroup.Keys)
+                {
+                    var folder = Path.Combine(results, s, group);
+                    Assert.True(Directory.Exists(folder), $"no results of {s}/{group}");
+                    var objects = Directory.EnumerateFiles(folder, "*.json", SearchOption.AllDirectories).Select(f => JsonNode.Parse(File.ReadAllText(f))!).ToList();
+                    Assert.All(objects, o => Assert.Equal(group, o["group"]!.GetValue<string>()));
+                    kindsByGroup[group].AddRange(objects.SelectMany(o => o["events"]!.AsArray()).Select(e => e!.Kind()));
+                }
+            Assert.Contains("video.black", kindsByGroup[Video]);
+            Assert.DoesNotContain(kindsByGroup[Video], k => k.StartsWith("audio.", StringComparison.Ordinal)); // the lead group also has stream.stall
+            Assert.Contains("audio.silence", kindsByGroup[Audio]);
+            Assert.All(kindsByGroup[Audio], k => Assert.True(k.StartsWith("audio.", StringComparison.Ordinal) || k.StartsWith("av.", StringComparison.Ordinal), k));
         }
         catch
         {
@@ -134,6 +153,7 @@ public sealed class FleetTests(PostgresFixture pg, ITestOutputHelper output)
         {
             foreach (var n in nodes) await n.DisposeAsync();
             foreach (var s in senders) await s.DisposeAsync();
+            Directory.Delete(results, recursive: true);
         }
     }
 
