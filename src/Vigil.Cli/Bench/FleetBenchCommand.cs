@@ -30,6 +30,20 @@ internal static class FleetBenchCommand
 
     private static async Task<int> RunAsync(int entities, int nodes, int streams, int seconds, int warmup, bool decode, CancellationToken cancel)
     {
+        try
+        {
+            return await MeasureAsync(entities, nodes, streams, seconds, warmup, decode, cancel);
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException or HttpRequestException
+                                      || (e is TaskCanceledException && !cancel.IsCancellationRequested)) // an HTTP timeout, not Ctrl-C
+        {
+            Console.Error.WriteLine($"vigil bench fleet: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static async Task<int> MeasureAsync(int entities, int nodes, int streams, int seconds, int warmup, bool decode, CancellationToken cancel)
+    {
         await using var bench = FleetBench.Create();
         var cp = await bench.ControlPlaneAsync(entities, nodes, seconds, Console.Error, cancel);
         Console.WriteLine($"control plane: {cp.Entities} synthetic (stream, group) pipelines (no media, heartbeats only) on {cp.Nodes} nodes, one machine ({Environment.ProcessorCount} cores)");

@@ -222,8 +222,9 @@ public sealed class FleetBench : IAsyncDisposable
     private static async Task<long> StatementsAsync(List<Node> nodes, CancellationToken cancel)
     {
         long total = 0;
-        foreach (var n in nodes.Where(n => n.Alive))
+        foreach (var n in nodes)
         {
+            if (!n.Alive) throw new InvalidOperationException($"fleet node {n.Name} exited with {n.ExitCode} during the run (downed: its heartbeats came too late?)");
             using var http = n.Http();
             var text = await http.GetStringAsync("/metrics", cancel);
             var line = text.Split('\n').First(l => l.StartsWith("vigil_fleet_store_statements_total ", StringComparison.Ordinal));
@@ -294,6 +295,7 @@ public sealed class FleetBench : IAsyncDisposable
         public string Role { get; }
         public int ClusterPort { get; }
         public bool Alive => !_process.HasExited;
+        public int ExitCode => _process.ExitCode;
 
         public static Node Start(string work, string db, string role, int? seed, bool synthetic)
         {
@@ -328,7 +330,7 @@ public sealed class FleetBench : IAsyncDisposable
 
         public HttpClient Http()
         {
-            var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_httpPort}"), Timeout = TimeSpan.FromSeconds(30) };
+            var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_httpPort}"), Timeout = TimeSpan.FromSeconds(120) }; // /metrics of thousands of pipelines on a busy machine
             client.DefaultRequestHeaders.Add("X-Api-Key", "bench");
             return client;
         }

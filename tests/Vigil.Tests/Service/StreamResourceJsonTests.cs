@@ -50,11 +50,11 @@ public sealed class StreamResourceJsonTests
     {
         var running = StreamStatus.Idle(false) with { State = StreamState.Running };
         var placement = new StreamPlacement(
-            [new GroupPlacement("video", ["video.black"], "10.0.0.1:4101", running), new GroupPlacement("audio+av.sync", ["audio.silence"], null, null)],
-            ["audio+av.sync"]);
+            [new GroupPlacement("video", ["video.black"], "10.0.0.1:4101", running), new GroupPlacement("audio", ["audio.silence"], null, null)],
+            ["audio"]);
         var json = JsonSerializer.Serialize(StreamResource.From(Config(paused: false), running, redact: false, placement), ApiJson.Options);
         Assert.EndsWith("""
-            "defects":{},"groups":[{"group":"video","detectors":["video.black"],"node":"10.0.0.1:4101","state":"running"},{"group":"audio+av.sync","detectors":["audio.silence"]}],"unassigned":["audio+av.sync"]}}
+            "defects":{},"groups":[{"group":"video","detectors":["video.black"],"node":"10.0.0.1:4101","state":"running"},{"group":"audio","detectors":["audio.silence"]}],"unassigned":["audio"]}}
             """, json);
     }
 }
