@@ -47,15 +47,6 @@ static void arm_deadline(vg_ctx *ctx, double seconds) {
     ctx->deadline_us = seconds > 0 ? av_gettime_relative() + (int64_t)(seconds * 1e6) : 0;
 }
 
-/* Opens the container behind `url` into ctx->format (which has the interrupt callback set).
- * Issue 15's transport tap goes here: for MPEG-TS it will open the URL itself (avio_open2 with the same
- * interrupt callback), wrap that in a custom AVIOContext (avio_alloc_context) whose read callback hands every
- * chunk of raw input bytes to the C# packet analyser before libavformat sees them, and set ctx->format->pb
- * (AVFMT_FLAG_CUSTOM_IO) before avformat_open_input; vg_close then frees it. Nothing else changes. */
-static int open_container(vg_ctx *ctx, const char *url) {
-    return avformat_open_input(&ctx->format, url, NULL, NULL);
-}
-
 int32_t vg_open(const char *url, const vg_open_options *options, vg_ctx **out, char *error, int32_t error_size) {
     *out = NULL;
     vg_ctx *ctx = av_mallocz(sizeof *ctx);
@@ -80,7 +71,7 @@ int32_t vg_open(const char *url, const vg_open_options *options, vg_ctx **out, c
     ctx->format->interrupt_callback.opaque = ctx;
 
     arm_deadline(ctx, options->open_timeout_seconds);
-    int ret = open_container(ctx, url);
+    int ret = tap_open(ctx, url, options->tap, options->tap_opaque);
     if (ret < 0) {
         ctx->format = NULL; /* freed by avformat_open_input on failure */
         set_error(ctx, ctx->stalled ? "cannot open input (timed out)" : "cannot open input", ctx->stalled ? 0 : ret);
@@ -142,6 +133,8 @@ int32_t vg_get_info(vg_ctx *ctx, vg_info *out) {
     }
     out->duration = ctx->format->duration != AV_NOPTS_VALUE ? ctx->format->duration / (double)AV_TIME_BASE : -1;
     snprintf(out->format_name, sizeof out->format_name, "%s", ctx->format->iformat->name);
+    out->video_id = ctx->video.index >= 0 ? ctx->video.stream->id : -1;
+    out->audio_id = ctx->audio.index >= 0 ? ctx->audio.stream->id : -1;
     return 0;
 }
 
@@ -255,6 +248,7 @@ void vg_close(vg_ctx *ctx) {
     avcodec_free_context(&ctx->video.codec);
     avcodec_free_context(&ctx->audio.codec);
     if (ctx->format) avformat_close_input(&ctx->format);
+    tap_close(ctx);
     av_packet_free(&ctx->packet);
     av_frame_free(&ctx->frame);
     av_frame_free(&ctx->sws_frame);

@@ -1,6 +1,8 @@
 /* Internal to the shim: the reader's context, shared by its parts, and what each part offers the others.
  * The data flow, one file per step:
  *   vigil_input.c   open, demux, the read loop (vg_open / vg_read / vg_close), timestamps, events
+ *   vigil_tap.c     the transport tap: the input read through a custom AVIOContext, every byte handed to the
+ *                   MPEG-TS analyser before the demuxer
  *   vigil_decode.c  decoders: open, send packets, receive frames, recovery points
  *   vigil_bands.c   H.264 pictures reduced band by band while the decoder writes them
  *   vigil_reduce.c  a decoded picture to analysis luma: 10-bit narrowing, box filter (SSSE3), grid statistics
@@ -75,7 +77,7 @@ typedef struct band_picture {
 } band_picture;
 
 struct vg_ctx {
-    /* input (vigil_input.c). Issue 15's transport tap will keep its custom AVIOContext here (see open_container). */
+    /* input (vigil_input.c) */
     AVFormatContext *format;
     AVPacket *packet;
     AVFrame *frame;
@@ -113,6 +115,18 @@ struct vg_ctx {
     float *samples;
     int samples_capacity;      /* floats */
 
+    /* transport tap (vigil_tap.c) */
+    vg_tap_fn tap;             /* NULL: no tap, or detached */
+    void *tap_opaque;
+    AVIOContext *tap_input;    /* the protocol, opened by us */
+    AVIOContext *tap_io;       /* the custom AVIOContext the demuxer reads (ctx->format->pb) */
+    int64_t tap_position;      /* input offset of the next byte read */
+    int64_t tap_seen;          /* input bytes [0, tap_seen) were handed to the tap */
+    int tap_datagrams;         /* each read is one datagram (a packet protocol: udp) */
+    int tap_rtp;               /* rtp://: RTP headers stripped for the demuxer */
+    uint8_t *tap_datagram;     /* RTP: the datagram being read */
+    int tap_pending;           /* RTP: bytes of a datagram read ahead at open, not yet handed out */
+
     /* blocking-read watchdog */
     atomic_int interrupted;
     double io_timeout;
@@ -143,6 +157,13 @@ void set_error(vg_ctx *ctx, const char *what, int averr);
 /* A timestamp of stream `st` in seconds from the start of the input; NaN when unknown. */
 double stream_seconds(vg_ctx *ctx, AVStream *st, int64_t ts);
 void event_item(vg_ctx *ctx, vg_item *out, int code, int stream_index, int64_t ts);
+
+/* vigil_tap.c */
+/* Opens `url` into ctx->format through the tap (when `tap` is set and a protocol can open it), else as
+ * avformat_open_input would. Returns avformat_open_input's result. */
+int tap_open(vg_ctx *ctx, const char *url, vg_tap_fn tap, void *opaque);
+/* Frees the tap's AVIO contexts (after avformat_close_input). */
+void tap_close(vg_ctx *ctx);
 
 /* vigil_decode.c */
 /* Opens the best stream of `type` (none: d->index stays -1, and that is not an error). */

@@ -9,6 +9,11 @@
 
 typedef struct vg_ctx vg_ctx;
 
+/* The transport tap: the input's raw bytes, in order and each once, before the demuxer reads them. `datagram`
+ * is 1 when `data` is one whole datagram (udp, rtp: RTP headers included). Called on the reading thread,
+ * inside vg_open and vg_read; `data` is valid during the call only. */
+typedef void (*vg_tap_fn)(void *opaque, const uint8_t *data, int32_t size, int32_t datagram);
+
 typedef struct vg_open_options {
     int32_t decode_threads;        /* 0: FFmpeg picks; 1: one decode thread */
     int32_t analysis_max_width;    /* luma is box-downscaled by an integer factor to at most this; 0: full size */
@@ -17,6 +22,8 @@ typedef struct vg_open_options {
     int32_t want_video;
     int32_t want_audio;
     int32_t want_grid_stats;       /* measure vg_grid_stats on every video frame (one extra pass over full-res luma) */
+    vg_tap_fn tap;                 /* NULL: no transport tap */
+    void *tap_opaque;
 } vg_open_options;
 
 typedef struct vg_info {
@@ -30,6 +37,7 @@ typedef struct vg_info {
     char audio_codec[32];
     double duration;               /* seconds; < 0 when unknown (live) */
     char format_name[32];
+    int32_t video_id, audio_id;    /* the streams' container ids (MPEG-TS: their PIDs); -1: none */
 } vg_info;
 
 enum { VG_ITEM_END = 0, VG_ITEM_VIDEO = 1, VG_ITEM_AUDIO = 2, VG_ITEM_EVENT = 3 };
@@ -106,6 +114,12 @@ VG_API void vg_interrupt(vg_ctx *ctx);
 /* Pictures whose analysis luma was reduced band by band as the decoder wrote them (diagnostics, tests). */
 VG_API int64_t vg_band_reduced_pictures(vg_ctx *ctx);
 VG_API void vg_close(vg_ctx *ctx);
+/* Stops calling the tap (the input is not a transport stream). */
+VG_API void vg_tap_detach(vg_ctx *ctx);
+/* 1 while the tap sees the input's bytes. */
+VG_API int32_t vg_tapped(vg_ctx *ctx);
+/* The time subtracted from every timestamp (seconds of the container's clock); NaN until known. */
+VG_API double vg_start_seconds(vg_ctx *ctx);
 /* Encodes an 8-bit gray picture as JPEG (snapshots). Returns bytes written, or < 0. */
 VG_API int32_t vg_encode_jpeg_gray(const uint8_t *pixels, int32_t stride, int32_t width, int32_t height,
                                    uint8_t *out, int32_t out_size);

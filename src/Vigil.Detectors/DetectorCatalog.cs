@@ -1,8 +1,10 @@
 using Vigil.Detectors.Audio;
 using Vigil.Detectors.Stream;
 using Vigil.Detectors.Sync;
+using Vigil.Detectors.Transport;
 using Vigil.Detectors.Video;
 using Vigil.Media;
+using Vigil.Transport;
 
 namespace Vigil.Detectors;
 
@@ -30,6 +32,11 @@ public enum DetectorNeeds
     /// stream, so both are decoded for it.
     /// </summary>
     BitstreamEvents = 8,
+    /// <summary>
+    /// The transport analyser's findings (ETSI TR 101 290 on MPEG-TS inputs): the detector is an
+    /// <see cref="ITransportDetector"/>. Its findings are placed on the media timeline, so both tracks are decoded for it.
+    /// </summary>
+    Transport = 16,
 }
 
 /// <summary>One entry of the catalog: a defect kind, what it needs, its options and how to build it.</summary>
@@ -78,7 +85,26 @@ public static class DetectorCatalog
             DetectorNeeds.Video | DetectorNeeds.Audio | DetectorNeeds.BitstreamEvents, (o, c) => new AvSyncDetector(o, c.Sink)),
         Entry<DiscontinuityOptions>(DiscontinuityDetector.KindName, "timestamp jumps, lost packets, missing frames, codec changes",
             DetectorNeeds.BitstreamEvents, (o, c) => new DiscontinuityDetector(o, c.Sink)),
+        .. Indicators.All.Select(i => Entry<TransportIndicatorOptions>(i.Kind(), $"ETSI TR 101 290 {i.Number()}: {TransportDescription(i)} (MPEG-TS)",
+            DetectorNeeds.Transport, (_, c) => new TransportIndicatorDetector(i, c.Sink))),
     ];
+
+    private static string TransportDescription(Indicator indicator) => indicator switch
+    {
+        Indicator.SyncLoss => "sync lost (2 corrupt sync bytes in a row) until 5 good ones",
+        Indicator.SyncByteError => "a sync byte is not 0x47",
+        Indicator.PatError => "no PAT for > 0.5 s, another table on PID 0, or PID 0 scrambled",
+        Indicator.ContinuityCountError => "a packet lost, out of order, or sent more than twice",
+        Indicator.PmtError => "no PMT of a programme for > 0.5 s, or it is scrambled",
+        Indicator.PidError => "a video or audio PID of a PMT absent for > 1 s",
+        Indicator.TransportError => "transport_error_indicator set",
+        Indicator.CrcError => "a CRC error in a PAT, CAT, PMT, NIT, SDT, BAT, EIT or TOT",
+        Indicator.PcrRepetitionError => "more than 40 ms between PCRs",
+        Indicator.PcrDiscontinuityIndicatorError => "PCRs more than 100 ms apart or going back without discontinuity_indicator",
+        Indicator.PcrAccuracyError => "a PCR more than 500 ns off its byte position at a constant mux rate",
+        Indicator.PtsError => "more than 700 ms between PTS",
+        _ => "scrambled packets without a CAT, or another table on PID 1",
+    };
 
     public static IReadOnlyList<string> Kinds => All.Select(d => d.Kind).ToArray();
 

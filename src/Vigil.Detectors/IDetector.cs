@@ -59,3 +59,12 @@ public interface IMediaEventDetector : IDetector
 /// meters the stream once, for its summary, and hands every step to each of these.
 /// </summary>
 public interface ILoudnessDetector : IDetector, ILoudnessObserver;
+
+/// <summary>
+/// A detector of the transport (MPEG-TS inputs): it hears the TR 101 290 indicators the transport analyser
+/// raises and clears, at media time.
+/// </summary>
+public interface ITransportDetector : IDetector
+{
+    void Process(in TransportFinding finding);
+}

@@ -66,6 +66,12 @@ public static class ContractJson
             w.WriteEndObject();
         }
         w.WriteNumber("defects", summary.Defects);
+        if (summary.Transport is { } transport)
+        {
+            w.WriteStartObject("transport");
+            foreach (var (indicator, count) in transport) w.WriteNumber(indicator, count);
+            w.WriteEndObject();
+        }
         if (summary.CorruptPackets > 0) w.WriteNumber("corrupt_packets", summary.CorruptPackets);
         if (summary.DecodeErrors > 0) w.WriteNumber("decode_errors", summary.DecodeErrors);
         if (summary.Discontinuities > 0) w.WriteNumber("discontinuities", summary.Discontinuities);

@@ -19,7 +19,11 @@ public sealed record InputSummary(
     long CorruptPackets,
     long DecodeErrors,
     long Discontinuities,
-    double WallSeconds);
+    double WallSeconds)
+{
+    /// <summary>An MPEG-TS input's failures per ETSI TR 101 290 indicator (<c>transport</c>), by contract name, every indicator listed.</summary>
+    public IReadOnlyList<KeyValuePair<string, long>>? Transport { get; init; }
+}
 
 /// <summary>The summary's <c>video</c> object.</summary>
 public sealed record VideoSummary(string Codec, int Width, int Height, double Fps, long Frames);

@@ -17,4 +17,10 @@ public interface IMediaReader
 
     /// <summary>Makes a blocked <see cref="Read"/> return (with <see cref="OperationCanceledException"/>). Thread-safe.</summary>
     void Interrupt();
+
+    /// <summary>
+    /// The transport analyser of the bytes read (ETSI TR 101 290 on an MPEG-TS input; see <see cref="MediaSource.Transport"/>),
+    /// or null where there is none: a replay of items carries no transport.
+    /// </summary>
+    Vigil.Transport.TransportAnalyzer? Transport => null;
 }

@@ -3,7 +3,11 @@ namespace Vigil.Media;
 /// <summary>Something the converter noticed in the bitstream itself, in stream order.</summary>
 public enum MediaEventKind
 {
-    /// <summary>The demuxer flagged a packet corrupt, e.g. an MPEG-TS continuity-counter error.</summary>
+    /// <summary>
+    /// The demuxer flagged a packet corrupt. Not raised for MPEG-TS, where the transport analyser's
+    /// <see cref="PacketsLost"/> says what really went missing (the demuxer also flags, for one, a PES
+    /// length that does not match its packets: 293 flags on test-072, which lost nothing).
+    /// </summary>
     PacketCorrupt = 1,
     /// <summary>The decoder rejected a packet.</summary>
     DecodeError = 2,
@@ -15,6 +19,9 @@ public enum MediaEventKind
     /// <summary>Frames are missing: a gap of <see cref="MediaEvent.Value"/> seconds between consecutive video frames.
     /// Raised by the pipeline.</summary>
     FrameGap = 5,
+    /// <summary>MPEG-TS packets lost, by the transport analyser's continuity counters: <see cref="MediaEvent.Value"/> packets
+    /// on the stream's PID (<see cref="MediaEvent.StreamIndex"/>; -1 for a PID that is not a decoded stream).</summary>
+    PacketsLost = 6,
 }
 
 /// <summary>

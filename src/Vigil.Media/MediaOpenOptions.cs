@@ -26,4 +26,13 @@ public sealed record MediaOpenOptions
 
     /// <summary>Decode audio; when false its packets are dropped at the demuxer.</summary>
     public bool Audio { get; init; } = true;
+
+    /// <summary>
+    /// Analyse an MPEG-TS input's transport (ETSI TR 101 290, programmes) from the bytes the demuxer reads
+    /// (<see cref="MediaSource.Transport"/>); other inputs are not affected.
+    /// </summary>
+    public bool AnalyzeTransport { get; init; } = true;
+
+    /// <summary>Limits of the transport checks.</summary>
+    public Vigil.Transport.TransportOptions? TransportLimits { get; init; }
 }

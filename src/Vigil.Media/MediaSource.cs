@@ -1,34 +1,55 @@
 using System.Runtime.InteropServices;
 using Vigil.Media.Native;
+using Vigil.Transport;
 
 namespace Vigil.Media;
 
 /// <summary>What <see cref="MediaSource.Read"/> produced.</summary>
-public enum MediaItemKind { End, Video, Audio, Event }
+public enum MediaItemKind { End, Video, Audio, Event, Transport }
 
 /// <summary>One item from the converter; exactly one of the payloads is set, per <see cref="Kind"/>.</summary>
-public readonly record struct MediaItem(MediaItemKind Kind, VideoFrame? Video = null, AudioBlock? Audio = null, MediaEvent Event = default);
+public readonly record struct MediaItem(MediaItemKind Kind, VideoFrame? Video = null, AudioBlock? Audio = null, MediaEvent Event = default,
+    TransportFinding Transport = default);
 
 /// <summary>
-/// An opened input (file or URL) decoded through the native shim into pooled analysis frames.
+/// An opened input (file or URL) decoded through the native shim into pooled analysis frames. An MPEG-TS
+/// input's bytes also go, as the shim reads them, through a <see cref="TransportAnalyzer"/>
+/// (<see cref="Transport"/>), whose findings come out of <see cref="Read"/> in stream order with the media.
 /// Not thread-safe except <see cref="Interrupt"/>, which unblocks a read from another thread.
 /// </summary>
 public sealed class MediaSource : IMediaReader, IDisposable
 {
+    /// <summary>MPEG-TS timestamps wrap at 2^33 ticks of 90 kHz (26.5 hours).</summary>
+    private const double TimestampWrap = (1L << 33) / 90_000.0;
+
     private nint _ctx;
     private readonly FramePool<VideoFrame> _videoPool;
     private readonly FramePool<AudioBlock> _audioPool;
+    private readonly TransportTap? _tap;
+    private readonly int _videoPid, _audioPid;
+    private MediaItem? _held;       // vg_read's item, handed out after the transport findings of the same read
+    private readonly Queue<MediaItem> _losses = new(); // video packets lost, waiting for the picture they damaged
+    private int _primaryProgram;
 
-    private MediaSource(nint ctx, MediaInfo info)
+    private MediaSource(nint ctx, MediaInfo info, TransportTap? tap, int videoPid, int audioPid)
     {
         _ctx = ctx;
         Info = info;
+        _tap = tap;
+        _videoPid = videoPid;
+        _audioPid = audioPid;
         var lumaSize = info.Video is { } v ? v.AnalysisWidth * v.AnalysisHeight : 0;
         _videoPool = new FramePool<VideoFrame>(pool => new VideoFrame(pool, lumaSize));
         _audioPool = new FramePool<AudioBlock>(pool => new AudioBlock(pool, 2 * 2048));
     }
 
     public MediaInfo Info { get; }
+
+    /// <summary>The transport analysis of an MPEG-TS input (TR 101 290 counts, programmes, PIDs); null for other inputs.</summary>
+    public TransportAnalyzer? Transport => _tap?.Analyzer;
+
+    /// <summary>Why the transport analysis stopped early (an analyser failure), or null.</summary>
+    public string? TransportFailure => _tap?.Failure;
 
     /// <summary>FFmpeg version the shim runs against.</summary>
     public static string FfmpegVersion => Marshal.PtrToStringUTF8(NativeMethods.Version()) ?? "?";
@@ -37,6 +58,7 @@ public sealed class MediaSource : IMediaReader, IDisposable
     public static unsafe MediaSource Open(string url, MediaOpenOptions? options = null)
     {
         options ??= new MediaOpenOptions();
+        var tap = options.AnalyzeTransport ? new TransportTap(options.TransportLimits) : null;
         var native = new VgOpenOptions
         {
             DecodeThreads = options.DecodeThreads,
@@ -46,12 +68,17 @@ public sealed class MediaSource : IMediaReader, IDisposable
             WantVideo = options.Video ? 1 : 0,
             WantAudio = options.Audio ? 1 : 0,
             WantGridStats = options.GridStatistics ? 1 : 0,
+            Tap = tap is null ? null : TransportTap.Callback,
+            TapOpaque = tap?.Opaque ?? 0,
         };
         const int errorSize = 512;
         byte* error = stackalloc byte[errorSize];
         error[0] = 0;
         if (NativeMethods.Open(url, native, out var ctx, error, errorSize) < 0)
+        {
+            tap?.Dispose();
             throw new MediaException($"{url}: {NativeMethods.FixedString(error, errorSize)}");
+        }
         NativeMethods.GetInfo(ctx, out var i);
         var video = i.VideoStream >= 0
             ? new VideoInfo(i.VideoStream, NativeMethods.FixedString(i.VideoCodec, 32), i.Width, i.Height, i.AnalysisWidth, i.AnalysisHeight, i.Fps)
@@ -60,7 +87,14 @@ public sealed class MediaSource : IMediaReader, IDisposable
             ? new AudioInfo(i.AudioStream, NativeMethods.FixedString(i.AudioCodec, 32), i.SampleRate, i.Channels)
             : null;
         var info = new MediaInfo(NativeMethods.FixedString(i.FormatName, 32), i.Duration >= 0 ? i.Duration : null, video, audio);
-        return new MediaSource(ctx, info);
+        if (tap is not null && info.Format != "mpegts")
+        {
+            // not a transport stream (or one the shim could not tap: rtsp): nothing to analyse
+            NativeMethods.TapDetach(ctx);
+            tap.Dispose();
+            tap = null;
+        }
+        return new MediaSource(ctx, info, tap, i.VideoId, i.AudioId);
     }
 
     /// <summary>
@@ -68,9 +102,100 @@ public sealed class MediaSource : IMediaReader, IDisposable
     /// <see cref="MediaStalledException"/> when a live input stops delivering and <see cref="MediaException"/>
     /// when it fails. The caller owns (and must release) any frame or block returned.
     /// </summary>
-    public unsafe MediaItem Read()
+    public MediaItem Read()
     {
         ObjectDisposedException.ThrowIf(_ctx == 0, this);
+        while (true)
+        {
+            // what the transport analyser found in the bytes of the last read comes first
+            if (_tap is not null && _tap.TryTake(out var found))
+            {
+                var finding = Finding(found);
+                if (!IsVideoLoss(finding)) return finding;
+                _losses.Enqueue(finding);
+                if (_losses.Count <= MaxHeldLosses) continue;
+                return _losses.Dequeue();
+            }
+            if (_held is { } held)
+            {
+                if (_losses.TryPeek(out var loss) && (held.Kind == MediaItemKind.End || Damaged(loss, held))) return _losses.Dequeue();
+                if (held.Kind != MediaItemKind.End) _held = null; // the end stays the end
+                return held;
+            }
+            var item = ReadNative();
+            if (item.Kind == MediaItemKind.End)
+            {
+                _tap?.Analyzer.Finish();
+                _held = item; // End, forever, once everything before it is out
+                continue;
+            }
+            // the demuxer's corrupt flags on MPEG-TS mean too many things; the analyser's lost packets replace them
+            if (_tap is not null && item is { Kind: MediaItemKind.Event, Event.Kind: MediaEventKind.PacketCorrupt }) continue;
+            _held = item;
+        }
+    }
+
+    /// <summary>Lost video packets held back for their picture at most (beyond, the oldest goes out as it is).</summary>
+    private const int MaxHeldLosses = 256;
+
+    private bool IsVideoLoss(in MediaItem item) =>
+        item is { Kind: MediaItemKind.Event, Event.Kind: MediaEventKind.PacketsLost } && Info.Video is { } v && item.Event.StreamIndex == v.StreamIndex && !double.IsNaN(item.Event.Pts);
+
+    /// <summary>
+    /// Whether a held loss goes out before <paramref name="next"/>: the analyser reads bytes ahead of the decoder,
+    /// so a loss is held until the picture it fell in (its PES's PTS) comes out, and then handed out just before it,
+    /// as the demuxer's corrupt flag was. One stamped far ahead of the pictures (10 s) is not waited for.
+    /// </summary>
+    private static bool Damaged(in MediaItem loss, in MediaItem next) =>
+        next.Video is { } frame && (loss.Event.Pts <= frame.Pts + 1e-3 || loss.Event.Pts - frame.Pts > 10);
+
+    /// <summary>A transport finding as an item: lost packets as a bitstream event on their stream, indicators as findings.</summary>
+    private MediaItem Finding(in TransportEvent e)
+    {
+        if (e.Kind == TransportEventKind.PacketsLost)
+        {
+            var damaged = e.Pts >= 0 ? StreamSeconds(e.Pts) : ProgramSeconds(e);
+            var stream = e.Pid == _videoPid && Info.Video is { } v ? v.StreamIndex : e.Pid == _audioPid && Info.Audio is { } a ? a.StreamIndex : -1;
+            return new MediaItem(MediaItemKind.Event, Event: new MediaEvent(MediaEventKind.PacketsLost, stream, damaged, e.Count));
+        }
+        return new MediaItem(MediaItemKind.Transport, Transport: new TransportFinding(e, ProgramSeconds(e)));
+    }
+
+    /// <summary>
+    /// Transport time as seconds from the start of the input, on the clock of the event's programme (or of
+    /// the decoded one, for the multiplex as a whole): the scale of the items' timestamps, so that the
+    /// pipeline maps both alike. Programme clocks and the container's start are both 33-bit MPEG time, so
+    /// their difference is taken modulo the wrap.
+    /// </summary>
+    private double ProgramSeconds(in TransportEvent e)
+    {
+        var analyzer = _tap!.Analyzer;
+        var program = e.Program != 0 ? e.Program : PrimaryProgram(analyzer);
+        var clock = analyzer.ClockAt(program, e.Time);
+        var start = NativeMethods.StartSeconds(_ctx);
+        if (double.IsNaN(clock) || double.IsNaN(start)) return double.NaN;
+        return Math.IEEERemainder(clock - start, TimestampWrap);
+    }
+
+    /// <summary>A PES timestamp (90 kHz) as seconds from the start of the input, like a decoded item's.</summary>
+    private double StreamSeconds(long pts)
+    {
+        var start = NativeMethods.StartSeconds(_ctx);
+        return double.IsNaN(start) ? double.NaN : Math.IEEERemainder(pts / 90_000.0 - start, TimestampWrap);
+    }
+
+    /// <summary>The programme of the decoded streams (0 until its PMT is known).</summary>
+    private int PrimaryProgram(TransportAnalyzer analyzer)
+    {
+        if (_primaryProgram != 0) return _primaryProgram;
+        foreach (var p in analyzer.Programs)
+            foreach (var s in p.Streams)
+                if (s.Pid == _videoPid || s.Pid == _audioPid) return _primaryProgram = p.Number;
+        return 0;
+    }
+
+    private unsafe MediaItem ReadNative()
+    {
         var result = NativeMethods.Read(_ctx, out var item);
         if (result < 0)
         {
@@ -129,6 +254,8 @@ public sealed class MediaSource : IMediaReader, IDisposable
     public void Dispose()
     {
         var ctx = Interlocked.Exchange(ref _ctx, 0);
-        if (ctx != 0) NativeMethods.Close(ctx);
+        if (ctx == 0) return;
+        NativeMethods.Close(ctx);
+        _tap?.Dispose(); // after the shim, which calls it until closed
     }
 }

@@ -1,6 +1,7 @@
 using Vigil.Detectors.Audio.Loudness;
 using Vigil.Events;
 using Vigil.Media;
+using Vigil.Transport;
 
 namespace Vigil.Pipeline;
 
@@ -25,5 +26,20 @@ public sealed record AnalysisSummary(
         Media.Video is { } v ? new VideoSummary(v.Codec, v.Width, v.Height, v.Fps, VideoFrames) : null,
         Media.Audio is { } a ? new AudioSummary(a.Codec, a.SampleRate, a.Channels) : null,
         Loudness is { } l ? new LoudnessSummary(l.IntegratedLufs, l.LoudnessRangeLu, l.TruePeakDbtp) : null,
-        defects, CorruptPackets, DecodeErrors, Discontinuities, WallSeconds);
+        defects, CorruptPackets, DecodeErrors, Discontinuities, WallSeconds)
+    {
+        Transport = Transport?.Counts,
+    };
+
+    /// <summary>TR 101 290 failures per indicator, for an MPEG-TS input.</summary>
+    public TransportCounts? Transport { get; init; }
+}
+
+/// <summary>Failures of each TR 101 290 indicator over the input (the summary's <c>transport</c>), by contract name.</summary>
+public sealed record TransportCounts(IReadOnlyList<KeyValuePair<string, long>> Counts)
+{
+    public static TransportCounts Of(Vigil.Transport.TransportAnalyzer analyzer) =>
+        new(Vigil.Transport.Indicators.All.Select(i => KeyValuePair.Create(i.Name(), analyzer.Count(i))).ToList());
+
+    public long this[string indicator] => Counts.First(c => c.Key == indicator).Value;
 }

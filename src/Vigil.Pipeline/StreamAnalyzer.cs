@@ -34,6 +34,7 @@ public sealed class StreamAnalyzer
     private readonly IVideoDetector[] _video;
     private readonly IAudioDetector[] _audio;
     private readonly IMediaEventDetector[] _events;
+    private readonly ITransportDetector[] _transport;
     private readonly IAnalysisObserver[] _observers;
     private readonly AnalyzerOptions _options;
     private readonly LoudnessMeter? _loudness; // whole-input loudness for the summary, heard by the loudness detectors
@@ -55,6 +56,7 @@ public sealed class StreamAnalyzer
         _video = detectors.OfType<IVideoDetector>().ToArray();
         _audio = detectors.OfType<IAudioDetector>().ToArray();
         _events = detectors.OfType<IMediaEventDetector>().ToArray();
+        _transport = detectors.OfType<ITransportDetector>().ToArray();
         _observers = observers?.ToArray() ?? [];
         _options = options ?? new AnalyzerOptions();
         var listeners = detectors.OfType<ILoudnessDetector>().ToArray();
@@ -118,6 +120,7 @@ public sealed class StreamAnalyzer
             _discontinuities, _shed, clock.Elapsed.TotalSeconds)
         {
             Loudness = _audioBlocks > 0 && _options.MeasureLoudness ? _loudness?.Reading : null,
+            Transport = _source.Transport is { IsTransportStream: true } t ? TransportCounts.Of(t) : null,
         };
     }
 
@@ -204,6 +207,8 @@ public sealed class StreamAnalyzer
                     Release(item);
                     break;
                 }
+                if (item.Kind == MediaItemKind.Transport)
+                    item = item with { Transport = item.Transport with { Pts = TransportTime(timeline, item.Transport.Pts) } };
                 if (item.Kind == MediaItemKind.Event)
                 {
                     var e = item.Event;
@@ -223,6 +228,22 @@ public sealed class StreamAnalyzer
             return e;
         }
         return null;
+    }
+
+    /// <summary>
+    /// Media time of a transport finding stamped on its programme's clock: mapped like the decoded track's
+    /// timestamps, so a PCR gap lines up with the pictures around it. The analyser reads bytes a little ahead
+    /// of the decoder, so a finding may precede the media mapped so far, but not by more than a timestamp jump:
+    /// one that lands further off (a clock the pictures have not reached since a splice) or has no clock yet
+    /// is placed at the media time reached.
+    /// </summary>
+    private double TransportTime(Timeline timeline, double raw)
+    {
+        MediaTrack? track = _source.Info.Video is not null ? MediaTrack.Video : _source.Info.Audio is not null ? MediaTrack.Audio : null;
+        var reached = timeline.MapEvent(null, double.NaN);
+        if (double.IsNaN(raw)) return reached;
+        var at = timeline.MapEvent(track, raw);
+        return Math.Abs(at - reached) > Continuity.ForwardJump ? reached : Math.Max(0, at);
     }
 
     private bool Write(ChannelWriter<Work> writer, Work work, CancellationToken cancellation)
@@ -279,6 +300,11 @@ public sealed class StreamAnalyzer
                 else if (item.Event.Kind is MediaEventKind.TimestampJump or MediaEventKind.FrameGap) _discontinuities++;
                 foreach (var detector in _events) detector.Process(item.Event);
                 foreach (var observer in _observers) observer.OnMediaEvent(item.Event);
+                break;
+            }
+            case MediaItemKind.Transport:
+            {
+                foreach (var detector in _transport) detector.Process(item.Transport);
                 break;
             }
         }

@@ -114,10 +114,14 @@ internal sealed class IndicatorTracker(ITransportEventSink sink, TransportOption
     }
 
     /// <summary>End of input: indicators passing again are cleared at their last failure; those still failing stay open.</summary>
-    public void Finish()
+    public void Finish(double now)
     {
         for (var i = _open.Count - 1; i >= 0; i--)
-            if (_open[i].Failing == 0) Clear(_open[i], i);
+        {
+            var s = _open[i];
+            if (s.Failing == 0) Clear(s, i);
+            else sink.OnTransportEvent(new TransportEvent(TransportEventKind.StillFailing, s.Indicator, s.Pid, s.Program, now, s.Count));
+        }
     }
 
     private State Raise(Indicator indicator, int pid, int program, double time)

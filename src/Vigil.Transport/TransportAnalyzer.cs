@@ -103,11 +103,11 @@ public sealed class TransportAnalyzer : IPacketReceiver
     /// <summary>One datagram of a UDP input, with or without an RTP header.</summary>
     public void FeedDatagram(ReadOnlySpan<byte> datagram) => _framer.FeedDatagram(datagram);
 
-    /// <summary>End of input: indicators that pass again are cleared; those still failing stay raised.</summary>
+    /// <summary>End of input: indicators that pass again are cleared; those still failing stay raised (<see cref="TransportEventKind.StillFailing"/>).</summary>
     public void Finish()
     {
         _tracker.Scan(_now);
-        _tracker.Finish();
+        _tracker.Finish(_now);
     }
 
     /// <summary>
@@ -278,7 +278,7 @@ public sealed class TransportAnalyzer : IPacketReceiver
         s.Sections?.Reset();
         if (lost > 0) RestartRateRuns();
         _tracker.Fail(Indicator.ContinuityCountError, s.Pid, s.Program, _now);
-        if (lost > 0) _sink.OnTransportEvent(new TransportEvent(TransportEventKind.PacketsLost, Indicator.ContinuityCountError, s.Pid, s.Program, _now, lost));
+        if (lost > 0) _sink.OnTransportEvent(new TransportEvent(TransportEventKind.PacketsLost, Indicator.ContinuityCountError, s.Pid, s.Program, _now, lost, s.LastPts));
     }
 
     private void Scrambled(PidState s)

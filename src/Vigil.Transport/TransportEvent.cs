@@ -9,6 +9,8 @@ public enum TransportEventKind
     Cleared,
     /// <summary>A continuity error that looks like loss: <see cref="TransportEvent.Count"/> packets missing on <see cref="TransportEvent.Pid"/>.</summary>
     PacketsLost,
+    /// <summary>The input ended with the indicator still failing (raised, never cleared), after <see cref="TransportEvent.Count"/> failures.</summary>
+    StillFailing,
 }
 
 /// <summary>
@@ -17,8 +19,10 @@ public enum TransportEventKind
 /// turns it into a programme's own clock. <see cref="Program"/> is the programme number (service id) the PID belongs
 /// to, 0 for the multiplex as a whole (sync, PAT, CAT, PIDs of no programme). <see cref="Pid"/> is -1 where no PID
 /// applies (sync). <see cref="Count"/>: failures within the defect so far (raised, cleared) or lost packets.
+/// <see cref="Pts"/>, for lost packets: the PTS (90 kHz) of the PES the loss fell in, the picture or audio
+/// frame it damaged; -1 before the PID's first PTS.
 /// </summary>
-public readonly record struct TransportEvent(TransportEventKind Kind, Indicator Indicator, int Pid, int Program, double Time, long Count);
+public readonly record struct TransportEvent(TransportEventKind Kind, Indicator Indicator, int Pid, int Program, double Time, long Count, long Pts = -1);
 
 /// <summary>Receives the analyser's events, in stream order, on the thread that feeds it.</summary>
 public interface ITransportEventSink

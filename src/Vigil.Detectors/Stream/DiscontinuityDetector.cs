@@ -4,7 +4,9 @@ namespace Vigil.Detectors.Stream;
 
 /// <summary>
 /// <c>stream.discontinuity</c>: timestamps jumped (splice, encoder restart, clock wrap), packets were
-/// lost (MPEG-TS continuity errors) or video frames are missing (a PTS gap), or the codec changed.
+/// lost (MPEG-TS: the transport analyser's continuity counters, <c>details.lost_packets</c>; other
+/// containers: the demuxer's corrupt flags, <c>details.corrupt_packets</c>) or video frames are missing
+/// (a PTS gap), or the codec changed.
 /// Events within <see cref="DiscontinuityOptions.Merge"/> seconds form one defect, with counts in its details.
 /// </summary>
 public sealed class DiscontinuityDetector(DiscontinuityOptions options, IDefectSink sink) : IMediaEventDetector
@@ -13,7 +15,8 @@ public sealed class DiscontinuityDetector(DiscontinuityOptions options, IDefectS
 
     private bool _open;
     private double _start, _end, _lastTime;
-    private int _lostPackets, _jumps, _gaps, _codecChanges;
+    private int _corruptPackets, _jumps, _gaps, _codecChanges;
+    private long _lostPackets;
     private double _largestJump, _missing;
 
     public string Kind => KindName;
@@ -26,6 +29,7 @@ public sealed class DiscontinuityDetector(DiscontinuityOptions options, IDefectS
         switch (e.Kind)
         {
             case MediaEventKind.PacketCorrupt: break;
+            case MediaEventKind.PacketsLost: break;
             case MediaEventKind.TimestampJump: break;
             case MediaEventKind.CodecChange: break;
             case MediaEventKind.FrameGap when e.Value >= options.MinGap: end = time + e.Value; break;
@@ -38,14 +42,16 @@ public sealed class DiscontinuityDetector(DiscontinuityOptions options, IDefectS
             _open = true;
             _start = time;
             _end = time;
-            _lostPackets = _jumps = _gaps = _codecChanges = 0;
+            _corruptPackets = _jumps = _gaps = _codecChanges = 0;
+            _lostPackets = 0;
             _largestJump = _missing = 0;
             sink.DefectStarted(Make(null));
         }
         _end = Math.Max(_end, end);
         switch (e.Kind)
         {
-            case MediaEventKind.PacketCorrupt: _lostPackets++; break;
+            case MediaEventKind.PacketCorrupt: _corruptPackets++; break;
+            case MediaEventKind.PacketsLost: _lostPackets += (long)e.Value; break;
             case MediaEventKind.TimestampJump: _jumps++; if (Math.Abs(e.Value) > Math.Abs(_largestJump)) _largestJump = e.Value; break;
             case MediaEventKind.CodecChange: _codecChanges++; break;
             case MediaEventKind.FrameGap: _gaps++; _missing += e.Value; break;
@@ -77,7 +83,8 @@ public sealed class DiscontinuityDetector(DiscontinuityOptions options, IDefectS
     private Defect Make(double? end)
     {
         var details = new Dictionary<string, double>();
-        if (_lostPackets > 0) details["corrupt_packets"] = _lostPackets;
+        if (_lostPackets > 0) details["lost_packets"] = _lostPackets;
+        if (_corruptPackets > 0) details["corrupt_packets"] = _corruptPackets;
         if (_jumps > 0) details["timestamp_jump_s"] = Math.Round(_largestJump, 3);
         if (_gaps > 0) details["missing_video_s"] = Math.Round(_missing, 3);
         if (_codecChanges > 0) details["codec_changes"] = _codecChanges;

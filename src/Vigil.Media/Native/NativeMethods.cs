@@ -5,7 +5,7 @@ namespace Vigil.Media.Native;
 // Mirrors native/vigil_media.h field for field; every struct is blittable.
 
 [StructLayout(LayoutKind.Sequential)]
-internal struct VgOpenOptions
+internal unsafe struct VgOpenOptions
 {
     public int DecodeThreads;
     public int AnalysisMaxWidth;
@@ -14,6 +14,8 @@ internal struct VgOpenOptions
     public int WantVideo;
     public int WantAudio;
     public int WantGridStats;
+    public delegate* unmanaged<nint, byte*, int, int, void> Tap;
+    public nint TapOpaque;
 }
 
 [StructLayout(LayoutKind.Sequential)]
@@ -44,6 +46,7 @@ internal unsafe struct VgInfo
     public fixed byte AudioCodec[32];
     public double Duration;
     public fixed byte FormatName[32];
+    public int VideoId, AudioId;
 }
 
 internal enum VgItemKind { End = 0, Video = 1, Audio = 2, Event = 3 }
@@ -94,6 +97,12 @@ internal static partial class NativeMethods
 
     [LibraryImport(Library, EntryPoint = "vg_band_reduced_pictures")]
     public static partial long BandReducedPictures(nint ctx);
+
+    [LibraryImport(Library, EntryPoint = "vg_tap_detach")]
+    public static partial void TapDetach(nint ctx);
+
+    [LibraryImport(Library, EntryPoint = "vg_start_seconds")]
+    public static partial double StartSeconds(nint ctx);
 
     [LibraryImport(Library, EntryPoint = "vg_close")]
     public static partial void Close(nint ctx);

@@ -71,7 +71,7 @@ public class TsDamageTests : IClassFixture<TsDamageTests.Clip>
             while (source.Read() is { Kind: not MediaItemKind.End } item)
             {
                 if (item.Video is { } frame) { frames++; frame.Release(); }
-                if (item.Kind == MediaItemKind.Event && item.Event.Kind == MediaEventKind.PacketCorrupt) corrupt++;
+                if (item.Kind == MediaItemKind.Event && item.Event.Kind == MediaEventKind.PacketsLost) corrupt++;
             }
             return (frames, corrupt);
         }

@@ -1,6 +1,7 @@
 using Vigil.Detectors;
 using Vigil.Media;
 using Vigil.Tests.Support;
+using Vigil.Transport;
 
 namespace Vigil.Tests.Detectors;
 
@@ -21,6 +22,8 @@ public sealed class DetectorNeedsTests
     [InlineData("audio.clipping", DetectorNeeds.Audio)]
     [InlineData("av.sync", DetectorNeeds.Video | DetectorNeeds.Audio | DetectorNeeds.BitstreamEvents)] // corrupt packets and decode errors break its timestamp evidence
     [InlineData("stream.discontinuity", DetectorNeeds.BitstreamEvents)]
+    [InlineData("ts.continuity_count_error", DetectorNeeds.Transport)]
+    [InlineData("ts.pat_error", DetectorNeeds.Transport)]
     public void Descriptor_DeclaresWhatItsDetectorListensTo(string kind, DetectorNeeds needs)
     {
         var descriptor = Assert.Single(DetectorCatalog.Select(kind));
@@ -31,6 +34,7 @@ public sealed class DetectorNeedsTests
         Assert.Equal(descriptor.NeedsVideo, detector is IVideoDetector);
         Assert.Equal(descriptor.NeedsAudio, detector is IAudioDetector or ILoudnessDetector); // a loudness detector hears the pipeline's meter
         Assert.Equal(needs.HasFlag(DetectorNeeds.BitstreamEvents), detector is IMediaEventDetector);
+        Assert.Equal(needs.HasFlag(DetectorNeeds.Transport), detector is ITransportDetector);
         Assert.Equal(kind, detector.Kind);
     }
 
@@ -45,6 +49,7 @@ public sealed class DetectorNeedsTests
     [InlineData("av.sync", true, true, false)]
     [InlineData("stream.discontinuity", true, true, false)] // watches the timestamps of every stream
     [InlineData("stream.discontinuity,audio.silence", true, true, false)]
+    [InlineData("ts", true, true, false)] // transport findings are placed on the timeline of the decoded tracks
     [InlineData(null, true, true, true)]
     public void DecodeFor_Selection_DecodesOnlyWhatItsDetectorsNeed(string? selection, bool video, bool audio, bool grid)
     {
@@ -63,6 +68,7 @@ public sealed class DetectorNeedsTests
     {
         var media = new MediaInfo("mp4", 10, new VideoInfo(0, "h264", 320, 240, 320, 240, 25), null);
         var kinds = DetectorCatalog.Create(DetectorCatalog.All, new DetectorContext(media, new RecordingSink(), DetectorSettings.Empty)).Select(d => d.Kind);
-        Assert.Equal(["video.black", "video.freeze", "video.corruption", "video.blockiness", "stream.discontinuity"], kinds);
+        Assert.Equal(["video.black", "video.freeze", "video.corruption", "video.blockiness", "stream.discontinuity",
+            .. Indicators.All.Select(i => i.Kind())], kinds);
     }
 }

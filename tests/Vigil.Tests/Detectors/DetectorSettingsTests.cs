@@ -125,6 +125,9 @@ public sealed class DetectorSettingsTests
         { "audio.clipping", typeof(ClippingOptions) },
         { "av.sync", typeof(Vigil.Detectors.Sync.AvSyncOptions) },
         { "stream.discontinuity", typeof(Vigil.Detectors.Stream.DiscontinuityOptions) },
+        // the ts.* detectors apply the standard's limits (TransportOptions) and have no options of their own
+        { "ts.continuity_count_error", typeof(Vigil.Detectors.Transport.TransportIndicatorOptions) },
+        { "ts.pcr_accuracy_error", typeof(Vigil.Detectors.Transport.TransportIndicatorOptions) },
     };
 
     [Theory]
