@@ -21,7 +21,7 @@ internal static class BenchCommand
         var command = new Command("bench", "Benchmark Vigil against the ffmpeg CLI on generated clips (ratios, same run); " +
                                              "without a subcommand: video analysis at 1080p and 720p")
             { seconds, repeat, heights, detectors, vf, af, AudioBenchCommand.Create(), StreamsBenchCommand.Create(),
-              HandoffBenchCommand.Create(), HandoffBenchCommand.CreateWorker(), FleetBenchCommand.Create() };
+              HandoffBenchCommand.Create(), HandoffBenchCommand.CreateWorker(), FleetBenchCommand.Create(), TransportBenchCommand.Create() };
         command.SetAction(async (parse, cancel) =>
         {
             var sizes = parse.GetValue(heights)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();

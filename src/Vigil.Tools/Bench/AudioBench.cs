@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using Vigil.Detectors;
 using Vigil.Events;
@@ -128,21 +127,7 @@ public static partial class AudioBench
 
     private static string Fmt(double value) => value.ToString(CultureInfo.InvariantCulture);
 
-    private const int Self = 0, Children = -1;
+    private const int Self = ProcessCpu.Self, Children = ProcessCpu.Children;
 
-    private static double CpuSeconds(int who)
-    {
-        if (getrusage(who, out var usage) != 0) throw new InvalidOperationException("getrusage failed");
-        return usage.UserSeconds + usage.UserMicroseconds / 1e6 + usage.SystemSeconds + usage.SystemMicroseconds / 1e6;
-    }
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int getrusage(int who, out RUsage usage);
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct RUsage
-    {
-        public long UserSeconds, UserMicroseconds, SystemSeconds, SystemMicroseconds;
-        private long _maxrss, _ixrss, _idrss, _isrss, _minflt, _majflt, _nswap, _inblock, _oublock, _msgsnd, _msgrcv, _nsignals, _nvcsw, _nivcsw;
-    }
+    private static double CpuSeconds(int who) => ProcessCpu.Seconds(who);
 }
