@@ -9,7 +9,7 @@
 /* Channels converted through libswresample (the output plane pointers live on the stack); more are cut off. */
 #define MAX_CONVERTED_CHANNELS 64
 
-int audio_item(vg_ctx *ctx, AVFrame *frame, vg_item *out) {
+int audio_item(vg_ctx *ctx, decoder *d, AVFrame *frame, vg_item *out) {
     int channels = frame->ch_layout.nb_channels, n = frame->nb_samples;
     if (channels <= 0 || n <= 0) return 0;
     int needed = channels * n;
@@ -23,21 +23,21 @@ int audio_item(vg_ctx *ctx, AVFrame *frame, vg_item *out) {
         for (int c = 0; c < channels; c++) memcpy(ctx->samples + (size_t)c * n, frame->extended_data[c], n * sizeof(float));
     } else {
         /* Rebuild the resampler when the input format changes mid-stream (codec change, new channel layout). */
-        if (!ctx->swr || ctx->swr_in_format != frame->format || ctx->swr_in_rate != frame->sample_rate ||
-            av_channel_layout_compare(&ctx->swr_in_layout, &frame->ch_layout) != 0) {
-            swr_free(&ctx->swr);
-            av_channel_layout_uninit(&ctx->swr_in_layout);
-            int ret = swr_alloc_set_opts2(&ctx->swr, &frame->ch_layout, AV_SAMPLE_FMT_FLTP, frame->sample_rate,
+        if (!d->swr || d->swr_in_format != frame->format || d->swr_in_rate != frame->sample_rate ||
+            av_channel_layout_compare(&d->swr_in_layout, &frame->ch_layout) != 0) {
+            swr_free(&d->swr);
+            av_channel_layout_uninit(&d->swr_in_layout);
+            int ret = swr_alloc_set_opts2(&d->swr, &frame->ch_layout, AV_SAMPLE_FMT_FLTP, frame->sample_rate,
                                           &frame->ch_layout, frame->format, frame->sample_rate, 0, NULL);
-            if (ret < 0 || (ret = swr_init(ctx->swr)) < 0) { set_error(ctx, "cannot convert audio", ret); return VG_ERR_FAILED; }
-            av_channel_layout_copy(&ctx->swr_in_layout, &frame->ch_layout);
-            ctx->swr_in_format = frame->format;
-            ctx->swr_in_rate = frame->sample_rate;
+            if (ret < 0 || (ret = swr_init(d->swr)) < 0) { set_error(ctx, "cannot convert audio", ret); return VG_ERR_FAILED; }
+            av_channel_layout_copy(&d->swr_in_layout, &frame->ch_layout);
+            d->swr_in_format = frame->format;
+            d->swr_in_rate = frame->sample_rate;
         }
         uint8_t *planes[MAX_CONVERTED_CHANNELS];
         if (channels > MAX_CONVERTED_CHANNELS) channels = MAX_CONVERTED_CHANNELS;
         for (int c = 0; c < channels; c++) planes[c] = (uint8_t *)(ctx->samples + (size_t)c * n);
-        int got = swr_convert(ctx->swr, planes, n, (const uint8_t **)frame->extended_data, n);
+        int got = swr_convert(d->swr, planes, n, (const uint8_t **)frame->extended_data, n);
         if (got < 0) { set_error(ctx, "cannot convert audio", got); return VG_ERR_FAILED; }
         if (got < n) { /* same rate, so this does not happen; keep the planes consistent if it does */
             for (int c = 0; c < channels; c++) memmove(ctx->samples + (size_t)c * got, ctx->samples + (size_t)c * n, got * sizeof(float));
@@ -46,8 +46,9 @@ int audio_item(vg_ctx *ctx, AVFrame *frame, vg_item *out) {
     }
     memset(out, 0, sizeof *out);
     out->kind = VG_ITEM_AUDIO;
-    out->stream_index = ctx->audio.index;
-    out->pts = stream_seconds(ctx, ctx->audio.stream, frame->best_effort_timestamp);
+    out->stream_index = d->index;
+    out->program = d->program->number;
+    out->pts = stream_seconds(d, frame->best_effort_timestamp);
     out->duration = frame->sample_rate > 0 ? n / (double)frame->sample_rate : 0;
     out->samples = ctx->samples;
     out->channels = channels;

@@ -47,19 +47,105 @@ static void arm_deadline(vg_ctx *ctx, double seconds) {
     ctx->deadline_us = seconds > 0 ? av_gettime_relative() + (int64_t)(seconds * 1e6) : 0;
 }
 
+/* The decoded programme stream `index` belongs to (the input as a whole takes every stream); NULL: none. */
+static program *program_of_stream(vg_ctx *ctx, int index) {
+    for (int k = 0; k < ctx->program_count; k++) {
+        program *p = &ctx->programs[k];
+        if (!p->av) return p;
+        for (unsigned i = 0; i < p->av->nb_stream_indexes; i++)
+            if ((int)p->av->stream_index[i] == index) return p;
+    }
+    return NULL;
+}
+
+static AVProgram *find_program(AVFormatContext *f, int number) {
+    for (unsigned i = 0; i < f->nb_programs; i++)
+        if (f->programs[i]->program_num == number) return f->programs[i];
+    return NULL;
+}
+
+/* Opens programme p's video and audio decoders (the best of the whole input when p->av is NULL). 1: it has one
+ * at least; 0: none; < 0: error (set). */
+static int open_program(vg_ctx *ctx, program *p, const vg_open_options *o, int video_threads) {
+    p->video.program = p->audio.program = p;
+    p->video.video = 1;
+    p->video.index = p->audio.index = -1;
+    p->start_time = AV_NOPTS_VALUE;
+    int ret;
+    if (o->want_video && (ret = decoder_open(ctx, &p->video, p->av, AVMEDIA_TYPE_VIDEO, video_threads)) < 0) {
+        set_error(ctx, "cannot open video decoder", ret);
+        return ret;
+    }
+    /* Audio decoding is cheap: one thread whatever the video gets. */
+    if (o->want_audio && (ret = decoder_open(ctx, &p->audio, p->av, AVMEDIA_TYPE_AUDIO, 1)) < 0) {
+        set_error(ctx, "cannot open audio decoder", ret);
+        return ret;
+    }
+    if (!p->av) {
+        p->start_time = ctx->format->start_time; /* the container's start, as for any input */
+    } else {
+        /* a programme's own clock starts at the earliest first timestamp of its decoded streams */
+        decoder *ds[2] = {&p->video, &p->audio};
+        for (int i = 0; i < 2; i++) {
+            if (ds[i]->index < 0 || ds[i]->stream->start_time == AV_NOPTS_VALUE) continue;
+            int64_t start = av_rescale_q(ds[i]->stream->start_time, ds[i]->stream->time_base, AV_TIME_BASE_Q);
+            if (p->start_time == AV_NOPTS_VALUE || start < p->start_time) p->start_time = start;
+        }
+    }
+    return p->video.index >= 0 || p->audio.index >= 0;
+}
+
+/* The programmes to decode (vg_open_options.program_count): the input as one, or services of a multiplex. */
+static int open_programs(vg_ctx *ctx, const vg_open_options *o) {
+    AVFormatContext *f = ctx->format;
+    for (int i = 0; i < o->program_count; i++)
+        if (!find_program(f, o->programs[i])) {
+            snprintf(ctx->error, sizeof ctx->error, "programme %d is not in the input (%u programmes)", o->programs[i], f->nb_programs);
+            return -1;
+        }
+    int multiplex = f->nb_programs > 1 && o->program_count != 0;
+    int count = !multiplex ? 1 : o->program_count > 0 ? o->program_count : (int)f->nb_programs;
+    ctx->programs = av_calloc(count, sizeof *ctx->programs);
+    if (!ctx->programs) { set_error(ctx, "out of memory", 0); return -1; }
+    /* each programme's video gets the threads asked for, but not one per core each */
+    int video_threads = multiplex && o->decode_threads <= 0 ? 1 : o->decode_threads;
+    ctx->program_count = count; /* decoder_open reads it (band reduction serves one decoder) */
+    int opened = 0;
+    for (int i = 0; i < count; i++) {
+        program *p = &ctx->programs[opened];
+        p->av = !multiplex ? NULL : o->program_count > 0 ? find_program(f, o->programs[i]) : f->programs[i];
+        p->number = p->av ? p->av->program_num : 0;
+        int ret = open_program(ctx, p, o, video_threads);
+        if (ret < 0) { ctx->program_count = opened + 1; return -1; }
+        if (ret > 0) { opened++; continue; }
+        decoder_close(&p->video);
+        decoder_close(&p->audio);
+        if (o->program_count > 0) {
+            snprintf(ctx->error, sizeof ctx->error, "programme %d has no decodable video or audio", p->number);
+            ctx->program_count = opened;
+            return -1;
+        }
+        /* a data service (a guide, an update carousel): nothing to monitor */
+    }
+    ctx->program_count = opened;
+    if (opened == 0) {
+        set_error(ctx, !o->want_audio ? "no decodable video stream"
+                     : !o->want_video ? "no decodable audio stream" : "no decodable audio or video stream", 0);
+        return -1;
+    }
+    return 0;
+}
+
 int32_t vg_open(const char *url, const vg_open_options *options, vg_ctx **out, char *error, int32_t error_size) {
     *out = NULL;
     vg_ctx *ctx = av_mallocz(sizeof *ctx);
     if (!ctx) { snprintf(error, error_size, "out of memory"); return VG_ERR_FAILED; }
-    ctx->video.index = ctx->audio.index = -1;
     ctx->analysis_max_width = options->analysis_max_width;
     ctx->decode_threads = options->decode_threads;
     ctx->want_video = options->want_video;
     ctx->want_audio = options->want_audio;
     ctx->want_grid_stats = options->want_grid_stats;
     ctx->io_timeout = options->io_timeout_seconds;
-    ctx->start_time = AV_NOPTS_VALUE;
-    ctx->swr_in_format = -1;
 
     init_ffmpeg_once();
 
@@ -81,26 +167,15 @@ int32_t vg_open(const char *url, const vg_open_options *options, vg_ctx **out, c
     if (ret < 0) { set_error(ctx, ctx->stalled ? "no stream information (timed out)" : "cannot read stream information", ctx->stalled ? 0 : ret); goto fail; }
     arm_deadline(ctx, 0);
 
-    if (options->want_video && (ret = decoder_open(ctx, &ctx->video, AVMEDIA_TYPE_VIDEO, options->decode_threads)) < 0) {
-        set_error(ctx, "cannot open video decoder", ret); goto fail;
-    }
-    /* Audio decoding is cheap: one thread whatever the video gets. */
-    if (options->want_audio && (ret = decoder_open(ctx, &ctx->audio, AVMEDIA_TYPE_AUDIO, 1)) < 0) {
-        set_error(ctx, "cannot open audio decoder", ret); goto fail;
-    }
-    if (ctx->video.index < 0 && ctx->audio.index < 0) {
-        set_error(ctx, !options->want_audio ? "no decodable video stream"
-                     : !options->want_video ? "no decodable audio stream" : "no decodable audio or video stream", 0);
-        goto fail;
-    }
-    /* Drop packets of kinds nobody decodes at the demuxer. Other audio/video streams stay: one may
-     * take over when ours goes quiet (see adopt_new_stream). */
+    if (open_programs(ctx, options) < 0) goto fail;
+    /* Drop packets nobody decodes at the demuxer. Other audio/video streams of a decoded programme stay: one
+     * may take over when ours goes quiet (see adopt_new_stream). */
     for (unsigned i = 0; i < ctx->format->nb_streams; i++) {
         enum AVMediaType type = ctx->format->streams[i]->codecpar->codec_type;
-        if (!(type == AVMEDIA_TYPE_VIDEO && ctx->video.index >= 0) && !(type == AVMEDIA_TYPE_AUDIO && ctx->audio.index >= 0))
+        program *p = program_of_stream(ctx, (int)i);
+        if (!p || (!(type == AVMEDIA_TYPE_VIDEO && p->video.index >= 0) && !(type == AVMEDIA_TYPE_AUDIO && p->audio.index >= 0)))
             ctx->format->streams[i]->discard = AVDISCARD_ALL;
     }
-    ctx->start_time = ctx->format->start_time;
     *out = ctx;
     return 0;
 
@@ -110,48 +185,68 @@ fail:
     return VG_ERR_FAILED;
 }
 
-int32_t vg_get_info(vg_ctx *ctx, vg_info *out) {
+int32_t vg_get_info(vg_ctx *ctx, vg_info *out) { return vg_get_program_info(ctx, 0, out); }
+
+int32_t vg_get_program_info(vg_ctx *ctx, int32_t index, vg_info *out) {
     memset(out, 0, sizeof *out);
-    out->video_stream = ctx->video.index;
-    out->audio_stream = ctx->audio.index;
-    if (ctx->video.index >= 0) {
-        AVCodecParameters *p = ctx->video.stream->codecpar;
-        out->width = p->width;
-        out->height = p->height;
-        int f = analysis_factor(p->width, ctx->analysis_max_width);
-        out->analysis_width = p->width / f;
-        out->analysis_height = p->height / f;
-        AVRational r = av_guess_frame_rate(ctx->format, ctx->video.stream, NULL);
+    if (index < 0 || index >= ctx->program_count) return -1;
+    program *p = &ctx->programs[index];
+    out->program = p->number;
+    out->program_count = ctx->program_count;
+    out->video_stream = p->video.index;
+    out->audio_stream = p->audio.index;
+    if (p->video.index >= 0) {
+        AVCodecParameters *par = p->video.stream->codecpar;
+        out->width = par->width;
+        out->height = par->height;
+        int f = analysis_factor(par->width, ctx->analysis_max_width);
+        out->analysis_width = par->width / f;
+        out->analysis_height = par->height / f;
+        AVRational r = av_guess_frame_rate(ctx->format, p->video.stream, NULL);
         out->fps = r.num && r.den ? av_q2d(r) : 0;
-        snprintf(out->video_codec, sizeof out->video_codec, "%s", avcodec_get_name(p->codec_id));
+        snprintf(out->video_codec, sizeof out->video_codec, "%s", avcodec_get_name(par->codec_id));
     }
-    if (ctx->audio.index >= 0) {
-        AVCodecParameters *p = ctx->audio.stream->codecpar;
-        out->sample_rate = p->sample_rate;
-        out->channels = p->ch_layout.nb_channels;
-        snprintf(out->audio_codec, sizeof out->audio_codec, "%s", avcodec_get_name(p->codec_id));
+    if (p->audio.index >= 0) {
+        AVCodecParameters *par = p->audio.stream->codecpar;
+        out->sample_rate = par->sample_rate;
+        out->channels = par->ch_layout.nb_channels;
+        snprintf(out->audio_codec, sizeof out->audio_codec, "%s", avcodec_get_name(par->codec_id));
     }
-    out->duration = ctx->format->duration != AV_NOPTS_VALUE ? ctx->format->duration / (double)AV_TIME_BASE : -1;
+    out->duration = -1;
+    if (!p->av) {
+        if (ctx->format->duration != AV_NOPTS_VALUE) out->duration = ctx->format->duration / (double)AV_TIME_BASE;
+    } else if (p->start_time != AV_NOPTS_VALUE) {
+        /* the container's duration spans every programme's clock: a programme's own is its streams' */
+        decoder *ds[2] = {&p->video, &p->audio};
+        for (int i = 0; i < 2; i++) {
+            AVStream *st = ds[i]->index >= 0 ? ds[i]->stream : NULL;
+            if (!st || st->start_time == AV_NOPTS_VALUE || st->duration == AV_NOPTS_VALUE) continue;
+            double end = av_rescale_q(st->start_time + st->duration, st->time_base, AV_TIME_BASE_Q) - p->start_time;
+            if (end / AV_TIME_BASE > out->duration) out->duration = end / AV_TIME_BASE;
+        }
+    }
     snprintf(out->format_name, sizeof out->format_name, "%s", ctx->format->iformat->name);
-    out->video_id = ctx->video.index >= 0 ? ctx->video.stream->id : -1;
-    out->audio_id = ctx->audio.index >= 0 ? ctx->audio.stream->id : -1;
+    out->video_id = p->video.index >= 0 ? p->video.stream->id : -1;
+    out->audio_id = p->audio.index >= 0 ? p->audio.stream->id : -1;
     return 0;
 }
 
-double stream_seconds(vg_ctx *ctx, AVStream *st, int64_t ts) {
+double stream_seconds(decoder *d, int64_t ts) {
     if (ts == AV_NOPTS_VALUE) return NAN;
-    if (ctx->start_time == AV_NOPTS_VALUE) /* no container start: the first timestamp seen is zero */
-        ctx->start_time = av_rescale_q(ts, st->time_base, AV_TIME_BASE_Q);
-    return ts * av_q2d(st->time_base) - ctx->start_time / (double)AV_TIME_BASE;
+    program *p = d->program;
+    if (p->start_time == AV_NOPTS_VALUE) /* no start known: the first timestamp seen is zero */
+        p->start_time = av_rescale_q(ts, d->stream->time_base, AV_TIME_BASE_Q);
+    return ts * av_q2d(d->stream->time_base) - p->start_time / (double)AV_TIME_BASE;
 }
 
-void event_item(vg_ctx *ctx, vg_item *out, int code, int stream_index, int64_t ts) {
+void event_item(vg_ctx *ctx, vg_item *out, int code, decoder *d, int64_t ts) {
+    (void)ctx;
     memset(out, 0, sizeof *out);
     out->kind = VG_ITEM_EVENT;
     out->event_code = code;
-    out->stream_index = stream_index;
-    AVStream *st = stream_index >= 0 ? ctx->format->streams[stream_index] : NULL;
-    out->pts = st ? stream_seconds(ctx, st, ts) : NAN;
+    out->stream_index = d ? d->index : -1;
+    out->program = d ? d->program->number : 0;
+    out->pts = d ? stream_seconds(d, ts) : NAN;
 }
 
 /* A stream we do not decode delivered a packet. It is taken on when we have no stream of its kind
@@ -163,25 +258,36 @@ static decoder *adopt_new_stream(vg_ctx *ctx, int index) {
     AVStream *st = ctx->format->streams[index];
     if (st->discard == AVDISCARD_ALL) return NULL;
     enum AVMediaType type = st->codecpar->codec_type;
-    decoder *d = type == AVMEDIA_TYPE_VIDEO && ctx->want_video ? &ctx->video
-               : type == AVMEDIA_TYPE_AUDIO && ctx->want_audio ? &ctx->audio : NULL;
+    program *p = program_of_stream(ctx, index);
+    decoder *d = !p ? NULL
+               : type == AVMEDIA_TYPE_VIDEO && ctx->want_video ? &p->video
+               : type == AVMEDIA_TYPE_AUDIO && ctx->want_audio ? &p->audio : NULL;
     if (!d) {
         st->discard = AVDISCARD_ALL;
         return NULL;
     }
     if (d->index >= 0 && ctx->packets - d->last_packet < QUIET_PACKETS) return NULL; /* ours is alive */
     int old = d->index;
-    if (decoder_open_at(ctx, d, index, d == &ctx->video ? ctx->decode_threads : 1) < 0) {
+    if (decoder_open_at(ctx, d, index, d->threads ? d->threads : d->video ? ctx->decode_threads : 1) < 0) {
         st->discard = AVDISCARD_ALL;
         return NULL;
     }
     if (old >= 0) {
         ctx->format->streams[old]->discard = AVDISCARD_ALL;
         if (ctx->draining == d) ctx->draining = NULL;
-        event_item(ctx, &ctx->pending_event, VG_EVENT_CODEC_CHANGE, index, AV_NOPTS_VALUE);
+        event_item(ctx, &ctx->pending_event, VG_EVENT_CODEC_CHANGE, d, AV_NOPTS_VALUE);
         ctx->has_pending_event = 1;
     }
     return d;
+}
+
+static decoder *decoder_of_stream(vg_ctx *ctx, int index) {
+    for (int k = 0; k < ctx->program_count; k++) {
+        program *p = &ctx->programs[k];
+        if (p->video.index == index) return &p->video;
+        if (p->audio.index == index) return &p->audio;
+    }
+    return NULL;
 }
 
 int32_t vg_read(vg_ctx *ctx, vg_item *out) {
@@ -199,9 +305,8 @@ int32_t vg_read(vg_ctx *ctx, vg_item *out) {
         }
         if (ctx->input_ended) {
             /* End of input: flush each decoder, then drain what it still holds. */
-            decoder *ds[2] = {&ctx->video, &ctx->audio};
-            for (int i = 0; i < 2; i++) {
-                decoder *d = ds[i];
+            for (int i = 0; i < 2 * ctx->program_count; i++) {
+                decoder *d = i % 2 ? &ctx->programs[i / 2].audio : &ctx->programs[i / 2].video;
                 if (d->index < 0 || d->finished) continue;
                 if (!d->flushed) { avcodec_send_packet(d->codec, NULL); d->flushed = 1; }
                 int ret = decoder_receive(ctx, d, out);
@@ -229,8 +334,7 @@ int32_t vg_read(vg_ctx *ctx, vg_item *out) {
             set_error(ctx, "read failed", ret);
             return VG_ERR_FAILED;
         }
-        decoder *d = ctx->packet->stream_index == ctx->video.index ? &ctx->video
-                   : ctx->packet->stream_index == ctx->audio.index ? &ctx->audio : NULL;
+        decoder *d = decoder_of_stream(ctx, ctx->packet->stream_index);
         ctx->packets++;
         if (!d) d = adopt_new_stream(ctx, ctx->packet->stream_index);
         if (!d) { av_packet_unref(ctx->packet); continue; }
@@ -245,16 +349,17 @@ void vg_interrupt(vg_ctx *ctx) { atomic_store(&ctx->interrupted, 1); }
 
 void vg_close(vg_ctx *ctx) {
     if (!ctx) return;
-    avcodec_free_context(&ctx->video.codec);
-    avcodec_free_context(&ctx->audio.codec);
+    for (int k = 0; k < ctx->program_count; k++) {
+        decoder_close(&ctx->programs[k].video);
+        decoder_close(&ctx->programs[k].audio);
+    }
+    av_freep(&ctx->programs);
     if (ctx->format) avformat_close_input(&ctx->format);
     tap_close(ctx);
     av_packet_free(&ctx->packet);
     av_frame_free(&ctx->frame);
     av_frame_free(&ctx->sws_frame);
     sws_freeContext(ctx->sws);
-    swr_free(&ctx->swr);
-    av_channel_layout_uninit(&ctx->swr_in_layout);
     av_freep(&ctx->luma);
     av_freep(&ctx->row_sums);
     av_freep(&ctx->narrow);

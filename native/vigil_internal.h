@@ -47,7 +47,12 @@ struct SwsContext;
 /* vg_last_error's buffer. */
 #define ERROR_SIZE 512
 
+struct program;
+
 typedef struct decoder {
+    struct program *program;   /* the programme it decodes for */
+    int video;                 /* a video decoder (else audio) */
+    int threads;               /* decode threads it was opened with */
     int index;                 /* stream index, -1 when absent */
     AVStream *stream;
     AVCodecContext *codec;
@@ -60,7 +65,21 @@ typedef struct decoder {
     /* pts of recent packets flagged key, to tell which decoded pictures began at one (see recovery_point) */
     int64_t key_packets[KEY_PACKET_RING];
     unsigned key_packets_next;
+    /* audio conversion (vigil_audio.c), per decoder: programmes of a multiplex differ in sample format */
+    SwrContext *swr;
+    AVChannelLayout swr_in_layout;
+    int swr_in_format, swr_in_rate;
 } decoder;
+
+/* One programme decoded: the input as a whole, or one service of a multiplex with its own streams and clock
+ * (the services of a DVB multiplex run on clocks hours apart: one start time for all would put them hours into
+ * each other's timeline). */
+typedef struct program {
+    int number;                /* service id; 0: the input as a whole */
+    AVProgram *av;             /* the demuxer's programme; NULL for the input as a whole */
+    decoder video, audio;
+    int64_t start_time;        /* AV_TIME_BASE units; subtracted from its timestamps; AV_NOPTS_VALUE until known */
+} program;
 
 typedef struct band_picture {
     const uint8_t *buffer;     /* luma plane of the picture being reduced; NULL: slot free */
@@ -81,11 +100,11 @@ struct vg_ctx {
     AVFormatContext *format;
     AVPacket *packet;
     AVFrame *frame;
-    decoder video, audio;
+    program *programs;         /* programs[0 .. program_count) */
+    int program_count;
     int analysis_max_width;
     int decode_threads;
     int want_video, want_audio;
-    int64_t start_time;        /* AV_TIME_BASE units; subtracted from every pts */
     int input_ended;
     int64_t packets;           /* packets demuxed so far, of any stream */
     decoder *draining;         /* decoder to pull frames from before reading more packets */
@@ -108,10 +127,7 @@ struct vg_ctx {
     struct SwsContext *sws;    /* only for pixel formats without a plain luma plane (RGB, packed) */
     AVFrame *sws_frame;
 
-    /* audio conversion (vigil_audio.c) */
-    SwrContext *swr;
-    AVChannelLayout swr_in_layout;
-    int swr_in_format, swr_in_rate;
+    /* audio output (vigil_audio.c) */
     float *samples;
     int samples_capacity;      /* floats */
 
@@ -154,9 +170,10 @@ static inline int frame_is_key(const AVFrame *f) {
 /* Process-wide FFmpeg set-up (log level, network), done once however many streams open. */
 void init_ffmpeg_once(void);
 void set_error(vg_ctx *ctx, const char *what, int averr);
-/* A timestamp of stream `st` in seconds from the start of the input; NaN when unknown. */
-double stream_seconds(vg_ctx *ctx, AVStream *st, int64_t ts);
-void event_item(vg_ctx *ctx, vg_item *out, int code, int stream_index, int64_t ts);
+/* A timestamp of decoder d's stream in seconds from the start of its programme; NaN when unknown. */
+double stream_seconds(decoder *d, int64_t ts);
+/* An event on decoder d's stream (d may be NULL: no stream), at stream time ts. */
+void event_item(vg_ctx *ctx, vg_item *out, int code, decoder *d, int64_t ts);
 
 /* vigil_tap.c */
 /* Opens `url` into ctx->format through the tap (when `tap` is set and a protocol can open it), else as
@@ -166,8 +183,11 @@ int tap_open(vg_ctx *ctx, const char *url, vg_tap_fn tap, void *opaque);
 void tap_close(vg_ctx *ctx);
 
 /* vigil_decode.c */
-/* Opens the best stream of `type` (none: d->index stays -1, and that is not an error). */
-int decoder_open(vg_ctx *ctx, decoder *d, enum AVMediaType type, int threads);
+/* Opens the best stream of `type` in programme p (AVProgram `av`, or the whole input when NULL); none: d->index
+ * stays -1, and that is not an error. */
+int decoder_open(vg_ctx *ctx, decoder *d, AVProgram *av, enum AVMediaType type, int threads);
+/* Closes d (and its resampler). */
+void decoder_close(decoder *d);
 /* Opens stream `index` in d, replacing d's decoder. */
 int decoder_open_at(vg_ctx *ctx, decoder *d, int index, int threads);
 /* Hands ctx->packet to d. 1: *out holds an event; 0: go on reading; < 0: VG_ERR_* */
@@ -185,7 +205,7 @@ const band_picture *take_band_picture(vg_ctx *ctx, const AVFrame *frame, int f);
 
 /* vigil_reduce.c */
 /* A decoded picture as a video item: analysis luma and grid statistics. */
-int video_item(vg_ctx *ctx, AVFrame *frame, vg_item *out);
+int video_item(vg_ctx *ctx, decoder *d, AVFrame *frame, vg_item *out);
 /* Whether plane 0 of `format` is plain 8-bit luma, one byte per pixel. */
 int plain_luma(int format);
 /* Sizes ctx->luma and ctx->row_sums for a w x h picture reduced by f. */
@@ -195,5 +215,5 @@ void box_rows(vg_ctx *ctx, const uint8_t *src, int stride, int w, int f, int all
 
 /* vigil_audio.c */
 /* A decoded audio frame as an audio item: planar float PCM. 0: an empty frame (nothing to hand out). */
-int audio_item(vg_ctx *ctx, AVFrame *frame, vg_item *out);
+int audio_item(vg_ctx *ctx, decoder *d, AVFrame *frame, vg_item *out);
 #endif

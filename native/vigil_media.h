@@ -24,7 +24,15 @@ typedef struct vg_open_options {
     int32_t want_grid_stats;       /* measure vg_grid_stats on every video frame (one extra pass over full-res luma) */
     vg_tap_fn tap;                 /* NULL: no transport tap */
     void *tap_opaque;
+    /* Programmes (a multiplex's services) to decode, each with its own decoders and clock; items carry their
+     * programme. 0: the input as one (its best video and audio, as for any container); VG_ALL_PROGRAMS: every
+     * programme with video or audio; n > 0: the n service ids in `programs`. An input of at most one programme
+     * is always decoded as one. */
+    int32_t program_count;
+    const int32_t *programs;
 } vg_open_options;
+
+#define VG_ALL_PROGRAMS (-1)
 
 typedef struct vg_info {
     int32_t video_stream;          /* -1: none */
@@ -38,6 +46,8 @@ typedef struct vg_info {
     double duration;               /* seconds; < 0 when unknown (live) */
     char format_name[32];
     int32_t video_id, audio_id;    /* the streams' container ids (MPEG-TS: their PIDs); -1: none */
+    int32_t program;               /* service id of the programme; 0: the input as a whole */
+    int32_t program_count;         /* programmes decoded (vg_get_program_info 0 .. count - 1) */
 } vg_info;
 
 enum { VG_ITEM_END = 0, VG_ITEM_VIDEO = 1, VG_ITEM_AUDIO = 2, VG_ITEM_EVENT = 3 };
@@ -55,6 +65,7 @@ enum { VG_ERR_FAILED = -1, VG_ERR_STALLED = -2, VG_ERR_INTERRUPTED = -3 };
 typedef struct vg_item {
     int32_t kind;
     int32_t stream_index;
+    int32_t program;               /* vg_info.program of the programme it belongs to */
     double pts;                    /* seconds from the start of the input; NaN when unknown */
     double duration;               /* seconds; 0 when unknown */
     /* video: the analysis luma plane (valid until the next vg_read) */
@@ -105,7 +116,10 @@ VG_API int32_t vg_grid_measure(const uint8_t *luma, int32_t stride, int32_t widt
 VG_API void vg_grid_free(vg_grid_scratch *scratch);
 
 VG_API int32_t vg_open(const char *url, const vg_open_options *options, vg_ctx **out, char *error, int32_t error_size);
+/* The first programme decoded (the input, when it is not decoded as a multiplex). */
 VG_API int32_t vg_get_info(vg_ctx *ctx, vg_info *out);
+/* Programme `index` (0 .. vg_info.program_count - 1); < 0 when there is none. */
+VG_API int32_t vg_get_program_info(vg_ctx *ctx, int32_t index, vg_info *out);
 /* 1: an item was read; 0: end of input; < 0: VG_ERR_* and vg_last_error says why. */
 VG_API int32_t vg_read(vg_ctx *ctx, vg_item *out);
 VG_API const char *vg_last_error(vg_ctx *ctx);
@@ -118,8 +132,8 @@ VG_API void vg_close(vg_ctx *ctx);
 VG_API void vg_tap_detach(vg_ctx *ctx);
 /* 1 while the tap sees the input's bytes. */
 VG_API int32_t vg_tapped(vg_ctx *ctx);
-/* The time subtracted from every timestamp (seconds of the container's clock); NaN until known. */
-VG_API double vg_start_seconds(vg_ctx *ctx);
+/* The time subtracted from the timestamps of programme `program` (its own clock, seconds); NaN until known. */
+VG_API double vg_start_seconds(vg_ctx *ctx, int32_t program);
 /* Encodes an 8-bit gray picture as JPEG (snapshots). Returns bytes written, or < 0. */
 VG_API int32_t vg_encode_jpeg_gray(const uint8_t *pixels, int32_t stride, int32_t width, int32_t height,
                                    uint8_t *out, int32_t out_size);

@@ -164,7 +164,7 @@ static int narrow_luma(vg_ctx *ctx, const AVFrame *frame, int shift) {
     return 0;
 }
 
-int video_item(vg_ctx *ctx, AVFrame *frame, vg_item *out) {
+int video_item(vg_ctx *ctx, decoder *d, AVFrame *frame, vg_item *out) {
     int w = frame->width, h = frame->height;
     int f = analysis_factor(w, ctx->analysis_max_width);
     int ow = w / f, oh = h / f;
@@ -237,12 +237,13 @@ int video_item(vg_ctx *ctx, AVFrame *frame, vg_item *out) {
     }
     memset(out, 0, sizeof *out);
     out->kind = VG_ITEM_VIDEO;
-    out->stream_index = ctx->video.index;
-    out->pts = stream_seconds(ctx, ctx->video.stream, frame->best_effort_timestamp);
+    out->stream_index = d->index;
+    out->program = d->program->number;
+    out->pts = stream_seconds(d, frame->best_effort_timestamp);
 #if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT(58, 2, 100)
-    out->duration = frame->duration > 0 ? frame->duration * av_q2d(ctx->video.stream->time_base) : 0;
+    out->duration = frame->duration > 0 ? frame->duration * av_q2d(d->stream->time_base) : 0;
 #else
-    out->duration = frame->pkt_duration > 0 ? frame->pkt_duration * av_q2d(ctx->video.stream->time_base) : 0;
+    out->duration = frame->pkt_duration > 0 ? frame->pkt_duration * av_q2d(d->stream->time_base) : 0;
 #endif
     out->luma = luma;
     out->luma_stride = stride;
@@ -252,7 +253,7 @@ int video_item(vg_ctx *ctx, AVFrame *frame, vg_item *out) {
     out->source_height = h;
     out->pict_type = frame->pict_type;
     out->key_frame = frame_is_key(frame);
-    out->recovery_point = recovery_point(&ctx->video, frame);
+    out->recovery_point = recovery_point(d, frame);
     out->decode_error_flags = frame->decode_error_flags;
     out->corrupt = (frame->flags & AV_FRAME_FLAG_CORRUPT) != 0;
     out->full_range = full_range;

@@ -33,6 +33,16 @@ public sealed record MediaOpenOptions
     /// </summary>
     public bool AnalyzeTransport { get; init; } = true;
 
+    /// <summary>
+    /// Decode every programme of a multiplex (each TV or radio service, with its own decoders and clock;
+    /// items carry <see cref="MediaItem.Program"/>) instead of the input as one. An input of at most one
+    /// programme is decoded as one either way.
+    /// </summary>
+    public bool EveryProgram { get; init; }
+
+    /// <summary>Decode these programmes (service ids) of a multiplex, each on its own; overrides <see cref="EveryProgram"/>.</summary>
+    public IReadOnlyList<int>? Programs { get; init; }
+
     /// <summary>Limits of the transport checks.</summary>
     public Vigil.Transport.TransportOptions? TransportLimits { get; init; }
 }

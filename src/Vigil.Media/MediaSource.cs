@@ -7,9 +7,13 @@ namespace Vigil.Media;
 /// <summary>What <see cref="MediaSource.Read"/> produced.</summary>
 public enum MediaItemKind { End, Video, Audio, Event, Transport }
 
-/// <summary>One item from the converter; exactly one of the payloads is set, per <see cref="Kind"/>.</summary>
+/// <summary>
+/// One item from the converter; exactly one of the payloads is set, per <see cref="Kind"/>. <see cref="Program"/>:
+/// the programme it belongs to (<see cref="MediaInfo.Program"/>), 0 for an input decoded as one and for findings
+/// on a multiplex as a whole (sync, PAT).
+/// </summary>
 public readonly record struct MediaItem(MediaItemKind Kind, VideoFrame? Video = null, AudioBlock? Audio = null, MediaEvent Event = default,
-    TransportFinding Transport = default);
+    TransportFinding Transport = default, int Program = 0);
 
 /// <summary>
 /// An opened input (file or URL) decoded through the native shim into pooled analysis frames. An MPEG-TS
@@ -22,28 +26,43 @@ public sealed class MediaSource : IMediaReader, IDisposable
     /// <summary>MPEG-TS timestamps wrap at 2^33 ticks of 90 kHz (26.5 hours).</summary>
     private const double TimestampWrap = (1L << 33) / 90_000.0;
 
+    /// <summary>Lost video packets held back for their picture at most (beyond, the oldest goes out as it is).</summary>
+    private const int MaxHeldLosses = 256;
+
     private nint _ctx;
     private readonly FramePool<VideoFrame> _videoPool;
     private readonly FramePool<AudioBlock> _audioPool;
     private readonly TransportTap? _tap;
-    private readonly int _videoPid, _audioPid;
+    private readonly Decoded[] _decoded;
     private MediaItem? _held;       // vg_read's item, handed out after the transport findings of the same read
     private readonly Queue<MediaItem> _losses = new(); // video packets lost, waiting for the picture they damaged
-    private int _primaryProgram;
+    private int _primaryProgram;    // input decoded as one: the multiplex programme of its streams
 
-    private MediaSource(nint ctx, MediaInfo info, TransportTap? tap, int videoPid, int audioPid)
+    /// <summary>A programme as the shim decodes it: its info and its streams' PIDs.</summary>
+    private sealed record Decoded(MediaInfo Info, int VideoPid, int AudioPid);
+
+    private MediaSource(nint ctx, Decoded[] decoded, TransportTap? tap)
     {
         _ctx = ctx;
-        Info = info;
+        _decoded = decoded;
         _tap = tap;
-        _videoPid = videoPid;
-        _audioPid = audioPid;
-        var lumaSize = info.Video is { } v ? v.AnalysisWidth * v.AnalysisHeight : 0;
+        Programs = decoded.Select(d => d.Info).ToArray();
+        var lumaSize = Programs.Max(p => p.Video is { } v ? v.AnalysisWidth * v.AnalysisHeight : 0);
         _videoPool = new FramePool<VideoFrame>(pool => new VideoFrame(pool, lumaSize));
         _audioPool = new FramePool<AudioBlock>(pool => new AudioBlock(pool, 2 * 2048));
     }
 
-    public MediaInfo Info { get; }
+    /// <summary>What the input holds: for a multiplex decoded per programme, the first programme (see <see cref="Programs"/>).</summary>
+    public MediaInfo Info => Programs[0];
+
+    /// <summary>
+    /// The programmes decoded, each with its own streams and clock: one, <see cref="MediaInfo.Program"/> 0, for an
+    /// input decoded as one; else the multiplex's TV and radio programmes chosen (<see cref="MediaOpenOptions.EveryProgram"/>).
+    /// </summary>
+    public IReadOnlyList<MediaInfo> Programs { get; }
+
+    /// <summary>Whether the programmes are services of a multiplex, decoded each on its own.</summary>
+    public bool IsMultiplex => Programs[0].Program != 0;
 
     /// <summary>The transport analysis of an MPEG-TS input (TR 101 290 counts, programmes, PIDs); null for other inputs.</summary>
     public TransportAnalyzer? Transport => _tap?.Analyzer;
@@ -59,42 +78,63 @@ public sealed class MediaSource : IMediaReader, IDisposable
     {
         options ??= new MediaOpenOptions();
         var tap = options.AnalyzeTransport ? new TransportTap(options.TransportLimits) : null;
-        var native = new VgOpenOptions
-        {
-            DecodeThreads = options.DecodeThreads,
-            AnalysisMaxWidth = options.AnalysisMaxWidth,
-            OpenTimeoutSeconds = options.OpenTimeout.TotalSeconds,
-            IoTimeoutSeconds = options.IoTimeout?.TotalSeconds ?? 0,
-            WantVideo = options.Video ? 1 : 0,
-            WantAudio = options.Audio ? 1 : 0,
-            WantGridStats = options.GridStatistics ? 1 : 0,
-            Tap = tap is null ? null : TransportTap.Callback,
-            TapOpaque = tap?.Opaque ?? 0,
-        };
+        var chosen = options.Programs is { Count: > 0 } list ? list.ToArray() : [];
         const int errorSize = 512;
         byte* error = stackalloc byte[errorSize];
         error[0] = 0;
-        if (NativeMethods.Open(url, native, out var ctx, error, errorSize) < 0)
+        nint ctx;
+        fixed (int* programs = chosen)
         {
-            tap?.Dispose();
-            throw new MediaException($"{url}: {NativeMethods.FixedString(error, errorSize)}");
+            var native = new VgOpenOptions
+            {
+                DecodeThreads = options.DecodeThreads,
+                AnalysisMaxWidth = options.AnalysisMaxWidth,
+                OpenTimeoutSeconds = options.OpenTimeout.TotalSeconds,
+                IoTimeoutSeconds = options.IoTimeout?.TotalSeconds ?? 0,
+                WantVideo = options.Video ? 1 : 0,
+                WantAudio = options.Audio ? 1 : 0,
+                WantGridStats = options.GridStatistics ? 1 : 0,
+                Tap = tap is null ? null : TransportTap.Callback,
+                TapOpaque = tap?.Opaque ?? 0,
+                ProgramCount = chosen.Length > 0 ? chosen.Length : options.EveryProgram ? NativeMethods.AllPrograms : 0,
+                Programs = programs,
+            };
+            if (NativeMethods.Open(url, native, out ctx, error, errorSize) < 0)
+            {
+                tap?.Dispose();
+                throw new MediaException($"{url}: {NativeMethods.FixedString(error, errorSize)}");
+            }
         }
-        NativeMethods.GetInfo(ctx, out var i);
-        var video = i.VideoStream >= 0
-            ? new VideoInfo(i.VideoStream, NativeMethods.FixedString(i.VideoCodec, 32), i.Width, i.Height, i.AnalysisWidth, i.AnalysisHeight, i.Fps)
-            : null;
-        var audio = i.AudioStream >= 0
-            ? new AudioInfo(i.AudioStream, NativeMethods.FixedString(i.AudioCodec, 32), i.SampleRate, i.Channels)
-            : null;
-        var info = new MediaInfo(NativeMethods.FixedString(i.FormatName, 32), i.Duration >= 0 ? i.Duration : null, video, audio);
-        if (tap is not null && info.Format != "mpegts")
+        NativeMethods.GetInfo(ctx, out var first);
+        var decoded = new Decoded[Math.Max(1, first.ProgramCount)];
+        for (var k = 0; k < decoded.Length; k++)
+        {
+            NativeMethods.GetProgramInfo(ctx, k, out var i);
+            decoded[k] = new Decoded(Describe(i), i.VideoId, i.AudioId);
+        }
+        if (tap is not null && decoded[0].Info.Format != "mpegts")
         {
             // not a transport stream (or one the shim could not tap: rtsp): nothing to analyse
             NativeMethods.TapDetach(ctx);
             tap.Dispose();
             tap = null;
         }
-        return new MediaSource(ctx, info, tap, i.VideoId, i.AudioId);
+        if (tap is not null)
+            for (var k = 0; k < decoded.Length; k++)
+                if (tap.Analyzer.Programs.FirstOrDefault(p => p.Number == decoded[k].Info.Program) is { ServiceName: { } name })
+                    decoded[k] = decoded[k] with { Info = decoded[k].Info with { ServiceName = name } };
+        return new MediaSource(ctx, decoded, tap);
+    }
+
+    private static unsafe MediaInfo Describe(VgInfo i)
+    {
+        var video = i.VideoStream >= 0
+            ? new VideoInfo(i.VideoStream, NativeMethods.FixedString(i.VideoCodec, 32), i.Width, i.Height, i.AnalysisWidth, i.AnalysisHeight, i.Fps)
+            : null;
+        var audio = i.AudioStream >= 0
+            ? new AudioInfo(i.AudioStream, NativeMethods.FixedString(i.AudioCodec, 32), i.SampleRate, i.Channels)
+            : null;
+        return new MediaInfo(NativeMethods.FixedString(i.FormatName, 32), i.Duration >= 0 ? i.Duration : null, video, audio) { Program = i.Program };
     }
 
     /// <summary>
@@ -110,7 +150,7 @@ public sealed class MediaSource : IMediaReader, IDisposable
             // what the transport analyser found in the bytes of the last read comes first
             if (_tap is not null && _tap.TryTake(out var found))
             {
-                var finding = Finding(found);
+                if (Finding(found) is not { } finding) continue; // a programme not decoded
                 if (!IsVideoLoss(finding)) return finding;
                 _losses.Enqueue(finding);
                 if (_losses.Count <= MaxHeldLosses) continue;
@@ -135,11 +175,16 @@ public sealed class MediaSource : IMediaReader, IDisposable
         }
     }
 
-    /// <summary>Lost video packets held back for their picture at most (beyond, the oldest goes out as it is).</summary>
-    private const int MaxHeldLosses = 256;
+    private Decoded? DecodedProgram(int program)
+    {
+        foreach (var d in _decoded)
+            if (d.Info.Program == program) return d;
+        return null;
+    }
 
     private bool IsVideoLoss(in MediaItem item) =>
-        item is { Kind: MediaItemKind.Event, Event.Kind: MediaEventKind.PacketsLost } && Info.Video is { } v && item.Event.StreamIndex == v.StreamIndex && !double.IsNaN(item.Event.Pts);
+        item is { Kind: MediaItemKind.Event, Event.Kind: MediaEventKind.PacketsLost } && !double.IsNaN(item.Event.Pts)
+        && DecodedProgram(item.Program)?.Info.Video is { } v && item.Event.StreamIndex == v.StreamIndex;
 
     /// <summary>
     /// Whether a held loss goes out before <paramref name="next"/>: the analyser reads bytes ahead of the decoder,
@@ -147,50 +192,48 @@ public sealed class MediaSource : IMediaReader, IDisposable
     /// as the demuxer's corrupt flag was. One stamped far ahead of the pictures (10 s) is not waited for.
     /// </summary>
     private static bool Damaged(in MediaItem loss, in MediaItem next) =>
-        next.Video is { } frame && (loss.Event.Pts <= frame.Pts + 1e-3 || loss.Event.Pts - frame.Pts > 10);
+        next.Video is { } frame && next.Program == loss.Program && (loss.Event.Pts <= frame.Pts + 1e-3 || loss.Event.Pts - frame.Pts > 10);
 
-    /// <summary>A transport finding as an item: lost packets as a bitstream event on their stream, indicators as findings.</summary>
-    private MediaItem Finding(in TransportEvent e)
+    /// <summary>
+    /// A transport finding as an item of the programme it is on (0: the multiplex as a whole), lost packets as a
+    /// bitstream event on their stream, indicators as findings; null for a programme that is not decoded.
+    /// </summary>
+    private MediaItem? Finding(in TransportEvent e)
     {
+        var asOne = !IsMultiplex;
+        var primary = asOne ? PrimaryProgram() : _decoded[0].Info.Program;
+        if (e.Program != 0 && (asOne ? e.Program != primary : DecodedProgram(e.Program) is null)) return null;
+        var decoded = asOne ? _decoded[0] : DecodedProgram(e.Program == 0 ? primary : e.Program)!;
+        var program = asOne ? 0 : e.Program;
+        var start = NativeMethods.StartSeconds(_ctx, decoded.Info.Program);
         if (e.Kind == TransportEventKind.PacketsLost)
         {
-            var damaged = e.Pts >= 0 ? StreamSeconds(e.Pts) : ProgramSeconds(e);
-            var stream = e.Pid == _videoPid && Info.Video is { } v ? v.StreamIndex : e.Pid == _audioPid && Info.Audio is { } a ? a.StreamIndex : -1;
-            return new MediaItem(MediaItemKind.Event, Event: new MediaEvent(MediaEventKind.PacketsLost, stream, damaged, e.Count));
+            var damaged = e.Pts >= 0
+                ? Seconds(e.Pts / 90_000.0, start)
+                : Seconds(_tap!.Analyzer.ClockAt(e.Program != 0 ? e.Program : primary, e.Time), start);
+            var stream = e.Pid == decoded.VideoPid && decoded.Info.Video is { } v ? v.StreamIndex
+                : e.Pid == decoded.AudioPid && decoded.Info.Audio is { } a ? a.StreamIndex : -1;
+            return new MediaItem(MediaItemKind.Event, Event: new MediaEvent(MediaEventKind.PacketsLost, stream, damaged, e.Count), Program: program);
         }
-        return new MediaItem(MediaItemKind.Transport, Transport: new TransportFinding(e, ProgramSeconds(e)));
+        // transport time on the programme's own clock: the scale of its items' timestamps, so the pipeline maps both alike
+        var clock = _tap!.Analyzer.ClockAt(e.Program != 0 ? e.Program : primary, e.Time);
+        return new MediaItem(MediaItemKind.Transport, Transport: new TransportFinding(e, Seconds(clock, start)), Program: program);
     }
 
     /// <summary>
-    /// Transport time as seconds from the start of the input, on the clock of the event's programme (or of
-    /// the decoded one, for the multiplex as a whole): the scale of the items' timestamps, so that the
-    /// pipeline maps both alike. Programme clocks and the container's start are both 33-bit MPEG time, so
-    /// their difference is taken modulo the wrap.
+    /// A programme-clock time as seconds from the programme's start, like its items' timestamps. Both are 33-bit
+    /// MPEG time, so the difference is taken modulo the wrap; NaN while either is unknown.
     /// </summary>
-    private double ProgramSeconds(in TransportEvent e)
-    {
-        var analyzer = _tap!.Analyzer;
-        var program = e.Program != 0 ? e.Program : PrimaryProgram(analyzer);
-        var clock = analyzer.ClockAt(program, e.Time);
-        var start = NativeMethods.StartSeconds(_ctx);
-        if (double.IsNaN(clock) || double.IsNaN(start)) return double.NaN;
-        return Math.IEEERemainder(clock - start, TimestampWrap);
-    }
+    private static double Seconds(double clock, double start) =>
+        double.IsNaN(clock) || double.IsNaN(start) ? double.NaN : Math.IEEERemainder(clock - start, TimestampWrap);
 
-    /// <summary>A PES timestamp (90 kHz) as seconds from the start of the input, like a decoded item's.</summary>
-    private double StreamSeconds(long pts)
+    /// <summary>An input decoded as one: the multiplex programme its streams belong to (0 until its PMT is known).</summary>
+    private int PrimaryProgram()
     {
-        var start = NativeMethods.StartSeconds(_ctx);
-        return double.IsNaN(start) ? double.NaN : Math.IEEERemainder(pts / 90_000.0 - start, TimestampWrap);
-    }
-
-    /// <summary>The programme of the decoded streams (0 until its PMT is known).</summary>
-    private int PrimaryProgram(TransportAnalyzer analyzer)
-    {
-        if (_primaryProgram != 0) return _primaryProgram;
-        foreach (var p in analyzer.Programs)
+        if (_primaryProgram != 0 || _tap is null) return _primaryProgram;
+        foreach (var p in _tap.Analyzer.Programs)
             foreach (var s in p.Streams)
-                if (s.Pid == _videoPid || s.Pid == _audioPid) return _primaryProgram = p.Number;
+                if (s.Pid == _decoded[0].VideoPid || s.Pid == _decoded[0].AudioPid) return _primaryProgram = p.Number;
         return 0;
     }
 
@@ -227,17 +270,17 @@ public sealed class MediaSource : IMediaReader, IDisposable
                 else
                     for (var y = 0; y < item.Height; y++)
                         new ReadOnlySpan<byte>(item.Luma + (nint)y * item.LumaStride, item.Width).CopyTo(dst.Slice(y * item.Width, item.Width));
-                return new MediaItem(MediaItemKind.Video, Video: frame);
+                return new MediaItem(MediaItemKind.Video, Video: frame, Program: item.Program);
             }
             case VgItemKind.Audio:
             {
                 var block = _audioPool.Rent();
                 block.Reset(item.Channels, item.SampleCount, item.SampleRate, item.Pts);
                 new ReadOnlySpan<float>(item.Samples, item.Channels * item.SampleCount).CopyTo(block.AllSamples);
-                return new MediaItem(MediaItemKind.Audio, Audio: block);
+                return new MediaItem(MediaItemKind.Audio, Audio: block, Program: item.Program);
             }
             default:
-                return new MediaItem(MediaItemKind.Event, Event: new MediaEvent((MediaEventKind)item.EventCode, item.StreamIndex, item.Pts));
+                return new MediaItem(MediaItemKind.Event, Event: new MediaEvent((MediaEventKind)item.EventCode, item.StreamIndex, item.Pts), Program: item.Program);
         }
     }
 

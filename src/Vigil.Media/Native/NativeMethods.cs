@@ -16,6 +16,8 @@ internal unsafe struct VgOpenOptions
     public int WantGridStats;
     public delegate* unmanaged<nint, byte*, int, int, void> Tap;
     public nint TapOpaque;
+    public int ProgramCount;
+    public int* Programs;
 }
 
 [StructLayout(LayoutKind.Sequential)]
@@ -47,6 +49,8 @@ internal unsafe struct VgInfo
     public double Duration;
     public fixed byte FormatName[32];
     public int VideoId, AudioId;
+    public int Program;
+    public int ProgramCount;
 }
 
 internal enum VgItemKind { End = 0, Video = 1, Audio = 2, Event = 3 }
@@ -56,6 +60,7 @@ internal unsafe struct VgItem
 {
     public VgItemKind Kind;
     public int StreamIndex;
+    public int Program;
     public double Pts;
     public double Duration;
     public byte* Luma;
@@ -102,7 +107,12 @@ internal static partial class NativeMethods
     public static partial void TapDetach(nint ctx);
 
     [LibraryImport(Library, EntryPoint = "vg_start_seconds")]
-    public static partial double StartSeconds(nint ctx);
+    public static partial double StartSeconds(nint ctx, int program);
+
+    [LibraryImport(Library, EntryPoint = "vg_get_program_info")]
+    public static partial int GetProgramInfo(nint ctx, int index, out VgInfo info);
+
+    public const int AllPrograms = -1;
 
     [LibraryImport(Library, EntryPoint = "vg_close")]
     public static partial void Close(nint ctx);
