@@ -84,7 +84,8 @@ public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
     public void Process(MediaEvent mediaEvent)
     {
         if (_videoStream >= 0 && mediaEvent.StreamIndex != _videoStream) return;
-        if (mediaEvent.Kind == MediaEventKind.PacketCorrupt) _pendingEvents = true;
+        // the demuxer's corrupt flag, or on MPEG-TS the transport analyser's lost packets, which replace it there
+        if (mediaEvent.Kind is MediaEventKind.PacketCorrupt or MediaEventKind.PacketsLost) _pendingEvents = true;
         else if (mediaEvent.Kind == MediaEventKind.DecodeError) _pendingDecodeError = true;
     }
 

@@ -10,25 +10,30 @@ namespace Vigil.Tests.Detectors;
 
 /// <summary>
 /// Packets the demuxer flags corrupt while every picture decodes cleanly (PES length mismatch, as on a real
-/// broadcast) are no corruption; the same stream with packets really lost is.
+/// broadcast) are no corruption; the same stream with packets really lost is. Both with the demuxer's flags
+/// (transport analysis off) and with the transport analyser's lost packets, which replace them on MPEG-TS.
 /// </summary>
 public sealed class CorruptionDetectorClipTests
 {
-    [Fact]
-    public async Task Analyse_RealBroadcastWithPesLengthMismatch_NoCorruption()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Analyse_RealBroadcastWithPesLengthMismatch_NoCorruption(bool analyzeTransport)
     {
         // test-072: TSDuck finds no continuity error; FFmpeg flags 293 packets corrupt on PES length mismatch
-        if (RealCorpus.Find("test-072.ts") is not { } path) return; // no shared corpus on this machine
-        var (defects, corruptPackets) = await AnalyseAsync(path);
+        var (defects, corruptPackets) = await AnalyseAsync(RealCaptures.Test072, analyzeTransport);
 
-        Assert.True(corruptPackets > 100);
+        if (analyzeTransport) Assert.Equal(0, corruptPackets); // the analyser finds no packet lost
+        else Assert.True(corruptPackets > 100);
         Assert.Empty(defects);
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Analyse_MislabelledPesLengths_NoCorruptionUnlessPacketsAreLost(bool lost)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public async Task Analyse_MislabelledPesLengths_NoCorruptionUnlessPacketsAreLost(bool lost, bool analyzeTransport)
     {
         // a fast pan (motion breaks blocks on its own) with every video PES flagged corrupt by the demuxer
         var clean = await TestClips.Generate("corruption-pan.ts",
@@ -39,9 +44,10 @@ public sealed class CorruptionDetectorClipTests
         var path = Path.Combine(TestClips.WorkFolder, $"corruption-pan-mislabelled-{lost}.ts");
         await File.WriteAllBytesAsync(path, damage.Build());
 
-        var (defects, corruptPackets) = await AnalyseAsync(path);
+        var (defects, corruptPackets) = await AnalyseAsync(path, analyzeTransport);
 
-        Assert.True(corruptPackets >= 140);
+        if (analyzeTransport) Assert.Equal(0, corruptPackets);
+        else Assert.True(corruptPackets >= 140);
         if (!lost)
         {
             Assert.Empty(defects);
@@ -53,10 +59,10 @@ public sealed class CorruptionDetectorClipTests
         Assert.InRange(defects[1].Start, 3.2, 3.6);
     }
 
-    private static async Task<(IReadOnlyList<Defect> Defects, long CorruptPackets)> AnalyseAsync(string path)
+    private static async Task<(IReadOnlyList<Defect> Defects, long CorruptPackets)> AnalyseAsync(string path, bool analyzeTransport)
     {
         var collector = new DefectCollector();
-        using var source = MediaSource.Open(path, new MediaOpenOptions { Audio = false, DecodeThreads = 1 });
+        using var source = MediaSource.Open(path, new MediaOpenOptions { Audio = false, DecodeThreads = 1, AnalyzeTransport = analyzeTransport });
         var detector = new CorruptionDetector(new CorruptionOptions(), collector, source.Info.Video!.StreamIndex);
         var summary = await new StreamAnalyzer(source, [detector]).RunAsync();
         return (collector.Ended.Where(d => d.Kind == CorruptionDetector.KindName).ToList(), summary.CorruptPackets);
