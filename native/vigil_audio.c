@@ -6,8 +6,25 @@
 #include <libavutil/opt.h>
 #include <string.h>
 
-/* Channels converted through libswresample (the output plane pointers live on the stack); more are cut off. */
-#define MAX_CONVERTED_CHANNELS 64
+/* Each channel's role (AVChannel) in the frame's layout. An unlabelled layout (AV_CHANNEL_ORDER_UNSPEC: only a
+ * count, e.g. WAV without a channel mask, PCM in Matroska) is read as FFmpeg's default layout where that default
+ * is the convention every tool follows: mono, stereo, and 6 to 8 channels (5.1, 6.1, 7.1, the LFE fourth). For 3
+ * to 5 channels the default (2.1, 4.0, 5.0) is one guess among several (3.0, quad, 4.1): the roles stay unknown
+ * (AV_CHAN_NONE), so that no channel is taken for an LFE or a surround on a guess. */
+static void channel_roles(const AVChannelLayout *layout, int channels, int32_t *roles) {
+    AVChannelLayout guess = {0};
+    if (layout->order == AV_CHANNEL_ORDER_UNSPEC) {
+        int n = layout->nb_channels;
+        if (n >= 3 && n <= 5) {
+            for (int c = 0; c < channels; c++) roles[c] = AV_CHAN_NONE;
+            return;
+        }
+        av_channel_layout_default(&guess, n);
+        layout = &guess;
+    }
+    for (int c = 0; c < channels; c++) roles[c] = av_channel_layout_channel_from_index(layout, c);
+    av_channel_layout_uninit(&guess);
+}
 
 int audio_item(vg_ctx *ctx, decoder *d, AVFrame *frame, vg_item *out) {
     int channels = frame->ch_layout.nb_channels, n = frame->nb_samples;
@@ -34,8 +51,8 @@ int audio_item(vg_ctx *ctx, decoder *d, AVFrame *frame, vg_item *out) {
             d->swr_in_format = frame->format;
             d->swr_in_rate = frame->sample_rate;
         }
-        uint8_t *planes[MAX_CONVERTED_CHANNELS];
-        if (channels > MAX_CONVERTED_CHANNELS) channels = MAX_CONVERTED_CHANNELS;
+        uint8_t *planes[MAX_AUDIO_CHANNELS];
+        if (channels > MAX_AUDIO_CHANNELS) channels = MAX_AUDIO_CHANNELS;
         for (int c = 0; c < channels; c++) planes[c] = (uint8_t *)(ctx->samples + (size_t)c * n);
         int got = swr_convert(d->swr, planes, n, (const uint8_t **)frame->extended_data, n);
         if (got < 0) { set_error(ctx, "cannot convert audio", got); return VG_ERR_FAILED; }
@@ -54,5 +71,8 @@ int audio_item(vg_ctx *ctx, decoder *d, AVFrame *frame, vg_item *out) {
     out->channels = channels;
     out->sample_count = n;
     out->sample_rate = frame->sample_rate;
+    if (channels > MAX_AUDIO_CHANNELS) channels = out->channels = MAX_AUDIO_CHANNELS;
+    channel_roles(&frame->ch_layout, channels, ctx->channel_roles);
+    out->channel_roles = ctx->channel_roles;
     return 1;
 }

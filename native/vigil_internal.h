@@ -49,6 +49,9 @@ struct SwsContext;
 
 struct program;
 
+/* Audio channels handed out (the converter's planes and their roles); more are cut off. */
+#define MAX_AUDIO_CHANNELS 64
+
 typedef struct decoder {
     struct program *program;   /* the programme it decodes for */
     int video;                 /* a video decoder (else audio) */
@@ -130,6 +133,7 @@ struct vg_ctx {
     /* audio output (vigil_audio.c) */
     float *samples;
     int samples_capacity;      /* floats */
+    int32_t channel_roles[MAX_AUDIO_CHANNELS]; /* of the last audio item (vg_item.channel_roles) */
 
     /* transport tap (vigil_tap.c) */
     vg_tap_fn tap;             /* NULL: no tap, or detached */

@@ -85,6 +85,11 @@ typedef struct vg_item {
     /* audio: planar float, channel c at samples + c * sample_count (valid until the next vg_read) */
     const float *samples;
     int32_t channels, sample_count, sample_rate;
+    /* audio: the role of each channel in its layout, in FFmpeg's AVChannel numbering (0 front left,
+     * 1 front right, 2 front centre, 3 LFE, 4/5 back left/right, 9/10 side left/right, 35 LFE 2, ...;
+     * -1 unknown). A layout with only a count is taken in FFmpeg's default order for 1, 2 and 6-8 channels;
+     * for 3-5 (no agreed order) every role is -1. `channels` entries, valid until the next vg_read. */
+    const int32_t *channel_roles;
     /* event */
     int32_t event_code;
 } vg_item;

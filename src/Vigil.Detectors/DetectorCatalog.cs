@@ -75,7 +75,7 @@ public static class DetectorCatalog
             (o, c) => new CorruptionDetector(o, c.Sink, c.Media.Video?.StreamIndex ?? -1)),
         Entry<BlockinessOptions>(BlockinessDetector.KindName, "visible compression blocking for ≥ 1 s", DetectorNeeds.Video | DetectorNeeds.GridStatistics,
             (o, c) => new BlockinessDetector(o, c.Sink, c.Media.Video?.Codec)),
-        Entry<SilenceOptions>(SilenceDetector.KindName, "all channels, or one channel, below −60 dBFS for ≥ 2 s", DetectorNeeds.Audio,
+        Entry<SilenceOptions>(SilenceDetector.KindName, "all channels, or one channel, below −60 dBFS for ≥ 2 s; by role: a silent LFE is normal (include_lfe), surrounds only with include_surrounds", DetectorNeeds.Audio,
             (o, c) => new SilenceDetector(o, c.Sink)),
         Entry<LoudnessOptions>(LoudnessDetector.KindName, "short-term loudness outside target ± tolerance (−23 LUFS ± 5 LU) for ≥ 10 s", DetectorNeeds.Audio,
             (o, c) => new LoudnessDetector(o, c.Sink)),

@@ -10,11 +10,12 @@ public sealed class AudioBlock : PooledBuffer<AudioBlock, float>
     {
     }
 
-    /// <summary>A free-standing block (tests, tools); not pooled.</summary>
-    public static AudioBlock Create(int channels, int sampleCount, int sampleRate, double pts)
+    /// <summary>A free-standing block (tests, tools); not pooled. Without <paramref name="roles"/>, FFmpeg's default layout for the count.</summary>
+    public static AudioBlock Create(int channels, int sampleCount, int sampleRate, double pts, ChannelRole[]? roles = null)
     {
         var block = new AudioBlock(null, channels * sampleCount);
         block.Reset(channels, sampleCount, sampleRate, pts);
+        block.Roles = roles ?? ChannelLayouts.Default(channels);
         return block;
     }
 
@@ -24,6 +25,12 @@ public sealed class AudioBlock : PooledBuffer<AudioBlock, float>
     /// <summary>Media time in seconds of the first sample.</summary>
     public double Pts { get; set; }
     public double Duration => SampleRate > 0 ? SampleCount / (double)SampleRate : 0;
+
+    /// <summary>
+    /// The role of each channel in the stream's layout (front left, LFE, ...), as the decoder labels it.
+    /// Shared by the blocks of one layout: do not modify.
+    /// </summary>
+    public IReadOnlyList<ChannelRole> Roles { get; internal set; } = [];
 
     public Span<float> Channel(int channel) => Storage.AsSpan(channel * SampleCount, SampleCount);
 

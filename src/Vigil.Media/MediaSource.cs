@@ -37,6 +37,7 @@ public sealed class MediaSource : IMediaReader, IDisposable
     private MediaItem? _held;       // vg_read's item, handed out after the transport findings of the same read
     private readonly Queue<MediaItem> _losses = new(); // video packets lost, waiting for the picture they damaged
     private int _primaryProgram;    // input decoded as one: the multiplex programme of its streams
+    private readonly Dictionary<int, ChannelRole[]> _roles = new(); // per programme: its audio's channel roles, reused while its layout stays
 
     /// <summary>A programme as the shim decodes it: its info and its streams' PIDs.</summary>
     private sealed record Decoded(MediaInfo Info, int VideoPid, int AudioPid);
@@ -277,11 +278,20 @@ public sealed class MediaSource : IMediaReader, IDisposable
                 var block = _audioPool.Rent();
                 block.Reset(item.Channels, item.SampleCount, item.SampleRate, item.Pts);
                 new ReadOnlySpan<float>(item.Samples, item.Channels * item.SampleCount).CopyTo(block.AllSamples);
+                block.Roles = Roles(item.Program, new ReadOnlySpan<int>(item.ChannelRoles, item.Channels));
                 return new MediaItem(MediaItemKind.Audio, Audio: block, Program: item.Program);
             }
             default:
                 return new MediaItem(MediaItemKind.Event, Event: new MediaEvent((MediaEventKind)item.EventCode, item.StreamIndex, item.Pts), Program: item.Program);
         }
+    }
+
+    /// <summary>The channel roles of a block: its programme's previous array while the layout stays the same (no allocation per block).</summary>
+    private ChannelRole[] Roles(int program, ReadOnlySpan<int> native)
+    {
+        if (!_roles.TryGetValue(program, out var roles) || !MemoryMarshal.Cast<ChannelRole, int>(roles.AsSpan()).SequenceEqual(native))
+            _roles[program] = roles = MemoryMarshal.Cast<int, ChannelRole>(native).ToArray();
+        return roles;
     }
 
     /// <summary>Makes a blocked <see cref="Read"/> return (with <see cref="OperationCanceledException"/>). Thread-safe.</summary>

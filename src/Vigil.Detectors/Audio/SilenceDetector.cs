@@ -7,21 +7,30 @@ namespace Vigil.Detectors.Audio;
 /// channel dead while the others play (reported with <c>details.channel</c>; silencedetect misses it).
 /// Levels are RMS over 10 ms blocks rather than silencedetect's per-sample peak, and a click shorter
 /// than <see cref="SilenceOptions.MaxClick"/> does not end a silence (a single click resets silencedetect).
+/// <para>
+/// Channels are judged by their role in the layout (<see cref="AudioBlock.Roles"/>): an LFE carries only
+/// effects and is silent through most programmes, so it is never reported dead unless
+/// <see cref="SilenceOptions.IncludeLfe"/>; surrounds go quiet in every dialogue scene (and stay silent when
+/// a stereo programme is carried in 5.1), so only with <see cref="SilenceOptions.IncludeSurrounds"/>. A
+/// channel not judged takes no part in "every channel silent" either; the front channels (left, right,
+/// centre: the dialogue) always do.
+/// </para>
 /// </summary>
 public sealed class SilenceDetector : IAudioDetector
 {
     public const string KindName = "audio.silence";
-    private const double BlockSeconds = 0.010;
 
     private readonly SilenceOptions _options;
     private readonly IDefectSink _sink;
     private readonly double _thresholdPower; // mean square at the threshold
     private IntervalTracker _all = null!;
-    private IntervalTracker[] _perChannel = [];
+    private IntervalTracker[] _perChannel = [];  // one per judged channel, when two or more are judged
+    private int[] _perChannelIndex = [];         // the channel each of them follows
+    private readonly AudioUnits _units = new();
     private double[] _sumSquares = [];
     private bool[] _silent = [];
-    private int _channels, _sampleRate, _blockLength, _filled;
-    private double _blockStart = double.NaN;
+    private bool[] _judged = [];                // per channel: its silence is judged (by role)
+    private IReadOnlyList<ChannelRole> _roles = [];
 
     public SilenceDetector(SilenceOptions options, IDefectSink sink)
     {
@@ -34,18 +43,12 @@ public sealed class SilenceDetector : IAudioDetector
 
     public void Process(AudioBlock block)
     {
-        if (block.Channels != _channels || block.SampleRate != _sampleRate) Configure(block);
-
-        var offset = 0;
-        while (offset < block.SampleCount)
+        if (!_units.Fits(block) || !ReferenceEquals(block.Roles, _roles) && !block.Roles.SequenceEqual(_roles)) Configure(block.Roles);
+        foreach (var piece in _units.Split(block))
         {
-            if (_filled == 0) _blockStart = block.Pts + offset / (double)_sampleRate;
-            var take = Math.Min(_blockLength - _filled, block.SampleCount - offset);
-            for (var c = 0; c < _channels; c++)
-                _sumSquares[c] += SumOfSquares(block.Channel(c).Slice(offset, take));
-            _filled += take;
-            offset += take;
-            if (_filled == _blockLength) CompleteBlock();
+            for (var c = 0; c < _units.Channels; c++)
+                _sumSquares[c] += SumOfSquares(block.Channel(c).Slice(piece.Offset, piece.Count));
+            if (piece.Completes) CompleteUnit(piece.UnitStart);
         }
     }
 
@@ -62,7 +65,8 @@ public sealed class SilenceDetector : IAudioDetector
     public void OnDiscontinuity(in Discontinuity discontinuity)
     {
         if (discontinuity.Track != MediaTrack.Audio) return;
-        _filled = 0;
+        _units.Reset();
+        Array.Clear(_sumSquares);
         if (discontinuity.Cause == DiscontinuityCause.Hole && discontinuity.Missing <= Continuity.MaxHole) return;
         _all?.Break();
         foreach (var tracker in _perChannel) tracker.Break();
@@ -76,43 +80,44 @@ public sealed class SilenceDetector : IAudioDetector
         foreach (var tracker in _perChannel) tracker.Close(closedBy: closedBy);
     }
 
-    private void CompleteBlock()
+    private void CompleteUnit(double start)
     {
+        var channels = _units.Channels;
         var allSilent = true;
-        for (var c = 0; c < _channels; c++)
+        for (var c = 0; c < channels; c++)
         {
-            _silent[c] = _sumSquares[c] / _blockLength < _thresholdPower;
-            allSilent &= _silent[c];
+            _silent[c] = _sumSquares[c] / _units.Length < _thresholdPower;
+            if (_judged[c]) allSilent &= _silent[c];
             _sumSquares[c] = 0;
         }
-        var start = _blockStart;
-        var end = start + _blockLength / (double)_sampleRate;
+        var end = start + _units.Seconds;
         _all.Update(allSilent, start, end);
-        if (_channels > 1)
-            for (var c = 0; c < _channels; c++)
-                _perChannel[c].Update(_silent[c] && !allSilent, start, end);
-        _filled = 0;
+        for (var i = 0; i < _perChannel.Length; i++)
+            _perChannel[i].Update(_silent[_perChannelIndex[i]] && !allSilent, start, end);
     }
 
-    private void Configure(AudioBlock block)
+    private void Configure(IReadOnlyList<ChannelRole> roles)
     {
         Close(); // the format changed: what was open ends with the old format
-        _channels = block.Channels;
-        _sampleRate = block.SampleRate;
-        _blockLength = Math.Max(1, (int)Math.Round(_sampleRate * BlockSeconds));
-        _sumSquares = new double[_channels];
-        _silent = new bool[_channels];
-        _filled = 0;
-        _all = new IntervalTracker(KindName, _options.MinDuration, _sink, bridge: _options.MaxClick);
-        _perChannel = new IntervalTracker[_channels];
-        for (var c = 0; c < _channels; c++)
+        var channels = _units.Channels;
+        _roles = roles;
+        _sumSquares = new double[channels];
+        _silent = new bool[channels];
+        _judged = new bool[channels];
+        for (var c = 0; c < channels; c++)
         {
-            var channel = c;
-            _perChannel[c] = new IntervalTracker(KindName, _options.MinDuration, _sink, bridge: _options.MaxClick)
-            {
-                Details = () => new Dictionary<string, double> { ["channel"] = channel },
-            };
+            var role = c < roles.Count ? roles[c] : ChannelRole.Unknown;
+            _judged[c] = role.IsLowFrequency() ? _options.IncludeLfe : !role.IsSurround() || _options.IncludeSurrounds;
         }
+        if (!_judged.Contains(true)) Array.Fill(_judged, true); // e.g. an LFE on its own: judge what there is
+        _all = new IntervalTracker(KindName, _options.MinDuration, _sink, bridge: _options.MaxClick);
+        // one dead channel while others play: only among two or more judged channels
+        var judged = Enumerable.Range(0, channels).Where(c => _judged[c]).ToArray();
+        _perChannelIndex = judged.Length > 1 ? judged : [];
+        _perChannel = _perChannelIndex.Select(channel => new IntervalTracker(KindName, _options.MinDuration, _sink, bridge: _options.MaxClick)
+        {
+            Details = () => new Dictionary<string, double> { [DetailNames.Channel] = channel },
+        }).ToArray();
     }
 
     private static double SumOfSquares(ReadOnlySpan<float> samples)

@@ -11,4 +11,10 @@ public sealed record SilenceOptions : IDetectorOptions
 
     [Option("Sounds shorter than this (clicks, pops) do not end a silence, in seconds", Min = 0, Max = 1)]
     public double MaxClick { get; init; } = 0.03;
+
+    [Option("Also report a dead LFE (low-frequency effects) channel; off: an LFE is silent through most programmes")]
+    public bool IncludeLfe { get; init; }
+
+    [Option("Also report a dead surround (back, side, top) channel; off: surrounds go quiet in dialogue and stay silent for stereo carried in 5.1")]
+    public bool IncludeSurrounds { get; init; }
 }

@@ -76,6 +76,7 @@ internal unsafe struct VgItem
     public VgGridStats* Grid;
     public float* Samples;
     public int Channels, SampleCount, SampleRate;
+    public int* ChannelRoles;
     public int EventCode;
 }
 

@@ -82,6 +82,8 @@ public sealed class OptionRangeTests
     [
         ("video.black.mask", ""),
         ("video.freeze.mask", ""),
+        ("audio.silence.include_lfe", "False"),
+        ("audio.silence.include_surrounds", "False"),
         ("audio.loudness.preset", "Ebu"),
     ];
 
