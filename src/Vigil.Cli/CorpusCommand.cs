@@ -17,7 +17,10 @@ internal static class CorpusCommand
         var noFfmpeg = new Option<bool>("--no-ffmpeg") { Description = "Skip the FFmpeg blockdetect reference run" };
         var trace = new Option<bool>("--trace") { Description = "Print per-frame evidence for every clip (tuning)" };
         var settings = new Option<string[]>("--set", "-s") { Description = "Detector thresholds as kind.option=value, as for analyze" };
-        var command = new Command("corpus", "Generate the labelled video corpus and score Vigil and FFmpeg on it") { dir, noFfmpeg, trace, settings };
+        var part = new Option<string>("--part") { Description = "Which corpus: video, audio or all", DefaultValueFactory = _ => "all" };
+        part.AcceptOnlyFromAmong("all", "video", "audio");
+        var command = new Command("corpus", "Generate the labelled video and audio corpus and score Vigil (and FFmpeg) on it")
+            { dir, noFfmpeg, trace, settings, part, ClippingDepthCommand() };
         command.SetAction(async (parse, cancel) =>
         {
             var directory = parse.GetValue(dir) ?? Path.Combine(Path.GetTempPath(), "vigil-corpus");
@@ -32,6 +35,9 @@ internal static class CorpusCommand
                 await Console.Error.WriteLineAsync($"vigil: {e.Message}");
                 return AnalyzeCommand.ExitUsage;
             }
+            var which = parse.GetValue(part);
+            if (which is "all" or "audio") await AudioAsync(Path.Combine(directory, "audio"), detectorSettings, cancel);
+            if (which == "audio") return 0;
             await Console.Error.WriteLineAsync($"vigil corpus: generating clips in {directory}");
             var clips = await new CorpusGenerator(directory).GenerateAsync(cancel);
             var runs = await CorpusScorer.RunAsync(clips, detectorSettings, withFfmpeg: !parse.GetValue(noFfmpeg), cancel);
@@ -59,5 +65,42 @@ internal static class CorpusCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary><c>vigil corpus clipping-depth</c>: detection of clipping against its depth per codec, the README's table.</summary>
+    private static Command ClippingDepthCommand()
+    {
+        var dir = new Option<string?>("--dir") { Description = "Where the clips go (default: a folder under the temp directory; existing clips are reused)" };
+        var command = new Command("clipping-depth", "Clipping found against clip depth (+1..+12 dB over full scale) for PCM, AAC, MP2, AC-3, Opus, and the traps") { dir };
+        command.SetAction(async (parse, cancel) =>
+        {
+            var directory = parse.GetValue(dir) ?? Path.Combine(Path.GetTempPath(), "vigil-corpus", "clipping-depth");
+            var results = await ClippingDepths.RunAsync(directory, Console.Error, cancel);
+            Console.WriteLine($"Clipped clips found (a defect over at least half of the 2 s clipped stretch) of {ClippingDepths.Signals.Length} signals per cell; " +
+                              $"traps: the signals unclipped at −0.2 dBFS and a brick-wall-limited programme.");
+            Console.WriteLine();
+            Console.Write(ClippingDepths.Table(results));
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>The audio corpus: every clip analysed five times; time-level scores per kind.</summary>
+    private static async Task AudioAsync(string directory, DetectorSettings settings, CancellationToken cancel)
+    {
+        await Console.Error.WriteLineAsync($"vigil corpus: generating audio clips in {directory}");
+        var clips = await new AudioCorpusGenerator(directory).GenerateAsync(cancel);
+        var runs = await AudioCorpusScorer.RunAsync(clips, settings, repeats: 5, cancel: cancel);
+        foreach (var run in runs)
+        {
+            var truth = run.Clip.Kind is null ? "trap" : $"{run.Clip.Kind} {string.Join(", ", run.Clip.Truth.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Start:0.##}-{t.End:0.##}")))}" +
+                                                         (run.Clip.Channel is { } c ? $" channel {c}" : "");
+            Console.WriteLine($"{run.Clip.Name,-28} {run.Clip.Description}; {truth}{(run.Identical ? "" : "; RUNS DIFFER")}");
+            foreach (var d in run.Defects) Console.WriteLine($"    {AudioClipRun.Line(d)}");
+        }
+        Console.WriteLine();
+        Console.WriteLine($"Audio, time-level scores ({AudioCorpusScorer.Step * 1000:0} ms steps inside a reported interval of the kind):");
+        Console.WriteLine(CorpusScorer.Table(AudioCorpusScorer.Score(runs)));
+        Console.WriteLine();
     }
 }

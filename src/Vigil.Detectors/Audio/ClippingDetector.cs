@@ -1,274 +1,284 @@
-using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using Vigil.Detectors.Audio.Loudness;
 using Vigil.Media;
 
 namespace Vigil.Detectors.Audio;
 
 /// <summary>
-/// <c>audio.clipping</c>: the waveform hits full scale and is flattened, for at least
-/// <see cref="ClippingOptions.MinClipped"/> seconds in total within <see cref="ClippingOptions.Window"/>.
+/// <c>audio.clipping</c>: the waveform hits its ceiling and is flattened, in at least
+/// <see cref="ClippingOptions.MinClipped"/> seconds of 10 ms units within <see cref="ClippingOptions.Window"/>.
 /// <para>
 /// astats' flat factor and peak count look for runs of identical samples at full scale; a lossy codec
-/// (AAC, MP2, AC-3, Opus) removes those plateaus (the top ripples, the peak moves to about −0.1 dB or
-/// above 0 dBFS), and a clean full-scale sine or a limited master also sits at full scale. What survives
-/// the codec is the shape: a clipped top stays near the ceiling far longer than a smooth peak with the
-/// same flanks. For every excursion of the (lightly low-passed, to calm codec ripple) waveform above
-/// <see cref="ClippingOptions.LevelDb"/>, the mean slope s of its two flanks, its length n and its
-/// height h above the level are compared: a smooth (parabolic) peak has s·n = 4h exactly, whatever its
-/// frequency or amplitude; a plateau cut from a steep waveform has s·n ≫ 4h. Excursions at least
-/// <see cref="ClippingOptions.Flatness"/> times wider than smooth count their length as clipped time.
+/// (AAC, MP2, AC-3, Opus) leaves ripple, tilt and a level that wanders by a few per cent on the cut top, and
+/// a clean full-scale sine or a limited master also sits at full scale. What survives the codec is the
+/// shape of each top. Every half cycle (between zero crossings) whose peak P reaches
+/// <see cref="ClippingOptions.LevelDb"/> is measured around its peak: the time it spends above 85 % of P
+/// against the time above 40 % of P (both interpolated between samples). Near its top every smooth peak
+/// is a parabola, whose times above two depths go as the square roots of the depths: the ratio is at most
+/// √(0.15 / 0.6) = 0.5 for any frequency, amplitude or sum of such peaks (a sine: 0.49). A top cut flat
+/// keeps its full width up to the cut: a sine clipped 1 dB over full scale scores 0.59, 4 dB 0.76,
+/// 12 dB 0.92. A top scoring at least <see cref="ClippingOptions.Flatness"/> is flattened when it also
+/// holds 93 % of the channel's ceiling: the highest level any half cycle holds within ±50 ms (the level held
+/// is a half cycle's third-highest sample, so that a codec's overshoot spike beside a cut top does not raise
+/// the ceiling over it). Clipping cuts every top at the same ceiling, while a limiter riding its gain inside
+/// a peak flattens tops here and there below its ceiling. A 10 ms
+/// unit is clipped when flattened tops (each counted across its width at 40 % of its peak) cover 5 % of it
+/// on some channel; its judgement waits 130 ms, until every top that can reach into it is known.
 /// </para>
 /// </summary>
 public sealed class ClippingDetector : IAudioDetector
 {
     public const string KindName = "audio.clipping";
-    private const double UnitSeconds = 0.010;
+
+    private const float BaseShare = 0.40f, TopShare = 0.85f; // the two depths a top is measured at, as shares of its peak
+    private const double MaxHalfCycleSeconds = 0.05;          // slower half cycles (below 10 Hz, offsets) are not tops
+    private const double CeilingSeconds = 0.05;               // a top's ceiling: the channel's highest level within this, either side
+    private const float CeilingShare = 0.93f;                 // a flattened top counts when it reaches this share of its ceiling
+    private const int HeldSamples = 3;                        // a half cycle's level: what it holds for this many samples (not a codec's overshoot spike)
+    private const double MinCover = 0.05;                     // share of a unit flattened tops must cover on a channel
+    private const double MinBaseSamples = 2;                  // a top narrower than this at 40 % has no shape to judge
 
     private readonly ClippingOptions _options;
     private readonly IDefectSink _sink;
-    private readonly float _level;
-    private Channel[] _state = [];
-    private int _channels, _sampleRate, _unitLength, _unitFilled, _minRun;
-    private double _unitStart = double.NaN, _expectedPts = double.NaN;
-    // the window: clipped seconds per unit, as a ring
-    private double[] _ringClipped = [];   // per unit: seconds clipped on any channel
-    private double[] _ringChannels = [];  // per unit and channel: seconds clipped
-    private double[] _ringStart = [];
-    private int _ringHead, _ringCount;
-    private double _windowClipped;
+    private readonly float _floor;
+    private readonly AudioUnits _units = new();
+
+    // per channel: the half cycle being followed
+    private HalfCycle[] _half = [];
+    private long _position; // samples seen since the units (re)started
+
+    // units not yet judged, in a ring by unit index: start time, and per channel its peak and flattened cover
+    private int _ring, _lagSamples, _radius, _maxHalf, _channels, _length;
+    private double _seconds;
+    private double[] _unitStart = [];
+    private float[] _unitCeiling = []; // per unit and channel: the highest level a half cycle centred in it held
+    private int[] _unitCover = [];
+    private long _unitsDone, _unitsJudged;
+
+    // flattened tops waiting for their ceiling to be known
+    private Top[] _tops = [];
+    private int _topCount;
+
+    // the window over judged units
+    private int _window, _need, _windowHead, _windowFilled, _windowClipped;
+    private bool[] _windowIsClipped = [];
+    private double[] _windowStart = [];
+    private ulong[] _windowChannels = [];
+    private int[] _channelClipped = []; // per channel: clipped units in the window
+
     // the defect
     private bool _open;
-    private double _start, _end, _peakFraction, _lastSatisfied;
-    private int? _channel;                 // details.channel as announced: part of the defect's identity, kept to its end
-    private double[] _channelClipped = []; // per channel: seconds clipped in the window, then in the defect
-    private float[] _x = [], _y = [];              // scratch: a segment with the low-pass history, and low-passed
-    private long[] _runStarts = [], _runEnds = []; // flattened runs (sample positions, any channel) ended in this unit
-    private int _runCount;
+    private double _start, _end, _peakFraction, _lastSatisfied, _expectedPts = double.NaN;
+    private int? _channel; // details.channel as announced: part of the defect's identity, kept to its end
 
     public ClippingDetector(ClippingOptions options, IDefectSink sink)
     {
         _options = options;
         _sink = sink;
-        _level = (float)Math.Pow(10, options.LevelDb / 20);
+        _floor = (float)Math.Pow(10, options.LevelDb / 20);
     }
 
     public string Kind => KindName;
 
     public void Process(AudioBlock block)
     {
-        if (block.Channels != _channels || block.SampleRate != _sampleRate) Configure(block);
+        if (!_units.Fits(block)) Configure();
         _expectedPts = block.Pts + block.Duration;
-
-        var offset = 0;
-        while (offset < block.SampleCount)
+        foreach (var piece in _units.Split(block))
         {
-            if (_unitFilled == 0) _unitStart = block.Pts + offset / (double)_sampleRate;
-            var take = Math.Min(_unitLength - _unitFilled, block.SampleCount - offset);
-            for (var c = 0; c < _channels; c++) Scan(ref _state[c], block.Channel(c).Slice(offset, take));
-            _unitFilled += take;
-            offset += take;
-            if (_unitFilled == _unitLength) CompleteUnit();
+            var slot = (int)(_unitsDone % _ring) * _channels;
+            if (_position == _unitsDone * _length)
+            {
+                // a unit begins: its slot is free again
+                _unitStart[_unitsDone % _ring] = piece.UnitStart;
+                Array.Clear(_unitCeiling, slot, _channels);
+                Array.Clear(_unitCover, slot, _channels);
+            }
+            for (var c = 0; c < _channels; c++)
+            {
+                var samples = block.Channel(c).Slice(piece.Offset, piece.Count);
+                Scan(c, samples, TruePeakMeter.MaxAbs(samples));
+            }
+            _position += piece.Count;
+            if (piece.Completes) CompleteUnit();
         }
     }
 
     /// <summary>The input stopped: the window cannot fill, so clipping is over once the window has passed since it last held.</summary>
     public void Tick(double now)
     {
-        if (_open && now - _expectedPts > Continuity.MaxHole && now - _lastSatisfied >= _options.Window) Close();
+        if (_channels == 0 || now - _expectedPts <= Continuity.MaxHole) return;
+        Drain(); // the input stopped: the units still waiting for tops after them are judged with what there is
+        if (_open && now - _lastSatisfied >= _options.Window) Close();
     }
 
-    /// <summary>Nothing straddles a break in the audio: the window and the runs start over.</summary>
+    /// <summary>Nothing straddles a break in the audio: what was seen before it is judged, then everything starts over.</summary>
     public void OnDiscontinuity(in Discontinuity discontinuity)
     {
-        if (discontinuity.Track == MediaTrack.Audio) Restart();
+        if (discontinuity.Track != MediaTrack.Audio || _channels == 0) return;
+        Drain();
+        Close();
+        Restart();
     }
 
-    public void Flush(double endOfInput, string closedBy) => Close(closedBy);
-
-    /// <summary>Follows excursions above the level through <paramref name="samples"/>, adding the flattened ones to the channel's clipped samples.</summary>
-    private void Scan(ref Channel ch, ReadOnlySpan<float> samples)
+    public void Flush(double endOfInput, string closedBy)
     {
+        if (_channels == 0) return;
+        Drain();
+        Close(closedBy);
+    }
+
+    /// <summary>Follows the half cycles of channel <paramref name="c"/> through <paramref name="samples"/> (whose largest magnitude is <paramref name="peak"/>).</summary>
+    private void Scan(int c, ReadOnlySpan<float> samples, float peak)
+    {
+        var h = _half[c];
         var n = samples.Length;
-        var level = _level;
-        if (!ch.InRun && n >= 5 && Math.Max(TruePeakMeter.MaxAbs(samples), ch.HistoryMax) < level)
+        if (peak < _floor && h.Peak < _floor)
         {
-            // quiet stretch (the usual case): the low-pass cannot reach the level, only keep its history
-            ch.Push(samples);
+            // quiet (the usual case): nothing here can be a top; only keep where the last half cycle began
+            var negative = samples[n - 1] < 0;
+            var first = n - 1;
+            while (first > 0 && samples[first - 1] < 0 == negative) first--;
+            if (first > 0 || negative != h.Negative) h.Begin(_position + first, negative);
+            h.Append(samples[first..], peak);
             return;
         }
-
-        // 5-tap binomial low-pass (−6 dB at ~8.7 kHz at 48 kHz): flattens the ripple a codec leaves on a plateau
-        var x = _x.AsSpan(0, n + 4);
-        x[0] = ch.H0; x[1] = ch.H1; x[2] = ch.H2; x[3] = ch.H3;
-        samples.CopyTo(x[4..]);
-        var y = _y.AsSpan(0, n);
-        LowPass(x, y);
-
-        // runs of samples above +level or below −level, found from the bits where either mask changes
-        var words = (n + 63) >> 6;
-        Span<ulong> above = stackalloc ulong[words];
-        Span<ulong> below = stackalloc ulong[words];
-        ZoneMasks(y, level, above, below);
-        var zone = ch.InRun ? (ch.Positive ? 1 : -1) : 0; // zone of the sample before the next transition
-        for (var w = 0; w < words; w++)
+        var from = 0;
+        for (var i = 0; i < n; i++)
         {
-            ulong p = above[w], q = below[w];
-            var changes = (p ^ ((p << 1) | (zone > 0 ? 1UL : 0))) | (q ^ ((q << 1) | (zone < 0 ? 1UL : 0)));
-            if (w == words - 1 && (n & 63) != 0) changes &= (1UL << (n & 63)) - 1;
-            while (changes != 0)
+            if (samples[i] < 0 == h.Negative) continue;
+            h.Append(samples[from..i], peak);
+            EndHalfCycle(c, h);
+            h.Begin(_position + i, samples[i] < 0);
+            from = i;
+        }
+        h.Append(samples[from..], peak);
+    }
+
+    /// <summary>A half cycle of channel <paramref name="c"/> ended: if its peak reached the level, its top is measured.</summary>
+    private void EndHalfCycle(int c, HalfCycle h)
+    {
+        if (h.Peak < _floor || h.Overlong || h.Count == 0) return;
+        var x = h.Samples.AsSpan(0, h.Count);
+        // the peak, and the level held for HeldSamples (the third highest sample): a codec's overshoot spike
+        // next to a clipped top lifts the first, not the second
+        var k = 0;
+        float second = 0, held = 0;
+        for (var i = 1; i < x.Length; i++)
+        {
+            var v = x[i];
+            if (v > x[k])
             {
-                var bit = BitOperations.TrailingZeroCount(changes);
-                changes &= changes - 1;
-                var i = (w << 6) + bit;
-                var before = i == 0 ? ch.Previous : y[i - 1];
-                if (zone != 0) EndRunAt(ref ch, y, i, Math.Abs(before - y[i]));
-                zone = (p >> bit & 1) != 0 ? 1 : (q >> bit & 1) != 0 ? -1 : 0;
-                if (zone != 0)
-                {
-                    // an excursion starts: its entry slope is the flank it arrives on
-                    ch.InRun = true;
-                    ch.Positive = zone > 0;
-                    ch.RunStart = ch.Position + i;
-                    ch.Top = 0;
-                    ch.EntrySlope = Math.Abs(y[i] - before);
-                }
+                (held, second) = (second, x[k]);
+                k = i;
             }
+            else if (v > second) (held, second) = (second, v);
+            else if (v > held) held = v;
         }
-        if (ch.InRun) ch.Top = Math.Max(ch.Top, TruePeakMeter.MaxAbs(y[(int)Math.Max(0, ch.RunStart - ch.Position)..]));
-        ch.Position += n;
-        ch.Previous = y[^1];
-        ch.H0 = x[n]; ch.H1 = x[n + 1]; ch.H2 = x[n + 2]; ch.H3 = x[n + 3];
-        ch.HistoryMax = Math.Max(Math.Max(Math.Abs(ch.H0), Math.Abs(ch.H1)), Math.Max(Math.Abs(ch.H2), Math.Abs(ch.H3)));
+        var top = x[k];
+        if (top < _floor) return;
+        if (x.Length < HeldSamples) held = x.Length == 1 ? top : second;
+        var centre = h.Start + k;
+        var slot = (int)(centre / _length % _ring) * _channels + c;
+        _unitCeiling[slot] = Math.Max(_unitCeiling[slot], held);
+        float low = BaseShare * top, high = TopShare * top;
+        int l = k, r = k;
+        while (l > 0 && x[l - 1] >= low) l--;
+        while (r < x.Length - 1 && x[r + 1] >= low) r++;
+        var atBase = TimeAbove(x, l, r, low);
+        if (atBase < MinBaseSamples || TimeAbove(x, l, r, high) < _options.Flatness * atBase) return;
+        if (_topCount == _tops.Length) return; // cannot happen with the ring sized in Configure; never grows
+        _tops[_topCount++] = new Top(h.Start + (l + r) / 2, (int)Math.Round(atBase), held, c);
     }
 
-    /// <summary>The excursion in progress ends before <paramref name="i"/> of this segment.</summary>
-    private void EndRunAt(ref Channel ch, ReadOnlySpan<float> y, int i, float exitSlope)
+    /// <summary>
+    /// Samples during which the polyline through x[l−1] … x[r+1] is at or above <paramref name="level"/>
+    /// (x[l … r] is the run around the peak; beyond the half cycle the waveform is taken as crossing zero).
+    /// </summary>
+    private static double TimeAbove(ReadOnlySpan<float> x, int l, int r, float level)
     {
-        var from = (int)Math.Max(0, ch.RunStart - ch.Position);
-        ch.Top = Math.Max(ch.Top, TruePeakMeter.MaxAbs(y[from..i]));
-        ch.Length = (int)(ch.Position + i - ch.RunStart);
-        EndRun(ref ch, exitSlope);
+        var time = 0.0;
+        var previous = l > 0 ? x[l - 1] : 0f;
+        for (var i = l; i <= r + 1; i++)
+        {
+            var current = i < x.Length ? x[i] : 0f;
+            bool a = previous >= level, b = current >= level;
+            if (a && b) time += 1;
+            else if (a) time += (previous - level) / (previous - current);
+            else if (b) time += (current - level) / (current - previous);
+            previous = current;
+        }
+        return time;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void LowPass(ReadOnlySpan<float> x, Span<float> y)
-    {
-        var i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            ref var x0 = ref MemoryMarshal.GetReference(x);
-            ref var y0 = ref MemoryMarshal.GetReference(y);
-            Vector<float> four = new(4), six = new(6), sixteenth = new(1f / 16);
-            for (; i + Vector<float>.Count <= y.Length; i += Vector<float>.Count)
-            {
-                var sum = Vector.LoadUnsafe(ref x0, (nuint)i) + Vector.LoadUnsafe(ref x0, (nuint)(i + 4));
-                sum = Vector.FusedMultiplyAdd(four, Vector.LoadUnsafe(ref x0, (nuint)(i + 1)) + Vector.LoadUnsafe(ref x0, (nuint)(i + 3)), sum);
-                sum = Vector.FusedMultiplyAdd(six, Vector.LoadUnsafe(ref x0, (nuint)(i + 2)), sum);
-                (sum * sixteenth).StoreUnsafe(ref y0, (nuint)i);
-            }
-        }
-        for (; i < y.Length; i++) y[i] = (x[i] + 4 * x[i + 1] + 6 * x[i + 2] + 4 * x[i + 3] + x[i + 4]) * (1f / 16);
-    }
-
-    /// <summary>Bit i of <paramref name="above"/> / <paramref name="below"/>: y[i] ≥ level / y[i] ≤ −level.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ZoneMasks(ReadOnlySpan<float> y, float level, Span<ulong> above, Span<ulong> below)
-    {
-        above.Clear();
-        below.Clear();
-        var i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            ref var y0 = ref MemoryMarshal.GetReference(y);
-            var high = Vector256.Create(level);
-            var low = Vector256.Create(-level);
-            for (; i + 8 <= y.Length; i += 8)
-            {
-                var v = Vector256.LoadUnsafe(ref y0, (nuint)i);
-                above[i >> 6] |= (ulong)Vector256.GreaterThanOrEqual(v, high).ExtractMostSignificantBits() << (i & 63);
-                below[i >> 6] |= (ulong)Vector256.LessThanOrEqual(v, low).ExtractMostSignificantBits() << (i & 63);
-            }
-        }
-        for (; i < y.Length; i++)
-        {
-            if (y[i] >= level) above[i >> 6] |= 1UL << (i & 63);
-            else if (y[i] <= -level) below[i >> 6] |= 1UL << (i & 63);
-        }
-    }
-
-    private void EndRun(ref Channel ch, float exitSlope)
-    {
-        ch.InRun = false;
-        if (ch.Length < _minRun) return;
-        // a parabolic top crossing the level with slope s spans n = 4h/s samples; flattened tops span far more
-        var smooth = 4 * Math.Max(ch.Top - _level, 1e-6f);
-        var flatness = 0.5 * (ch.EntrySlope + exitSlope) * ch.Length / smooth;
-        if (flatness < _options.Flatness) return;
-        ch.Clipped += ch.Length;
-        if (_runCount < _runStarts.Length)
-        {
-            _runStarts[_runCount] = ch.RunStart;
-            _runEnds[_runCount++] = ch.RunStart + ch.Length;
-        }
-    }
-
-    /// <summary>Samples covered by the runs of this unit on any channel (the union: stereo clips mostly together, not always).</summary>
-    private long UnionOfRuns()
-    {
-        // insertion sort by start: a unit holds a handful of runs
-        for (var i = 1; i < _runCount; i++)
-        {
-            var (s, e) = (_runStarts[i], _runEnds[i]);
-            var j = i - 1;
-            for (; j >= 0 && _runStarts[j] > s; j--)
-            {
-                _runStarts[j + 1] = _runStarts[j];
-                _runEnds[j + 1] = _runEnds[j];
-            }
-            _runStarts[j + 1] = s;
-            _runEnds[j + 1] = e;
-        }
-        long total = 0, coveredTo = long.MinValue;
-        for (var i = 0; i < _runCount; i++)
-        {
-            var from = Math.Max(_runStarts[i], coveredTo);
-            if (_runEnds[i] > from) total += _runEnds[i] - from;
-            coveredTo = Math.Max(coveredTo, _runEnds[i]);
-        }
-        _runCount = 0;
-        return total;
-    }
-
+    /// <summary>A unit is complete: tops whose ceiling is now known are placed, and units no top can reach any more are judged.</summary>
     private void CompleteUnit()
     {
-        var start = _unitStart;
-        var end = start + _unitLength / (double)_sampleRate;
-        if (_ringCount == _ringClipped.Length)
-        {
-            _windowClipped -= _ringClipped[_ringHead];
-            if (!_open)
-                for (var c = 0; c < _channels; c++) _channelClipped[c] -= _ringChannels[_ringHead * _channels + c];
-            _ringCount--;
-        }
-        for (var c = 0; c < _channels; c++)
-        {
-            var seconds = _state[c].Clipped / (double)_sampleRate;
-            _state[c].Clipped = 0;
-            _ringChannels[_ringHead * _channels + c] = seconds;
-            _channelClipped[c] = Math.Max(0, _channelClipped[c] + seconds);
-        }
-        var clipped = UnionOfRuns() / (double)_sampleRate; // time clipped on any channel
-        _unitFilled = 0;
-        _ringClipped[_ringHead] = clipped;
-        _ringStart[_ringHead] = start;
-        _ringHead = (_ringHead + 1) % _ringClipped.Length;
-        _ringCount++;
-        _windowClipped = Math.Max(0, _windowClipped + clipped);
+        _unitsDone++;
+        PlaceTops(_unitsDone * _length);
+        while ((_unitsJudged + 1) * _length + _lagSamples <= _unitsDone * _length) Judge(_unitsJudged++);
+    }
 
-        if (_windowClipped >= _options.MinClipped - 1e-9)
+    /// <summary>Places the flattened tops whose ceiling lies within the first <paramref name="seen"/> samples: those that reach it cover their units.</summary>
+    private void PlaceTops(long seen)
+    {
+        var length = _length;
+        var oldest = Math.Max(0, _unitsDone - _ring + 1);
+        var kept = 0;
+        for (var i = 0; i < _topCount; i++)
+        {
+            var t = _tops[i];
+            if (t.Center + _radius + _maxHalf >= seen) // a half cycle centred within the radius may still be going on
+            {
+                _tops[kept++] = t;
+                continue;
+            }
+            var ceiling = 0f;
+            var last = Math.Min(_unitsDone - 1, (t.Center + _radius) / length);
+            for (var u = Math.Max(oldest, (t.Center - _radius) / length); u <= last; u++)
+                ceiling = Math.Max(ceiling, _unitCeiling[(int)(u % _ring) * _channels + t.Channel]);
+            if (t.Peak < CeilingShare * ceiling) continue;
+            long from = t.Center - t.Width / 2, to = from + t.Width;
+            for (var u = Math.Max(_unitsJudged, from / length); u * length < to && u < _unitsDone; u++)
+            {
+                var covered = Math.Min(to, (u + 1) * length) - Math.Max(from, u * length);
+                _unitCover[(int)(u % _ring) * _channels + t.Channel] += (int)covered;
+            }
+        }
+        _topCount = kept;
+    }
+
+    /// <summary>Unit <paramref name="u"/> is final: clipped on the channels its flattened tops cover enough, then into the window.</summary>
+    private void Judge(long u)
+    {
+        var slot = (int)(u % _ring) * _channels;
+        var need = (int)Math.Ceiling(MinCover * _length);
+        var channels = 0UL;
+        for (var c = 0; c < _channels; c++)
+            if (_unitCover[slot + c] >= need) channels |= 1UL << Math.Min(c, 63);
+        var start = _unitStart[u % _ring];
+        Decide(start, start + _seconds, channels);
+    }
+
+    /// <summary>The window moves on by one judged unit; the defect opens, goes on or closes.</summary>
+    private void Decide(double start, double end, ulong channels)
+    {
+        var clipped = channels != 0;
+        if (_windowFilled == _window)
+        {
+            if (_windowIsClipped[_windowHead]) _windowClipped--;
+            CountChannels(_windowChannels[_windowHead], -1);
+            _windowFilled--;
+        }
+        _windowIsClipped[_windowHead] = clipped;
+        _windowStart[_windowHead] = start;
+        _windowChannels[_windowHead] = channels;
+        if (clipped) _windowClipped++;
+        CountChannels(channels, +1);
+        _windowHead = (_windowHead + 1) % _window;
+        _windowFilled++;
+
+        var fraction = _windowClipped / (double)_window;
+        if (_windowClipped >= _need)
         {
             if (!_open)
             {
@@ -276,11 +286,19 @@ public sealed class ClippingDetector : IAudioDetector
                 _open = true;
                 _start = FirstClippedInWindow();
                 _end = end;
-                _peakFraction = _windowClipped / _options.Window;
+                _peakFraction = fraction;
+                _channel = null;
+                if (_channels > 1)
+                {
+                    int count = 0, only = -1;
+                    for (var c = 0; c < _channels; c++)
+                        if (_channelClipped[c] > 0) (count, only) = (count + 1, c);
+                    if (count == 1) _channel = only;
+                }
                 _sink.DefectStarted(Make(null));
             }
-            if (clipped > 0) _end = end;
-            _peakFraction = Math.Max(_peakFraction, _windowClipped / _options.Window);
+            if (clipped) _end = end;
+            _peakFraction = Math.Max(_peakFraction, fraction);
             _lastSatisfied = end;
         }
         else if (_open && end - _lastSatisfied >= _options.Window)
@@ -289,14 +307,33 @@ public sealed class ClippingDetector : IAudioDetector
         }
     }
 
+    private void CountChannels(ulong channels, int step)
+    {
+        for (var c = 0; channels != 0 && c < _channels; c++, channels >>= 1)
+            if ((channels & 1) != 0) _channelClipped[c] += step;
+    }
+
     private double FirstClippedInWindow()
     {
-        for (var k = 0; k < _ringCount; k++)
+        for (var k = 0; k < _windowFilled; k++)
         {
-            var i = (_ringHead - _ringCount + k + _ringClipped.Length) % _ringClipped.Length;
-            if (_ringClipped[i] > 0) return _ringStart[i];
+            var i = (_windowHead - _windowFilled + k + _window) % _window;
+            if (_windowIsClipped[i]) return _windowStart[i];
         }
-        return _unitStart;
+        return _windowStart[(_windowHead - 1 + _window) % _window];
+    }
+
+    /// <summary>The end of the audio (or a break in it): the half cycles in progress end, every known top is placed and every complete unit judged.</summary>
+    private void Drain()
+    {
+        for (var c = 0; c < _channels; c++)
+        {
+            var h = _half[c];
+            EndHalfCycle(c, h);
+            h.Begin(_position, h.Negative); // measured once: a later drain or sample starts a new one
+        }
+        PlaceTops(long.MaxValue / 2);
+        while (_unitsJudged < _unitsDone) Judge(_unitsJudged++);
     }
 
     private void Close(string? closedBy = null)
@@ -305,79 +342,94 @@ public sealed class ClippingDetector : IAudioDetector
         _open = false;
         var defect = Make(_end);
         _sink.DefectEnded(closedBy is null ? defect : defect.ClosedByMonitor(closedBy));
-        // back to window sums for the next defect
-        Array.Clear(_channelClipped);
-        for (var k = 0; k < _ringCount; k++)
-        {
-            var i = (_ringHead - _ringCount + k + _ringClipped.Length) % _ringClipped.Length;
-            for (var c = 0; c < _channels; c++) _channelClipped[c] += _ringChannels[i * _channels + c];
-        }
     }
 
     private Defect Make(double? end)
     {
         var details = new Dictionary<string, double> { ["clipped_fraction"] = Math.Round(Math.Min(1, _peakFraction), 3) };
-        if (end is null && _channels > 1)
-        {
-            var clipping = Enumerable.Range(0, _channels).Where(c => _channelClipped[c] > 0).ToList();
-            _channel = clipping.Count == 1 ? clipping[0] : null;
-        }
         if (_channel is { } channel) details[DetailNames.Channel] = channel;
         var confidence = Math.Clamp(0.5 + 0.5 * (_peakFraction * _options.Window - _options.MinClipped) / _options.MinClipped, 0.5, 1);
         return new Defect(KindName, _start, end, confidence, details);
     }
 
+    /// <summary>Everything starts over (a discontinuity): no half cycle, top, unit or window straddles it.</summary>
     private void Restart()
     {
-        Close();
-        for (var c = 0; c < _channels; c++) _state[c] = default;
+        _units.Reset();
+        foreach (var h in _half) h.Begin(0, false);
+        _position = _unitsDone = _unitsJudged = 0;
+        _topCount = 0;
+        _windowHead = _windowFilled = _windowClipped = 0;
         Array.Clear(_channelClipped);
-        _runCount = 0;
-        _ringHead = _ringCount = 0;
-        _windowClipped = 0;
-        _unitFilled = 0;
     }
 
-    private void Configure(AudioBlock block)
+    private void Configure()
     {
-        Close();
-        _channels = block.Channels;
-        _sampleRate = block.SampleRate;
-        _unitLength = Math.Max(1, (int)Math.Round(_sampleRate * UnitSeconds));
-        _minRun = Math.Max(3, (int)Math.Round(4.0 * _sampleRate / 48000));
-        _state = new Channel[_channels];
-        _channelClipped = new double[_channels];
-        _x = new float[_unitLength + 4];
-        _y = new float[_unitLength];
-        _runStarts = new long[_channels * (_unitLength / _minRun + 4)];
-        _runEnds = new long[_runStarts.Length];
-        _runCount = 0;
-        var units = Math.Max(1, (int)Math.Round(_options.Window / UnitSeconds));
-        _ringClipped = new double[units];
-        _ringChannels = new double[units * _channels];
-        _ringStart = new double[units];
-        _ringHead = _ringCount = 0;
-        _windowClipped = 0;
-        _unitFilled = 0;
-    }
-
-    /// <summary>Per-channel state: low-pass history and the excursion being followed.</summary>
-    private struct Channel
-    {
-        public float H0, H1, H2, H3, HistoryMax, Previous, Top, EntrySlope;
-        public bool InRun, Positive;
-        public int Length;
-        public long Position, RunStart; // samples seen; where the excursion began
-        public long Clipped;            // samples of flattened tops in the current unit
-
-        /// <summary>Takes in at least 5 samples that cannot reach the level: only the filter history moves on.</summary>
-        public void Push(ReadOnlySpan<float> samples)
+        if (_channels > 0)
         {
-            Position += samples.Length;
-            var t = samples[^5..];
-            Previous = (t[0] + 4 * t[1] + 6 * t[2] + 4 * t[3] + t[4]) * (1f / 16);
-            H0 = t[1]; H1 = t[2]; H2 = t[3]; H3 = t[4];
-            HistoryMax = Math.Max(Math.Max(Math.Abs(H0), Math.Abs(H1)), Math.Max(Math.Abs(H2), Math.Abs(H3)));
+            Drain();
+            Close(); // the format changed: what was open ends with the old format
+        }
+        _channels = _units.Channels;
+        var rate = _units.SampleRate;
+        var length = _length = _units.Length;
+        _seconds = _units.Seconds;
+        _maxHalf = (int)Math.Round(MaxHalfCycleSeconds * rate);
+        _radius = (int)Math.Round(CeilingSeconds * rate);
+        // a top covers its unit once its half cycle has ended (≤ one half cycle after its centre, its cover
+        // reaching half a half cycle either side) and its ceiling is known (radius after its centre)
+        _lagSamples = _maxHalf * 3 / 2 + _radius + 2;
+        _ring = (_lagSamples + _radius + _maxHalf) / length + 4;
+        _unitStart = new double[_ring];
+        _unitCeiling = new float[_ring * _channels];
+        _unitCover = new int[_ring * _channels];
+        _half = new HalfCycle[_channels];
+        for (var c = 0; c < _channels; c++) _half[c] = new HalfCycle(_maxHalf);
+        // tops waiting: at most one per half cycle of at least MinBaseSamples over the lag, per channel
+        _tops = new Top[_channels * ((_lagSamples + _radius + length) / 2 + 16)];
+        _window = Math.Max(1, (int)Math.Round(_options.Window / _seconds));
+        _need = Math.Max(1, (int)Math.Round(_options.MinClipped / _seconds));
+        _windowIsClipped = new bool[_window];
+        _windowStart = new double[_window];
+        _windowChannels = new ulong[_window];
+        _channelClipped = new int[_channels];
+        Restart();
+    }
+
+    /// <summary>A flattened top: its centre (absolute sample), its width at 40 % of its peak, its peak, its channel.</summary>
+    private readonly record struct Top(long Center, int Width, float Peak, int Channel);
+
+    /// <summary>The magnitudes of one channel's current half cycle (up to <see cref="MaxHalfCycleSeconds"/>).</summary>
+    private sealed class HalfCycle(int capacity)
+    {
+        public readonly float[] Samples = new float[capacity];
+        public int Count;
+        public long Start;
+        public bool Negative, Overlong;
+        public float Peak; // an upper bound of the magnitudes in it
+
+        public void Begin(long start, bool negative)
+        {
+            Start = start;
+            Negative = negative;
+            Count = 0;
+            Overlong = false;
+            Peak = 0;
+        }
+
+        public void Append(ReadOnlySpan<float> samples, float peakBound)
+        {
+            if (samples.IsEmpty) return;
+            Peak = Math.Max(Peak, peakBound);
+            if (Overlong) return;
+            if (Count + samples.Length > Samples.Length)
+            {
+                Overlong = true;
+                return;
+            }
+            var to = Samples.AsSpan(Count, samples.Length);
+            for (var i = 0; i < samples.Length; i++) to[i] = Math.Abs(samples[i]);
+            Count += samples.Length;
         }
     }
 }

@@ -77,6 +77,70 @@ public class ClippingDetectorTests
         Assert.Empty(Run(TestClips.GenerateNow(name, arguments)));
     }
 
+    // ---- moderate clipping (issue 11.1): 1–4 dB over full scale, flattened on 10–30 % of the samples ----
+
+    private const string Aac = "-c:a aac -b:a 128k", Mp2 = "-c:a mp2 -b:a 192k", Ac3 = "-c:a ac3 -b:a 192k", Opus = "-c:a libopus -b:a 96k";
+
+    /// <summary>Stereo sine of <paramref name="frequency"/> Hz at <paramref name="amplitude"/> (the right channel shifted in phase).</summary>
+    private static string Tone(double frequency, double amplitude) => FormattableString.Invariant(
+        $"{amplitude}*sin(2*PI*{frequency}*t)|{amplitude}*sin(2*PI*{frequency}*t+0.9)");
+
+    // three partials with a tremolo (peak about −3.9 dBFS), and another mix: a bass, its octave and a twelfth, slower tremolo
+    private const string Partials = "(0.25*sin(2*PI*220*t)+0.15*sin(2*PI*330*t+1)+0.1*sin(2*PI*550*t+2))*(1+0.3*sin(2*PI*5*t))" +
+                                    "|(0.25*sin(2*PI*220*t+0.4)+0.15*sin(2*PI*330*t+1.7)+0.1*sin(2*PI*550*t+2.5))*(1+0.3*sin(2*PI*5*t+1))";
+    private const string Partials2 = "(0.3*sin(2*PI*98*t)+0.12*sin(2*PI*196*t+1)+0.09*sin(2*PI*294*t+2))*(1+0.35*sin(2*PI*2.3*t))";
+
+    public static TheoryData<string, string, int, double, double, double, string> ModeratelyClipped => new()
+    {
+        // file, aevalsrc expressions, rate, gain (dB), clipped from, to (s), codec
+        { "sine300-8dB.wav", Tone(300, 0.5), 48000, 8, 2, 4, "-c:a pcm_s16le" },  // −6 dBFS + 8 dB: 2 dB over, 33 samples flat per half period
+        { "sine220-8dB.m4a", Tone(220, 0.5), 48000, 8, 2, 4, Aac },
+        { "partials-x2.2.mp2", Partials, 48000, 20 * Math.Log10(2.2), 1.5, 4.5, Mp2 },
+        // the same classes with other values
+        { "sine150-10dB.ac3", Tone(150, 0.5), 48000, 10, 2, 4, Ac3 },
+        { "sine1000-7dB.opus", Tone(1000, 0.5), 48000, 7, 1, 3, Opus },
+        { "sine440-8dB-44k.mp2", Tone(440, 0.5), 44100, 8, 2.5, 4.5, Mp2 },
+        { "sine2500-16dB.m4a", Tone(2500, 0.25), 44100, 16, 2, 4, Aac },
+        { "partials2-x2.5.m4a", Partials2, 44100, 20 * Math.Log10(2.5), 2, 5, Aac },
+        { "partials-x3.opus", Partials, 48000, 20 * Math.Log10(3), 2, 4, Opus },
+        { "partials2-x2.ac3", Partials2, 48000, 20 * Math.Log10(2), 1, 4, Ac3 },
+    };
+
+    [Theory]
+    [MemberData(nameof(ModeratelyClipped))]
+    public void Detect_ModerateClippingOfTonesAndPartials_SpansTheClippedStretch(string name, string expressions, int rate, double gainDb,
+        double from, double to, string codec)
+    {
+        var clip = FormattableString.Invariant(
+            $"-f lavfi -i \"aevalsrc='{expressions}':s={rate}:d=6\" -af \"volume=enable='between(t\\,{from}\\,{to})':volume={gainDb:0.###}dB,asoftclip=type=hard\" {codec}");
+        var found = Run(TestClips.GenerateNow(name, clip));
+        var f1 = F1(found.Select(d => (d.Start, d.End!.Value)).ToArray(), [(from, to)]);
+        Assert.True(f1 >= 0.9, $"F1 {f1:0.000} on {name}: found {string.Join(", ", found.Select(d => $"{d.Start:0.00}–{d.End:0.00}"))}");
+    }
+
+    public static TheoryData<string, string> CleanNearFullScale => new()
+    {
+        // clean sines peaking at −0.2 dBFS through every codec (the codecs lift some peaks over full scale)
+        { "clean300.wav", $"-f lavfi -i \"aevalsrc='{Tone(300, 0.977)}':s=48000:d=6\" -c:a pcm_s16le" },
+        { "clean220.m4a", $"-f lavfi -i \"aevalsrc='{Tone(220, 0.977)}':s=48000:d=6\" {Aac}" },
+        { "clean1000.mp2", $"-f lavfi -i \"aevalsrc='{Tone(1000, 0.977)}':s=48000:d=6\" {Mp2}" },
+        { "clean80.ac3", $"-f lavfi -i \"aevalsrc='{Tone(80, 0.977)}':s=44100:d=6\" {Ac3}" },
+        { "clean3000.opus", $"-f lavfi -i \"aevalsrc='{Tone(3000, 0.977)}':s=48000:d=6\" {Opus}" },
+        { "clean-partials.mp2", $"-f lavfi -i \"aevalsrc='{Partials}':s=48000:d=6\" -af volume=3.7dB {Mp2}" },
+        // brick-wall-limited masters: driven 12–18 dB into a look-ahead limiter at −0.1 dBFS
+        { "brickwall.wav", $"-f lavfi -i \"{Programme}\" -af alimiter=level_in=8:limit=0.989:level=false -c:a pcm_s16le" },
+        { "brickwall-partials.mp2", $"-f lavfi -i \"aevalsrc='{Partials}':s=48000:d=6\" -af alimiter=level_in=4:limit=0.989:level=false {Mp2}" },
+        { "brickwall-partials2.ac3", $"-f lavfi -i \"aevalsrc='{Partials2}':s=48000:d=6\" -af alimiter=level_in=6:limit=0.989:level=false:attack=1:release=50 {Ac3}" },
+        { "brickwall.opus", $"-f lavfi -i \"{Programme}\" -af alimiter=level_in=8:limit=0.989:level=false:attack=1:release=10 {Opus}" },
+    };
+
+    [Theory]
+    [MemberData(nameof(CleanNearFullScale))]
+    public void Detect_CleanNearFullScaleOrBrickWallLimited_FindsNothing(string name, string arguments)
+    {
+        Assert.Empty(Run(TestClips.GenerateNow(name, arguments)));
+    }
+
     [Fact]
     public void Detect_SynthesisedClippedSine_SpansTheClippedStretch()
     {

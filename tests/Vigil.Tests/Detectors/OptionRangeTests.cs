@@ -61,7 +61,7 @@ public sealed class OptionRangeTests
         new("audio.clipping.min_clipped", "0.1", 0.001, 1, Listed: "0.001 to 60"),
         new("audio.clipping.window", "1", 0.1, 60, BlamedBelow: "audio.clipping.min_clipped", Listed: "0.05 to 60"),
         new("audio.clipping.level_db", "-3", -20, -0.1),
-        new("audio.clipping.flatness", "3", 1.1, 100),
+        new("audio.clipping.flatness", "0.56", 0.5, 0.95),
         new("av.sync.early_tolerance_ms", "45", 0, 10_000),
         new("av.sync.late_tolerance_ms", "125", 0, 10_000),
         new("av.sync.min_duration", "5", 0, 3600),
