@@ -251,7 +251,9 @@ void event_item(vg_ctx *ctx, vg_item *out, int code, decoder *d, int64_t ts) {
 
 /* A stream we do not decode delivered a packet. It is taken on when we have no stream of its kind
  * (live feeds whose audio starts late) or when ours has gone quiet, i.e. the feed switched over (a
- * spliced MPEG-TS whose new PMT brings new PIDs and codecs). Otherwise its packet is dropped. */
+ * spliced MPEG-TS whose new PMT brings new PIDs and codecs). Otherwise its packet is dropped. Quiet is
+ * counted in packets of the stream's own programme: in a multiplex the other programmes' packets
+ * say nothing about it. */
 #define QUIET_PACKETS 64
 
 static decoder *adopt_new_stream(vg_ctx *ctx, int index) {
@@ -266,7 +268,8 @@ static decoder *adopt_new_stream(vg_ctx *ctx, int index) {
         st->discard = AVDISCARD_ALL;
         return NULL;
     }
-    if (d->index >= 0 && ctx->packets - d->last_packet < QUIET_PACKETS) return NULL; /* ours is alive */
+    p->packets++;
+    if (d->index >= 0 && p->packets - d->last_packet < QUIET_PACKETS) return NULL; /* ours is alive */
     int old = d->index;
     if (decoder_open_at(ctx, d, index, d->threads ? d->threads : d->video ? ctx->decode_threads : 1) < 0) {
         st->discard = AVDISCARD_ALL;
@@ -336,9 +339,10 @@ int32_t vg_read(vg_ctx *ctx, vg_item *out) {
         }
         decoder *d = decoder_of_stream(ctx, ctx->packet->stream_index);
         ctx->packets++;
-        if (!d) d = adopt_new_stream(ctx, ctx->packet->stream_index);
+        if (d) d->program->packets++;
+        else d = adopt_new_stream(ctx, ctx->packet->stream_index);
         if (!d) { av_packet_unref(ctx->packet); continue; }
-        d->last_packet = ctx->packets;
+        d->last_packet = d->program->packets;
         if ((ret = decoder_send(ctx, d, out)) != 0) return ret;
     }
 }

@@ -61,7 +61,7 @@ typedef struct decoder {
     AVCodecContext *codec;
     int frames;                /* frames produced so far */
     int skipped;               /* pictures dropped while waiting for the first key frame */
-    int64_t last_packet;       /* ctx->packets when this stream last delivered one */
+    int64_t last_packet;       /* program->packets when this stream last delivered one */
     int errors_in_a_row;
     int flushed;               /* NULL packet sent at end of input */
     int finished;              /* decoder returned AVERROR_EOF */
@@ -82,6 +82,7 @@ typedef struct program {
     AVProgram *av;             /* the demuxer's programme; NULL for the input as a whole */
     decoder video, audio;
     int64_t start_time;        /* AV_TIME_BASE units; subtracted from its timestamps; AV_NOPTS_VALUE until known */
+    int64_t packets;           /* packets demuxed so far of its audio and video streams */
 } program;
 
 typedef struct band_picture {

@@ -26,7 +26,8 @@ internal static class AnalyzeCommand
         var duration = new Option<double?>("--duration") { Description = "Stop after this many seconds of media (live inputs never end by themselves)" };
         var stall = new Option<double>("--stall-timeout") { Description = "A network input that delivers nothing for this many seconds fails as stalled", DefaultValueFactory = _ => 10 };
         var starts = new Option<bool>("--starts") { Description = "With --json, also print a defect_start line the moment each defect is confirmed (as the service does)" };
-        var command = new Command("analyze", "Analyse a file or live URL and report defects") { input, json, detectors, settings, threads, width, duration, stall, starts };
+        var programs = new Option<string?>("--program") { Description = "Programmes (service ids) of a multiplex to analyse, e.g. 3401,3402 (default: every TV and radio programme)" };
+        var command = new Command("analyze", "Analyse a file or live URL and report defects") { input, json, detectors, settings, threads, width, duration, stall, starts, programs };
         command.SetAction(async (parse, cancel) =>
         {
             var request = new AnalyzeRequest(
@@ -36,6 +37,7 @@ internal static class AnalyzeCommand
                 Duration = parse.GetValue(duration),
                 StallTimeout = parse.GetValue(stall),
                 Starts = parse.GetValue(starts),
+                Programs = parse.GetValue(programs),
             };
             return await RunAsync(request, cancel);
         });
@@ -47,6 +49,8 @@ internal static class AnalyzeCommand
         public double? Duration { get; init; }
         public double StallTimeout { get; init; } = 10;
         public bool Starts { get; init; }
+        /// <summary>Comma-separated service ids; null: every programme.</summary>
+        public string? Programs { get; init; }
     }
 
     /// <summary>A URL with a network scheme (files and pipes never stall; a feed can).</summary>
@@ -57,11 +61,13 @@ internal static class AnalyzeCommand
     {
         IReadOnlyList<DetectorDescriptor> selected;
         DetectorSettings settings;
+        IReadOnlyList<int>? programs;
         try
         {
             selected = DetectorCatalog.Select(request.Detectors);
             settings = DetectorSettings.Parse(request.Settings);
             DetectorCatalog.Validate(settings);
+            programs = ParsePrograms(request.Programs);
         }
         catch (ArgumentException e)
         {
@@ -77,6 +83,8 @@ internal static class AnalyzeCommand
                 DecodeThreads = request.DecodeThreads,
                 AnalysisMaxWidth = request.AnalysisWidth,
                 IoTimeout = IsNetwork(request.Input) && request.StallTimeout > 0 ? TimeSpan.FromSeconds(request.StallTimeout) : null,
+                EveryProgram = true,
+                Programs = programs,
             }));
         }
         catch (MediaException e)
@@ -87,6 +95,7 @@ internal static class AnalyzeCommand
 
         using (source)
         {
+            if (source.IsMultiplex) return await RunMultiplexAsync(request, source, selected, settings, cancel);
             var output = request.Json ? Console.Out : null;
             void Print(Defect defect)
             {
@@ -119,5 +128,70 @@ internal static class AnalyzeCommand
             else TerminalReport.Print(request.Input, summary, collector.Ended);
             return ExitOk;
         }
+    }
+
+    /// <summary>
+    /// Every chosen programme of a multiplex, each with its own detectors and timeline, from one read of the
+    /// input: defect lines carry <c>program</c>, the summary has <c>programs</c> and its top-level fields describe
+    /// the first programme (its <c>defects</c> counts every line printed, <c>transport</c> the whole multiplex).
+    /// </summary>
+    private static async Task<int> RunMultiplexAsync(AnalyzeRequest request, MediaSource source, IReadOnlyList<DetectorDescriptor> selected,
+        DetectorSettings settings, CancellationToken cancel)
+    {
+        var output = request.Json ? Console.Out : null;
+        void Print(Defect defect)
+        {
+            if (output is null) return;
+            lock (output) output.WriteLine(ContractJson.Defect(defect));
+        }
+        var collectors = source.Programs.Select(_ => new DefectCollector(onStarted: request.Starts ? Print : null, onEnded: Print)).ToList();
+        var analyses = source.Programs.Select((p, i) => new ProgramAnalysis(p,
+            DetectorCatalog.Create(selected, new DetectorContext(p, new ProgramSink(p.Program, collectors[i]), settings)))).ToList();
+        var analyzer = new MultiplexAnalyzer(source, analyses, new AnalyzerOptions { MaxDuration = request.Duration });
+        MultiplexSummary summary;
+        try
+        {
+            summary = await analyzer.RunAsync(cancel);
+        }
+        catch (MediaException e)
+        {
+            if (!request.Json) TerminalReport.PrintDefects(collectors.SelectMany(c => c.Ended).ToList());
+            await Console.Error.WriteLineAsync($"vigil: {request.Input}: {e.Message}");
+            return ExitInputFailed;
+        }
+        if (summary.Programs.All(p => p.VideoFrames == 0 && p.AudioBlocks == 0))
+        {
+            await Console.Error.WriteLineAsync($"vigil: {request.Input}: nothing could be decoded");
+            return ExitInputFailed;
+        }
+        var entries = summary.Programs.Select((p, i) => new ProgramSummary(p.Media.Program, p.Media.ServiceName, p.ToContract(collectors[i].Count))).ToList();
+        var first = summary.Programs[0];
+        var total = collectors.Sum(c => c.Count);
+        if (request.Json)
+        {
+            var top = first.ToContract(total) with { Transport = summary.Transport?.Counts, Programs = entries, WallSeconds = summary.WallSeconds };
+            Console.Out.WriteLine(ContractJson.Summary(top));
+        }
+        else
+        {
+            for (var i = 0; i < summary.Programs.Count; i++)
+                TerminalReport.Print($"{request.Input} programme {entries[i].Program}" + (entries[i].ServiceName is { } n ? $" ({n})" : ""),
+                    summary.Programs[i], collectors[i].Ended);
+        }
+        return ExitOk;
+    }
+
+    /// <summary><c>--program 3401,3402</c>: service ids (null: every programme); anything else is a usage error.</summary>
+    private static IReadOnlyList<int>? ParsePrograms(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        var numbers = new List<int>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) || n is < 1 or > 65535)
+                throw new ArgumentException($"--program: '{part}' is not a programme number (1-65535)");
+            if (!numbers.Contains(n)) numbers.Add(n);
+        }
+        return numbers;
     }
 }

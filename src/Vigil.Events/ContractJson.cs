@@ -38,6 +38,13 @@ public static class ContractJson
     public static string Summary(InputSummary summary) => Write(w =>
     {
         w.WriteString("event", "summary");
+        Fields(w, summary);
+        Number(w, "wall_seconds", summary.WallSeconds);
+    });
+
+    /// <summary>The summary's fields, also those of each entry of <c>programs</c>.</summary>
+    private static void Fields(Utf8JsonWriter w, InputSummary summary)
+    {
         Number(w, "duration", summary.Duration);
         if (summary.Video is { } v)
         {
@@ -72,11 +79,23 @@ public static class ContractJson
             foreach (var (indicator, count) in transport) w.WriteNumber(indicator, count);
             w.WriteEndObject();
         }
+        if (summary.Programs is { } programs)
+        {
+            w.WriteStartArray("programs");
+            foreach (var p in programs)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("program", p.Program);
+                if (p.ServiceName is { } name) w.WriteString("service_name", name);
+                Fields(w, p.Summary);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
         if (summary.CorruptPackets > 0) w.WriteNumber("corrupt_packets", summary.CorruptPackets);
         if (summary.DecodeErrors > 0) w.WriteNumber("decode_errors", summary.DecodeErrors);
         if (summary.Discontinuities > 0) w.WriteNumber("discontinuities", summary.Discontinuities);
-        Number(w, "wall_seconds", summary.WallSeconds);
-    });
+    }
 
     private static readonly IReadOnlyDictionary<string, double> EmptyNumbers = new Dictionary<string, double>();
     private static readonly IReadOnlyDictionary<string, string> EmptyText = new Dictionary<string, string>();

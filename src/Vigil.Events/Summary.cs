@@ -23,7 +23,16 @@ public sealed record InputSummary(
 {
     /// <summary>An MPEG-TS input's failures per ETSI TR 101 290 indicator (<c>transport</c>), by contract name, every indicator listed.</summary>
     public IReadOnlyList<KeyValuePair<string, long>>? Transport { get; init; }
+
+    /// <summary>A multiplex of several programmes: one entry per programme (<c>programs</c>); the top-level fields describe the first.</summary>
+    public IReadOnlyList<ProgramSummary>? Programs { get; init; }
 }
+
+/// <summary>
+/// One programme of a multiplex in the summary's <c>programs</c>: its service id and name, and its own
+/// duration, video, audio, loudness, defects and TR 101 290 counts (those of its PMT and PIDs).
+/// </summary>
+public sealed record ProgramSummary(int Program, string? ServiceName, InputSummary Summary);
 
 /// <summary>The summary's <c>video</c> object.</summary>
 public sealed record VideoSummary(string Codec, int Width, int Height, double Fps, long Frames);

@@ -23,4 +23,10 @@ public interface IMediaReader
     /// or null where there is none: a replay of items carries no transport.
     /// </summary>
     Vigil.Transport.TransportAnalyzer? Transport => null;
+
+    /// <summary>
+    /// An analysis that stops before the input's end: what the transport analyser still has to say, as items
+    /// (see <see cref="MediaSource.FinishTransport"/>); nothing where there is no transport.
+    /// </summary>
+    IEnumerable<MediaItem> FinishTransport() => [];
 }

@@ -38,6 +38,7 @@ public sealed class MediaSource : IMediaReader, IDisposable
     private readonly Queue<MediaItem> _losses = new(); // video packets lost, waiting for the picture they damaged
     private int _primaryProgram;    // input decoded as one: the multiplex programme of its streams
     private readonly Dictionary<int, ChannelRole[]> _roles = new(); // per programme: its audio's channel roles, reused while its layout stays
+    private bool _transportFinished;
 
     /// <summary>A programme as the shim decodes it: its info and its streams' PIDs.</summary>
     private sealed record Decoded(MediaInfo Info, int VideoPid, int AudioPid);
@@ -167,6 +168,7 @@ public sealed class MediaSource : IMediaReader, IDisposable
             if (item.Kind == MediaItemKind.End)
             {
                 _tap?.Analyzer.Finish();
+                _transportFinished = true;
                 _held = item; // End, forever, once everything before it is out
                 continue;
             }
@@ -174,6 +176,21 @@ public sealed class MediaSource : IMediaReader, IDisposable
             if (_tap is not null && item is { Kind: MediaItemKind.Event, Event.Kind: MediaEventKind.PacketCorrupt }) continue;
             _held = item;
         }
+    }
+
+    /// <summary>
+    /// An analysis that stops before the input's end (a duration reached, cancelled, failed): the transport
+    /// analyser's last word (indicators cleared, or still failing with their counts) and the lost packets still
+    /// held back, as items. Nothing once <see cref="Read"/> has reached the end, which hands these out itself.
+    /// </summary>
+    public IEnumerable<MediaItem> FinishTransport()
+    {
+        if (_tap is null || _transportFinished) yield break;
+        _transportFinished = true;
+        _tap.Analyzer.Finish();
+        while (_losses.TryDequeue(out var loss)) yield return loss;
+        while (_tap.TryTake(out var found))
+            if (Finding(found) is { } finding) yield return finding;
     }
 
     private Decoded? DecodedProgram(int program)
@@ -218,7 +235,7 @@ public sealed class MediaSource : IMediaReader, IDisposable
         }
         // transport time on the programme's own clock: the scale of its items' timestamps, so the pipeline maps both alike
         var clock = _tap!.Analyzer.ClockAt(e.Program != 0 ? e.Program : primary, e.Time);
-        return new MediaItem(MediaItemKind.Transport, Transport: new TransportFinding(e, Seconds(clock, start)), Program: program);
+        return new MediaItem(MediaItemKind.Transport, Transport: new TransportFinding(e, Seconds(clock, start), program), Program: program);
     }
 
     /// <summary>

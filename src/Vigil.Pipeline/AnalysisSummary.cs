@@ -38,8 +38,12 @@ public sealed record AnalysisSummary(
 /// <summary>Failures of each TR 101 290 indicator over the input (the summary's <c>transport</c>), by contract name.</summary>
 public sealed record TransportCounts(IReadOnlyList<KeyValuePair<string, long>> Counts)
 {
-    public static TransportCounts Of(Vigil.Transport.TransportAnalyzer analyzer) =>
-        new(Vigil.Transport.Indicators.All.Select(i => KeyValuePair.Create(i.Name(), analyzer.Count(i))).ToList());
+    /// <summary>The multiplex's counts, or those of programme <paramref name="program"/> (its PMT and PIDs) when not 0.</summary>
+    public static TransportCounts Of(TransportAnalyzer analyzer, int program = 0)
+    {
+        var counts = program != 0 && analyzer.Programs.FirstOrDefault(p => p.Number == program) is { } p ? p.Counts : null;
+        return new(Indicators.All.Select(i => KeyValuePair.Create(i.Name(), counts?[(int)i] ?? analyzer.Count(i))).ToList());
+    }
 
     public long this[string indicator] => Counts.First(c => c.Key == indicator).Value;
 }

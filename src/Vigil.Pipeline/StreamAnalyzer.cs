@@ -30,6 +30,7 @@ namespace Vigil.Pipeline;
 public sealed class StreamAnalyzer
 {
     private readonly IMediaReader _source;
+    private readonly MediaInfo _info;         // what this analysis sees: the input, or one programme of a multiplex
     private readonly IDetector[] _detectors;
     private readonly IVideoDetector[] _video;
     private readonly IAudioDetector[] _audio;
@@ -43,6 +44,10 @@ public sealed class StreamAnalyzer
     private double _videoReached = double.NaN, _audioReached = double.NaN;
     private double _nextTick = double.NegativeInfinity;
     private int _lastWidth, _lastHeight;
+    private readonly Timeline _timeline = new();
+    private readonly double _fps;
+    private readonly Stopwatch _clock = new();
+    private bool _stopped;          // pushed: the duration asked for is reached
 
     /// <param name="source">The opened input (the converter, or a replay of its items).</param>
     /// <param name="detectors">The detectors to feed (built for <paramref name="source"/>).</param>
@@ -50,8 +55,17 @@ public sealed class StreamAnalyzer
     /// <param name="observers">What watches the analysis besides the detectors.</param>
     public StreamAnalyzer(IMediaReader source, IReadOnlyList<IDetector> detectors, AnalyzerOptions? options = null,
         IReadOnlyList<IAnalysisObserver>? observers = null)
+        : this(source, source.Info, detectors, options, observers)
+    {
+    }
+
+    /// <summary>The analysis of one programme of <paramref name="source"/>, fed by a <see cref="MultiplexAnalyzer"/>.</summary>
+    internal StreamAnalyzer(IMediaReader source, MediaInfo program, IReadOnlyList<IDetector> detectors, AnalyzerOptions? options,
+        IReadOnlyList<IAnalysisObserver>? observers)
     {
         _source = source;
+        _info = program;
+        _fps = program.Video?.Fps is > 0 and var f ? f : 25;
         _detectors = detectors.ToArray();
         _video = detectors.OfType<IVideoDetector>().ToArray();
         _audio = detectors.OfType<IAudioDetector>().ToArray();
@@ -60,7 +74,7 @@ public sealed class StreamAnalyzer
         _observers = observers?.ToArray() ?? [];
         _options = options ?? new AnalyzerOptions();
         var listeners = detectors.OfType<ILoudnessDetector>().ToArray();
-        if ((_options.MeasureLoudness || listeners.Length > 0) && source.Info.Audio is { } audio)
+        if ((_options.MeasureLoudness || listeners.Length > 0) && program.Audio is { } audio)
         {
             // the summary's meter also measures true peak and keeps the integration window
             _loudness = new LoudnessMeter(audio.SampleRate, audio.Channels,
@@ -85,7 +99,7 @@ public sealed class StreamAnalyzer
     /// </summary>
     public async Task<AnalysisSummary> RunAsync(CancellationToken cancellation = default)
     {
-        var clock = Stopwatch.StartNew();
+        _clock.Start();
         Exception? failure = null;
         using (cancellation.Register(_source.Interrupt))
         {
@@ -99,8 +113,45 @@ public sealed class StreamAnalyzer
                 failure = e;
             }
         }
+        // the converter has stopped: what the transport analyser still has to say is analysed here
+        foreach (var item in _source.FinishTransport()) PushFinal(item);
+        var summary = Finish(failure, cancellation.IsCancellationRequested);
+        if (failure is not null) ExceptionDispatchInfo.Capture(failure).Throw();
+        return summary;
+    }
 
-        var reason = failure is not null ? EndReason.Error : cancellation.IsCancellationRequested ? EndReason.Cancelled : EndReason.EndOfInput;
+    /// <summary>Pushed mode: before the first <see cref="Push"/>.</summary>
+    internal void Begin() => _clock.Start();
+
+    /// <summary>
+    /// Pushed mode (a programme of a multiplex, read by its <see cref="MultiplexAnalyzer"/>): maps and analyses one
+    /// item on the calling thread. False once the duration asked for is reached: the item was released.
+    /// </summary>
+    internal bool Push(MediaItem item)
+    {
+        if (_stopped)
+        {
+            Release(item);
+            return false;
+        }
+        _stopped = !Convert(item, work => { Dispatch(work); return true; }, () => false);
+        return !_stopped;
+    }
+
+    /// <summary>After the media: a transport finding (or lost packets) the analyser gave at its end, analysed even past the duration asked for.</summary>
+    internal void PushFinal(MediaItem item)
+    {
+        if (item.Kind is MediaItemKind.Transport or MediaItemKind.Event) Convert(item, work => { Dispatch(work); return true; }, () => false);
+        else Release(item);
+    }
+
+    /// <summary>
+    /// The end, whatever caused it: every detector flushed (defects still open are closed with
+    /// <c>details.closed_by</c>), the observers told, and the summary.
+    /// </summary>
+    internal AnalysisSummary Finish(Exception? failure, bool cancelled)
+    {
+        var reason = failure is not null ? EndReason.Error : cancelled ? EndReason.Cancelled : EndReason.EndOfInput;
         var closedBy = reason switch
         {
             EndReason.Error => ClosedBy.Error,
@@ -110,17 +161,16 @@ public sealed class StreamAnalyzer
         foreach (var detector in _detectors) detector.Flush(_endOfMedia, closedBy);
         var end = new AnalysisEnd(reason, _endOfMedia, failure);
         foreach (var observer in _observers) observer.OnEnd(end);
-        if (failure is not null) ExceptionDispatchInfo.Capture(failure).Throw();
 
         // a live stream joined before its parameter sets were seen probes as 0×0: report what was decoded
-        var media = _source.Info.Video is { Width: 0 } v && _lastWidth > 0
-            ? _source.Info with { Video = v with { Width = _lastWidth, Height = _lastHeight } }
-            : _source.Info;
+        var media = _info.Video is { Width: 0 } v && _lastWidth > 0
+            ? _info with { Video = v with { Width = _lastWidth, Height = _lastHeight } }
+            : _info;
         return new AnalysisSummary(media, _endOfMedia, _videoFrames, _audioBlocks, _corruptPackets, _decodeErrors,
-            _discontinuities, _shed, clock.Elapsed.TotalSeconds)
+            _discontinuities, _shed, _clock.Elapsed.TotalSeconds)
         {
             Loudness = _audioBlocks > 0 && _options.MeasureLoudness ? _loudness?.Reading : null,
-            Transport = _source.Transport is { IsTransportStream: true } t ? TransportCounts.Of(t) : null,
+            Transport = _source.Transport is { IsTransportStream: true } t ? TransportCounts.Of(t, _info.Program) : null,
         };
     }
 
@@ -167,57 +217,12 @@ public sealed class StreamAnalyzer
     /// </summary>
     private Exception? Convert(Func<Work, bool> emit, Func<bool> behind, CancellationToken cancellation)
     {
-        var fps = _source.Info.Video?.Fps is > 0 and var f ? f : 25;
-        var timeline = new Timeline();
         try
         {
             while (true)
             {
                 var item = _source.Read();
-                if (item.Kind == MediaItemKind.End) break;
-
-                if (item.Video is { } frame)
-                {
-                    var step = timeline.Map(MediaTrack.Video, frame.Pts, frame.Duration, 1 / fps);
-                    (frame.Pts, frame.Duration) = (step.Pts, step.Duration);
-                    if (step.Break is { } broke) emit(new Work(default, broke));
-                    var stream = _source.Info.Video!.StreamIndex;
-                    if (!double.IsNaN(step.Jump))
-                        emit(new Work(new MediaItem(MediaItemKind.Event, Event: new MediaEvent(MediaEventKind.TimestampJump, stream, frame.Pts, step.Jump))));
-                    else if (step.Hole > Continuity.FrameGapFactor * frame.Duration)
-                        // frames are missing: dropped frames raise no decoder flag, only this gap
-                        emit(new Work(new MediaItem(MediaItemKind.Event, Event: new MediaEvent(MediaEventKind.FrameGap, stream, frame.Pts - step.Hole, step.Hole))));
-                    if (behind())
-                    {
-                        Interlocked.Increment(ref _shed);
-                        frame.Release();
-                        continue;
-                    }
-                }
-                if (item.Audio is { } block)
-                {
-                    var step = timeline.Map(MediaTrack.Audio, block.Pts, block.Duration, block.Duration);
-                    block.Pts = step.Pts;
-                    if (step.Break is { } broke) emit(new Work(default, broke));
-                    if (!double.IsNaN(step.Jump))
-                        emit(new Work(new MediaItem(MediaItemKind.Event, Event: new MediaEvent(MediaEventKind.TimestampJump, _source.Info.Audio!.StreamIndex, block.Pts, step.Jump))));
-                }
-                if (_options.MaxDuration is { } limit && (item.Video?.Pts ?? item.Audio?.Pts) >= limit)
-                {
-                    Release(item);
-                    break;
-                }
-                if (item.Kind == MediaItemKind.Transport)
-                    item = item with { Transport = item.Transport with { Pts = TransportTime(timeline, item.Transport.Pts) } };
-                if (item.Kind == MediaItemKind.Event)
-                {
-                    var e = item.Event;
-                    MediaTrack? track = e.StreamIndex == _source.Info.Video?.StreamIndex ? MediaTrack.Video
-                        : e.StreamIndex == _source.Info.Audio?.StreamIndex ? MediaTrack.Audio : null;
-                    if (e.Kind == MediaEventKind.CodecChange && track is { } changed) timeline.CodecChanged(changed);
-                    item = item with { Event = e with { Pts = timeline.MapEvent(track, e.Pts) } };
-                }
-                if (!emit(new Work(item))) return null;
+                if (item.Kind == MediaItemKind.End || !Convert(item, emit, behind)) break;
             }
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
@@ -230,6 +235,53 @@ public sealed class StreamAnalyzer
         return null;
     }
 
+    /// <summary>Maps one item onto the timeline and emits it (and any break before it); false: stop here.</summary>
+    private bool Convert(MediaItem item, Func<Work, bool> emit, Func<bool> behind)
+    {
+        if (item.Video is { } frame)
+        {
+            var step = _timeline.Map(MediaTrack.Video, frame.Pts, frame.Duration, 1 / _fps);
+            (frame.Pts, frame.Duration) = (step.Pts, step.Duration);
+            if (step.Break is { } broke) emit(new Work(default, broke));
+            var stream = _info.Video!.StreamIndex;
+            if (!double.IsNaN(step.Jump))
+                emit(new Work(new MediaItem(MediaItemKind.Event, Event: new MediaEvent(MediaEventKind.TimestampJump, stream, frame.Pts, step.Jump))));
+            else if (step.Hole > Continuity.FrameGapFactor * frame.Duration)
+                // frames are missing: dropped frames raise no decoder flag, only this gap
+                emit(new Work(new MediaItem(MediaItemKind.Event, Event: new MediaEvent(MediaEventKind.FrameGap, stream, frame.Pts - step.Hole, step.Hole))));
+            if (behind())
+            {
+                Interlocked.Increment(ref _shed);
+                frame.Release();
+                return true;
+            }
+        }
+        if (item.Audio is { } block)
+        {
+            var step = _timeline.Map(MediaTrack.Audio, block.Pts, block.Duration, block.Duration);
+            block.Pts = step.Pts;
+            if (step.Break is { } broke) emit(new Work(default, broke));
+            if (!double.IsNaN(step.Jump))
+                emit(new Work(new MediaItem(MediaItemKind.Event, Event: new MediaEvent(MediaEventKind.TimestampJump, _info.Audio!.StreamIndex, block.Pts, step.Jump))));
+        }
+        if (_options.MaxDuration is { } limit && (item.Video?.Pts ?? item.Audio?.Pts) >= limit)
+        {
+            Release(item);
+            return false;
+        }
+        if (item.Kind == MediaItemKind.Transport)
+            item = item with { Transport = item.Transport with { Pts = TransportTime(item.Transport.Pts) } };
+        if (item.Kind == MediaItemKind.Event)
+        {
+            var e = item.Event;
+            MediaTrack? track = e.StreamIndex == _info.Video?.StreamIndex ? MediaTrack.Video
+                : e.StreamIndex == _info.Audio?.StreamIndex ? MediaTrack.Audio : null;
+            if (e.Kind == MediaEventKind.CodecChange && track is { } changed) _timeline.CodecChanged(changed);
+            item = item with { Event = e with { Pts = _timeline.MapEvent(track, e.Pts) } };
+        }
+        return emit(new Work(item));
+    }
+
     /// <summary>
     /// Media time of a transport finding stamped on its programme's clock: mapped like the decoded track's
     /// timestamps, so a PCR gap lines up with the pictures around it. The analyser reads bytes a little ahead
@@ -237,12 +289,12 @@ public sealed class StreamAnalyzer
     /// one that lands further off (a clock the pictures have not reached since a splice) or has no clock yet
     /// is placed at the media time reached.
     /// </summary>
-    private double TransportTime(Timeline timeline, double raw)
+    private double TransportTime(double raw)
     {
-        MediaTrack? track = _source.Info.Video is not null ? MediaTrack.Video : _source.Info.Audio is not null ? MediaTrack.Audio : null;
-        var reached = timeline.MapEvent(null, double.NaN);
+        MediaTrack? track = _info.Video is not null ? MediaTrack.Video : _info.Audio is not null ? MediaTrack.Audio : null;
+        var reached = _timeline.MapEvent(null, double.NaN);
         if (double.IsNaN(raw)) return reached;
-        var at = timeline.MapEvent(track, raw);
+        var at = _timeline.MapEvent(track, raw);
         return Math.Abs(at - reached) > Continuity.ForwardJump ? reached : Math.Max(0, at);
     }
 

@@ -36,6 +36,42 @@ public sealed class TsFaults
     /// <summary>Mux time of packet <paramref name="index"/>.</summary>
     public double TimeOf(int index) => _time[index];
 
+    /// <summary>
+    /// Mux time <paramref name="muxTime"/> as media time (seconds from the first PTS of the audio and video, as
+    /// the decoded items are stamped): the programme clock then, less the first PTS. A mux sends pictures ahead of
+    /// their presentation (ffmpeg: 0.7 s), so the transport fails earlier in media time than the pictures it carries.
+    /// </summary>
+    public double MediaTimeOf(double muxTime)
+    {
+        long? firstPcr = null, firstPts = null;
+        foreach (var p in _packets)
+        {
+            if (firstPcr is null && HasPcr(p)) firstPcr = TsPacket.Pcr(p);
+            if ((Pid(p) == VideoPid || Pid(p) == AudioPid) && (p[1] & 0x40) != 0)
+            {
+                var o = TsPacket.PayloadOffset(p);
+                if (o + 14 <= TsPacket.Size && p[o] == 0 && p[o + 1] == 0 && p[o + 2] == 1 && (p[o + 7] & 0x80) != 0)
+                {
+                    var pts = TsPacket.Timestamp(p.AsSpan(o + 9));
+                    if (firstPts is null || pts < firstPts) firstPts = pts;
+                }
+            }
+        }
+        if (firstPcr is null || firstPts is null) throw new InvalidOperationException("no PCR or no PTS");
+        return muxTime + firstPcr.Value / TsPacket.ClockHz - firstPts.Value / 90_000.0;
+    }
+
+    /// <summary>Mux time of the first packet of <paramref name="pid"/> from <paramref name="at"/> s that carries payload.</summary>
+    public double TimeOfFirst(int pid, double at) => _time[First(at, p => Pid(p) == pid && HasPayload(p))];
+
+    /// <summary>Mux time of the last packet of <paramref name="pid"/>.</summary>
+    public double TimeOfLast(int pid)
+    {
+        for (var i = _packets.Count - 1; i >= 0; i--)
+            if (Pid(_packets[i]) == pid) return _time[i];
+        throw new InvalidOperationException($"no packet of PID {pid}");
+    }
+
     /// <summary>Loses <paramref name="count"/> consecutive payload packets of <paramref name="pid"/> from <paramref name="at"/> s (one continuity error).</summary>
     public TsFaults Lose(int pid, double at, int count)
     {
