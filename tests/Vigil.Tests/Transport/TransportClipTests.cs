@@ -13,7 +13,7 @@ namespace Vigil.Tests.Transport;
 public sealed class TransportClipTests
 {
     /// <summary>8 s of 320×240 H.264 and AAC at 1 Mb/s CBR, PCR every 20 ms.</summary>
-    private static Task<string> Clean() => TestClips.Generate("transport-cbr.ts",
+    internal static Task<string> Clean() => TestClips.Generate("transport-cbr.ts",
         "-f lavfi -i testsrc2=size=320x240:rate=25:duration=8 -f lavfi -i sine=frequency=440:duration=8 " +
         "-c:v libx264 -preset ultrafast -g 25 -b:v 300k -c:a aac -b:a 64k -muxrate 1000k -pcr_period 20 -f mpegts");
 
