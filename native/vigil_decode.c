@@ -5,6 +5,172 @@
 
 #include <string.h>
 
+/* Decode order and decode trouble.
+ * With frame threads (the default for a file: one thread per core) FFmpeg decodes several pictures at once
+ * and each picture leaves the decoder some packets after its own. Two things then depend on thread timing
+ * unless they are tied to the packet they belong to:
+ * - AVFrame.decode_error_flags: H.264's error concealment flags the decoder's copy of a picture at the end
+ *   of decoding it, while the copy handed out was taken by the thread decoding the next picture, sometimes
+ *   before and sometimes after (measured: the same damaged picture flagged in some runs and not in others,
+ *   its pixels identical). So the decoder's report that it concealed ("concealing N DC, N AC, N MV errors",
+ *   logged from the thread decoding that very packet) is caught in FFmpeg's log callback and noted against
+ *   the packet; the picture reads it when it leaves the decoder, after that thread has finished.
+ * - which picture an event lands on: a corrupt packet is reported as it is demuxed, pictures come out
+ *   later, by as many packets as there are threads. Video-stream events are therefore held back until the
+ *   first picture decoded from their packet or a later one (in display order, the B-pictures that refer to
+ *   a damaged P-picture come out before it), so they land on the same picture at any thread count.
+ * Packets are numbered as they are sent; FFmpeg carries the number to the picture (reordered_opaque, copied
+ * into every frame thread's context with the packet, and into the frame; from libavcodec 61, which dropped
+ * it, the packet's opaque). Libavcodec 61 gives the log callback no way to tell which packet a frame thread
+ * is on, so there video decodes with slice threads only. */
+
+static void number_packet(AVCodecContext *c, AVPacket *packet, int64_t seq) {
+#if LIBAVCODEC_VERSION_MAJOR < 61
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    c->reordered_opaque = seq;
+#pragma GCC diagnostic pop
+    (void)packet;
+#else
+    (void)c;
+    packet->opaque = (void *)(intptr_t)seq;
+#endif
+}
+
+/* The packet a codec context (the caller's, or a frame thread's copy) is decoding; 0: unknown. */
+static int64_t current_packet(const AVCodecContext *c) {
+#if LIBAVCODEC_VERSION_MAJOR < 61
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    return c->reordered_opaque;
+#pragma GCC diagnostic pop
+#else
+    (void)c;
+    return 0;
+#endif
+}
+
+int64_t picture_packet(const AVFrame *frame) {
+#if LIBAVCODEC_VERSION_MAJOR < 61
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    return frame->reordered_opaque;
+#pragma GCC diagnostic pop
+#else
+    return (int64_t)(intptr_t)frame->opaque;
+#endif
+}
+
+/* Adds `bits` to packet `seq`'s trouble. Called on decoder threads: a lock-free OR into the packet's slot. */
+static void note_trouble(vg_ctx *ctx, int64_t seq, int bits) {
+    if (seq <= 0) return;
+    _Atomic uint64_t *slot = &ctx->trouble[seq % TROUBLE_RING];
+    uint64_t old = atomic_load(slot), noted;
+    do {
+        noted = ((int64_t)(old >> 8) == seq ? old : (uint64_t)seq << 8) | (uint64_t)bits;
+    } while (!atomic_compare_exchange_weak(slot, &old, noted));
+}
+
+/* Adds `blocks` concealed macroblocks to packet `seq` (two reports for a picture coded as two fields). */
+static void note_concealed(vg_ctx *ctx, int64_t seq, int blocks) {
+    if (seq <= 0 || blocks <= 0) return;
+    _Atomic uint64_t *slot = &ctx->concealed[seq % TROUBLE_RING];
+    uint64_t old = atomic_load(slot), noted;
+    do {
+        uint64_t had = (int64_t)(old >> 24) == seq ? old & 0xffffff : 0;
+        uint64_t sum = had + (uint64_t)blocks;
+        noted = (uint64_t)seq << 24 | (sum > 0xffffff ? 0xffffff : sum);
+    } while (!atomic_compare_exchange_weak(slot, &old, noted));
+}
+
+void decode_log(void *avcl, int level, const char *fmt, va_list vl) {
+    if (avcl && fmt && *(const AVClass *const *)avcl == avcodec_get_class()) {
+        const AVCodecContext *c = avcl;
+        vg_ctx *ctx = c->opaque;
+        /* only our video decoders carry the context as opaque; the error concealment's own report,
+         * "concealing %d DC, %d AC, %d MV errors in %c frame": macroblocks concealed, counted from the
+         * bitstream (the same at any thread count, unlike the concealed pixels) */
+        if (ctx && c->codec_type == AVMEDIA_TYPE_VIDEO && ctx->magic == VG_MAGIC && strncmp(fmt, "concealing", 10) == 0) {
+            int64_t seq = current_packet(c);
+            note_trouble(ctx, seq, FF_DECODE_ERROR_CONCEALMENT_ACTIVE);
+            if (strncmp(fmt, "concealing %d DC, %d AC, %d MV", 30) == 0) {
+                va_list args;
+                va_copy(args, vl);
+                int dc = va_arg(args, int), ac = va_arg(args, int), mv = va_arg(args, int);
+                va_end(args);
+                int blocks = dc > ac ? dc : ac;
+                note_concealed(ctx, seq, blocks > mv ? blocks : mv);
+            }
+        }
+    }
+    av_log_default_callback(avcl, level, fmt, vl); /* FFmpeg's own, with its level (fatal only) */
+}
+
+int picture_errors(vg_ctx *ctx, const decoder *d, const AVFrame *frame) {
+    int64_t seq = picture_packet(frame);
+    int noted = 0;
+    if (seq > 0) {
+        uint64_t v = atomic_load(&ctx->trouble[seq % TROUBLE_RING]);
+        if ((int64_t)(v >> 8) == seq) noted = (int)(v & 0xff);
+    }
+    /* the picture's own flags race with frame threads; one thread decodes in order */
+    const AVCodecContext *c = d->codec;
+    int threaded = c && (c->active_thread_type & FF_THREAD_FRAME);
+    return (threaded ? 0 : frame->decode_error_flags) | noted;
+}
+
+float concealed_area(vg_ctx *ctx, const AVFrame *frame) {
+    int64_t seq = picture_packet(frame);
+    if (seq <= 0) return 0;
+    uint64_t v = atomic_load(&ctx->concealed[seq % TROUBLE_RING]);
+    if ((int64_t)(v >> 24) != seq) return 0;
+    int64_t blocks = (int64_t)((frame->width + 15) / 16) * ((frame->height + 15) / 16);
+    float area = blocks > 0 ? (float)(v & 0xffffff) / (float)blocks : 0;
+    return area > 1 ? 1 : area;
+}
+
+/* How far back in decode order a B-picture's future references lie (H.264 reorders at most 16 pictures). */
+#define REORDER_DEPTH 16
+
+int concealed_reference(vg_ctx *ctx, const decoder *d, const AVFrame *frame) {
+    int64_t seq = picture_packet(frame);
+    if (seq <= 0 || frame->pts == AV_NOPTS_VALUE) return 0;
+    /* this decoder's packets only: the programmes of a multiplex number theirs in one sequence */
+    int looked = 0;
+    for (int64_t s = seq - 1; s > 0 && s > seq - TROUBLE_RING / 2 && looked < REORDER_DEPTH; s--) {
+        if (ctx->packet_decoder[s % TROUBLE_RING] != d) continue;
+        looked++;
+        uint64_t v = atomic_load(&ctx->trouble[s % TROUBLE_RING]);
+        if ((int64_t)(v >> 8) == s && ctx->packet_pts[s % TROUBLE_RING] != AV_NOPTS_VALUE
+            && ctx->packet_pts[s % TROUBLE_RING] > frame->pts)
+            return 1; /* every packet before this picture's own is decoded by now: no timing in this */
+    }
+    return 0;
+}
+
+/* Keeps a video-stream event until its picture comes out. 1: the store was full, and *out holds the oldest. */
+static int hold_event(vg_ctx *ctx, const vg_item *event, int64_t seq, vg_item *out) {
+    int full = ctx->held_count == HELD_EVENTS;
+    if (full) {
+        *out = ctx->held[0];
+        memmove(ctx->held, ctx->held + 1, (HELD_EVENTS - 1) * sizeof ctx->held[0]);
+        memmove(ctx->held_seq, ctx->held_seq + 1, (HELD_EVENTS - 1) * sizeof ctx->held_seq[0]);
+        ctx->held_count--;
+    }
+    ctx->held[ctx->held_count] = *event;
+    ctx->held_seq[ctx->held_count++] = seq;
+    return full;
+}
+
+int release_event(vg_ctx *ctx, int64_t seq, vg_item *out) {
+    if (ctx->held_count == 0 || (seq >= 0 && ctx->held_seq[0] > seq)) return 0;
+    *out = ctx->held[0];
+    ctx->held_count--;
+    memmove(ctx->held, ctx->held + 1, ctx->held_count * sizeof ctx->held[0]);
+    memmove(ctx->held_seq, ctx->held_seq + 1, ctx->held_count * sizeof ctx->held_seq[0]);
+    return 1;
+}
+
 int decoder_open_at(vg_ctx *ctx, decoder *d, int index, int threads) {
     AVStream *st = ctx->format->streams[index];
     const AVCodec *codec = avcodec_find_decoder(st->codecpar->codec_id);
@@ -18,6 +184,11 @@ int decoder_open_at(vg_ctx *ctx, decoder *d, int index, int threads) {
     /* Keep damaged pictures: the corruption detector needs to see them. */
     c->flags |= AV_CODEC_FLAG_OUTPUT_CORRUPT;
     if (c->codec_type == AVMEDIA_TYPE_VIDEO) {
+        c->opaque = ctx; /* for the log callback (decode_log) and on_band */
+#if LIBAVCODEC_VERSION_MAJOR >= 61
+        c->flags |= AV_CODEC_FLAG_COPY_OPAQUE;
+        if (threads != 1) c->thread_type = FF_THREAD_SLICE; /* see "Decode order and decode trouble" */
+#endif
         for (int i = 0; i < BAND_PICTURES; i++) ctx->bands[i].buffer = NULL;
         /* A single-threaded H.264 decoder reports each band of rows once it is final (deblocked), which
          * lets us reduce it while it is still in cache. With frame threads the bands would arrive on
@@ -25,7 +196,6 @@ int decoder_open_at(vg_ctx *ctx, decoder *d, int index, int threads) {
          * MPEG-2 reports bands of B-pictures that differ from the picture it then outputs (measured),
          * and HEVC reports none. */
         if (threads == 1 && codec->id == AV_CODEC_ID_H264 && ctx->program_count == 1) { /* the band slots serve one decoder */
-            c->opaque = ctx;
             c->draw_horiz_band = on_band;
             c->slice_flags = SLICE_FLAG_CODED_ORDER;
         }
@@ -93,26 +263,47 @@ int decoder_send(vg_ctx *ctx, decoder *d, vg_item *out) {
 
     int corrupt = (ctx->packet->flags & AV_PKT_FLAG_CORRUPT) != 0;
     int64_t pts = ctx->packet->pts != AV_NOPTS_VALUE ? ctx->packet->pts : ctx->packet->dts;
-    if (d->video && (ctx->packet->flags & AV_PKT_FLAG_KEY) && ctx->packet->pts != AV_NOPTS_VALUE)
-        d->key_packets[d->key_packets_next++ % KEY_PACKET_RING] = ctx->packet->pts;
+    int video = d->video;
+    int64_t seq = 0;
+    if (video) {
+        seq = ++ctx->video_packets;
+        number_packet(d->codec, ctx->packet, seq);
+        ctx->packet_pts[seq % TROUBLE_RING] = ctx->packet->pts;
+        ctx->packet_decoder[seq % TROUBLE_RING] = d;
+        if ((ctx->packet->flags & AV_PKT_FLAG_KEY) && ctx->packet->pts != AV_NOPTS_VALUE)
+            d->key_packets[d->key_packets_next++ % KEY_PACKET_RING] = ctx->packet->pts;
+    }
     int ret = avcodec_send_packet(d->codec, ctx->packet);
     av_packet_unref(ctx->packet);
+    vg_item event;
+    int full = 0;
     if (ret < 0 && ret != AVERROR(EAGAIN)) {
         if (d->frames == 0) {
             /* Before the first frame, errors mean we joined mid-stream (no parameter sets or key
              * frame yet), not damage: drop them quietly unless they never stop. */
             if (++d->errors_in_a_row < MAX_ERRORS_BEFORE_FIRST_FRAME) return 0;
-            set_error(ctx, d->video ? "cannot decode video" : "cannot decode audio", ret);
+            set_error(ctx, video ? "cannot decode video" : "cannot decode audio", ret);
             return VG_ERR_FAILED;
         }
-        event_item(ctx, out, VG_EVENT_DECODE_ERROR, d, pts);
-        if (corrupt) event_item(ctx, &ctx->pending_event, VG_EVENT_PACKET_CORRUPT, d, pts), ctx->has_pending_event = 1;
-        return 1;
+        event_item(ctx, &event, VG_EVENT_DECODE_ERROR, d, pts);
+        if (!video) {
+            *out = event;
+            if (corrupt) event_item(ctx, &ctx->pending_event, VG_EVENT_PACKET_CORRUPT, d, pts), ctx->has_pending_event = 1;
+            return 1;
+        }
+        full |= hold_event(ctx, &event, seq, out);
+        if (corrupt) {
+            event_item(ctx, &event, VG_EVENT_PACKET_CORRUPT, d, pts);
+            if (full) { ctx->pending_event = event; ctx->has_pending_event = 1; } /* out is taken: hand it out next */
+            else full = hold_event(ctx, &event, seq, out);
+        }
+        return full;
     }
     ctx->draining = d;
     if (corrupt) {
-        event_item(ctx, out, VG_EVENT_PACKET_CORRUPT, d, pts);
-        return 1;
+        event_item(ctx, &event, VG_EVENT_PACKET_CORRUPT, d, pts);
+        if (!video) { *out = event; return 1; }
+        return hold_event(ctx, &event, seq, out);
     }
     return 0;
 }
@@ -147,8 +338,17 @@ int decoder_receive(vg_ctx *ctx, decoder *d, vg_item *out) {
         }
         d->frames++;
         d->errors_in_a_row = 0;
-        ret = d->video ? video_item(ctx, d, ctx->frame, out) : audio_item(ctx, d, ctx->frame, out);
+        int video = d->video;
+        int64_t seq = video ? picture_packet(ctx->frame) : 0;
+        ret = video ? video_item(ctx, d, ctx->frame, out) : audio_item(ctx, d, ctx->frame, out);
         av_frame_unref(ctx->frame);
+        if (ret == 1 && video && seq > 0 && ctx->held_count > 0 && ctx->held_seq[0] <= seq) {
+            /* events of this picture's packet or earlier go first; the picture waits (its buffers stay put) */
+            ctx->pending_video = *out;
+            ctx->pending_video_seq = seq;
+            ctx->has_pending_video = 1;
+            release_event(ctx, seq, out);
+        }
         if (ret != 0) return ret;
     }
 }

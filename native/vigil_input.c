@@ -18,6 +18,7 @@ static pthread_once_t ffmpeg_once = PTHREAD_ONCE_INIT;
 
 static void init_ffmpeg(void) {
     av_log_set_level(AV_LOG_FATAL);
+    av_log_set_callback(decode_log); /* notes decode trouble per packet (vigil_decode.c), then logs as before */
     avformat_network_init();
 }
 
@@ -140,6 +141,7 @@ int32_t vg_open(const char *url, const vg_open_options *options, vg_ctx **out, c
     *out = NULL;
     vg_ctx *ctx = av_mallocz(sizeof *ctx);
     if (!ctx) { snprintf(error, error_size, "out of memory"); return VG_ERR_FAILED; }
+    ctx->magic = VG_MAGIC;
     ctx->analysis_max_width = options->analysis_max_width;
     ctx->decode_threads = options->decode_threads;
     ctx->want_video = options->want_video;
@@ -299,6 +301,13 @@ int32_t vg_read(vg_ctx *ctx, vg_item *out) {
         ctx->has_pending_event = 0;
         return 1;
     }
+    if (ctx->has_pending_video) {
+        /* a picture whose packet's events (and earlier ones) go out first, see hold_event */
+        if (release_event(ctx, ctx->pending_video_seq, out)) return 1;
+        *out = ctx->pending_video;
+        ctx->has_pending_video = 0;
+        return 1;
+    }
     for (;;) {
         if (atomic_load(&ctx->interrupted)) { set_error(ctx, "interrupted", 0); return VG_ERR_INTERRUPTED; }
         if (ctx->draining) {
@@ -316,7 +325,7 @@ int32_t vg_read(vg_ctx *ctx, vg_item *out) {
                 if (ret != 0) return ret;
                 d->finished = 1;
             }
-            return 0;
+            return release_event(ctx, -1, out); /* events whose picture never came */
         }
 
         arm_deadline(ctx, ctx->io_timeout);
@@ -373,6 +382,7 @@ void vg_close(vg_ctx *ctx) {
     }
     av_freep(&ctx->samples);
     vg_grid_free(&ctx->grid_scratch);
+    ctx->magic = 0;
     av_free(ctx);
 }
 

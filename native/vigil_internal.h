@@ -18,6 +18,7 @@
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libswresample/swresample.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 
 struct SwsContext;
@@ -43,6 +44,18 @@ struct SwsContext;
 /* A picture reduced to analysis luma band by band while the decoder is still writing it (see on_band).
  * Enough of them for every picture a decoder can hold back for reordering (H.264: 16 references + 1). */
 #define BAND_PICTURES 20
+
+/* Video-stream events held back until the first picture decoded from their packet or a later one comes out
+ * (see hold_event): with frame threads pictures leave the decoder several packets late, and an event must
+ * land on the same picture whatever the thread count. Far more than packets in flight (threads + reorder). */
+#define HELD_EVENTS 256
+
+/* Decode trouble noted per video packet (see decode_trouble), by packet sequence modulo this. Pictures
+ * leave the decoder at most threads + 16 (reordering) packets after theirs. */
+#define TROUBLE_RING 1024
+
+/* vg_ctx.magic while the context is alive: FFmpeg's log callback reaches it through a decoder's opaque. */
+#define VG_MAGIC 0x5649474CU
 
 /* vg_last_error's buffer. */
 #define ERROR_SIZE 512
@@ -100,6 +113,7 @@ typedef struct band_picture {
 } band_picture;
 
 struct vg_ctx {
+    uint32_t magic;            /* VG_MAGIC while alive */
     /* input (vigil_input.c) */
     AVFormatContext *format;
     AVPacket *packet;
@@ -114,6 +128,21 @@ struct vg_ctx {
     decoder *draining;         /* decoder to pull frames from before reading more packets */
     vg_item pending_event;     /* an event to hand out before anything else */
     int has_pending_event;
+    /* decode order (vigil_decode.c): video packets are numbered as they are sent, and each picture carries
+     * its packet's number, so that what concerns a packet reaches the picture it belongs to */
+    int64_t video_packets;     /* video packets sent to the decoder */
+    vg_item held[HELD_EVENTS]; /* video-stream events waiting for their picture, oldest first */
+    int64_t held_seq[HELD_EVENTS];
+    int held_count;
+    vg_item pending_video;     /* a picture to hand out once the events before it are out */
+    int64_t pending_video_seq;
+    int has_pending_video;
+    /* seq << 8 | FF_DECODE_ERROR_* per video packet, written by FFmpeg's decoder threads (see decode_log) */
+    _Atomic uint64_t trouble[TROUBLE_RING];
+    /* seq << 24 | macroblocks concealed in that packet's picture, from the same report */
+    _Atomic uint64_t concealed[TROUBLE_RING];
+    int64_t packet_pts[TROUBLE_RING]; /* pts of each video packet, by seq modulo the ring */
+    const struct decoder *packet_decoder[TROUBLE_RING]; /* and the decoder it went to (one per programme) */
 
     /* video reduction (vigil_reduce.c, vigil_bands.c) */
     uint8_t *luma;             /* analysis luma, width x height */
@@ -201,6 +230,18 @@ int decoder_send(vg_ctx *ctx, decoder *d, vg_item *out);
 int decoder_receive(vg_ctx *ctx, decoder *d, vg_item *out);
 /* Whether a decoded picture that is not a key frame began at a key-flagged packet (intra refresh). */
 int recovery_point(decoder *d, const AVFrame *frame);
+/* FFmpeg's log callback (installed once): notes decode trouble per video packet, then logs as FFmpeg would. */
+void decode_log(void *avcl, int level, const char *fmt, va_list vl);
+/* The video packet number a decoded picture came from (0: unknown). */
+int64_t picture_packet(const AVFrame *frame);
+/* decode_error_flags of a picture, the same whatever the thread timing (see decode_trouble). */
+int picture_errors(vg_ctx *ctx, const decoder *d, const AVFrame *frame);
+/* Whether a picture was decoded after, and is shown before, a picture the decoder concealed (see decode_log). */
+int concealed_reference(vg_ctx *ctx, const decoder *d, const AVFrame *frame);
+/* The share of a picture's macroblocks the decoder reported concealing (see decode_log). */
+float concealed_area(vg_ctx *ctx, const AVFrame *frame);
+/* The next held event that belongs before picture `seq` (all of them when seq < 0) into *out: 1, else 0. */
+int release_event(vg_ctx *ctx, int64_t seq, vg_item *out);
 
 /* vigil_bands.c */
 /* The decoder's draw_horiz_band (single-threaded H.264). */

@@ -78,6 +78,10 @@ typedef struct vg_item {
     int32_t recovery_point;        /* not a key frame, but its packet was flagged key (intra refresh) */
     int32_t decode_error_flags;    /* AVFrame.decode_error_flags */
     int32_t corrupt;               /* AV_FRAME_FLAG_CORRUPT */
+    int32_t concealed_reference;   /* decoded after, shown before, a picture the decoder concealed: a B-picture
+                                    * predicted from it (its own flags say nothing of that) */
+    float concealed_area;          /* share of this picture's macroblocks the decoder concealed (its own report, so
+                                    * the same at any thread count); 0 when it concealed none or did not say */
     int32_t full_range;            /* luma is 0..255 rather than 16..235 */
     /* video: block-grid statistics of the FULL-resolution luma (vg_grid_stats; 9-16 bit luma rounded to
      * 8 bits first); NULL when the source has no luma plane (RGB, packed). Valid until the next vg_read. */

@@ -254,7 +254,9 @@ int video_item(vg_ctx *ctx, decoder *d, AVFrame *frame, vg_item *out) {
     out->pict_type = frame->pict_type;
     out->key_frame = frame_is_key(frame);
     out->recovery_point = recovery_point(d, frame);
-    out->decode_error_flags = frame->decode_error_flags;
+    out->decode_error_flags = picture_errors(ctx, d, frame);
+    out->concealed_reference = concealed_reference(ctx, d, frame);
+    out->concealed_area = concealed_area(ctx, frame);
     out->corrupt = (frame->flags & AV_FRAME_FLAG_CORRUPT) != 0;
     out->full_range = full_range;
     out->grid = grid;

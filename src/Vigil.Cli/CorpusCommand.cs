@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using Vigil.Tools.Corpus;
 using Vigil.Detectors;
+using Vigil.Detectors.Video;
+using Vigil.Detectors.Sync;
 
 namespace Vigil.Cli;
 
@@ -19,8 +21,10 @@ internal static class CorpusCommand
         var settings = new Option<string[]>("--set", "-s") { Description = "Detector thresholds as kind.option=value, as for analyze" };
         var part = new Option<string>("--part") { Description = "Which corpus: video, audio or all", DefaultValueFactory = _ => "all" };
         part.AcceptOnlyFromAmong("all", "video", "audio");
+        var threads = new Option<int>("--decode-threads") { Description = "Video decode threads (0: one per core, as analyze)", DefaultValueFactory = _ => 0 };
+        var repeat = new Option<int>("--runs") { Description = "Analyse every video clip this many times: the defect lines must be identical", DefaultValueFactory = _ => 5 };
         var command = new Command("corpus", "Generate the labelled video and audio corpus and score Vigil (and FFmpeg) on it")
-            { dir, noFfmpeg, trace, settings, part, ClippingDepthCommand() };
+            { dir, noFfmpeg, trace, settings, part, threads, repeat, ClippingDepthCommand() };
         command.SetAction(async (parse, cancel) =>
         {
             var directory = parse.GetValue(dir) ?? Path.Combine(Path.GetTempPath(), "vigil-corpus");
@@ -40,11 +44,27 @@ internal static class CorpusCommand
             if (which == "audio") return 0;
             await Console.Error.WriteLineAsync($"vigil corpus: generating clips in {directory}");
             var clips = await new CorpusGenerator(directory).GenerateAsync(cancel);
-            var runs = await CorpusScorer.RunAsync(clips, detectorSettings, withFfmpeg: !parse.GetValue(noFfmpeg), cancel);
+            if (parse.GetValue(repeat) is < 1 or > 100)
+            {
+                await Console.Error.WriteLineAsync("vigil: --runs must be 1 to 100");
+                return AnalyzeCommand.ExitUsage;
+            }
+            var runs = await CorpusScorer.RunAsync(clips, detectorSettings, withFfmpeg: !parse.GetValue(noFfmpeg),
+                decodeThreads: parse.GetValue(threads), runs: parse.GetValue(repeat), cancel: cancel);
             foreach (var run in runs)
             {
-                var truth = run.Frames.Count(f => run.Clip.IsDamaged(f.Pts) || run.Clip.IsBlocky(f.Pts));
-                Console.WriteLine($"{run.Clip.Name,-18} {run.Clip.Description}; {run.Frames.Count} frames, {truth} defective by construction");
+                var truth = run.Frames.Count(f => run.Clip.IsDamaged(f.Pts) || run.Clip.IsBlocky(f.Pts) || run.Clip.IsOutOfSync(f.Pts));
+                var answers = run.Answers == 1 ? "" : $"; {run.Answers} DIFFERENT ANSWERS over {run.Runs} runs";
+                Console.WriteLine($"{run.Clip.Name,-26} {run.Clip.Description}; {run.Frames.Count} frames, {truth} defective by construction{answers}");
+                var kind = run.Clip.Role switch
+                {
+                    ClipRole.Corruption => CorruptionDetector.KindName,
+                    ClipRole.Blockiness => BlockinessDetector.KindName,
+                    ClipRole.Sync => AvSyncDetector.KindName,
+                    _ => null,
+                };
+                if (kind is not null && CorpusScorer.ScoreClip(run, kind) is { } score)
+                    Console.WriteLine($"    {kind}: {score.TruePositives} frames found, {score.FalsePositives} false, {score.FalseNegatives} missed");
                 foreach (var d in run.Defects)
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"    {d.Kind} {d.Start:0.000}-{d.End:0.000} {string.Join(" ", (d.Details ?? new Dictionary<string, double>()).Select(p => $"{p.Key}={p.Value}"))}"));
@@ -60,6 +80,10 @@ internal static class CorpusCommand
                 }
             }
             Console.WriteLine();
+            var unstable = runs.Where(r => r.Answers > 1).Select(r => r.Clip.Name).ToList();
+            Console.WriteLine(unstable.Count == 0
+                ? $"Same answer: {runs.Count} clips, {runs[0].Runs} runs each, identical defect lines"
+                : $"DIFFERENT ANSWERS on {unstable.Count} of {runs.Count} clips over {runs[0].Runs} runs: {string.Join(", ", unstable)}");
             Console.WriteLine("Frame-level scores (a frame is predicted defective when it lies inside a reported interval):");
             Console.WriteLine(CorpusScorer.Table(CorpusScorer.Score(runs)));
             return 0;

@@ -280,6 +280,8 @@ public sealed class MediaSource : IMediaReader, IDisposable
                 frame.IsRecoveryPoint = item.RecoveryPoint != 0;
                 frame.DecodeErrors = (DecodeErrors)item.DecodeErrorFlags;
                 frame.IsCorrupt = item.Corrupt != 0;
+                frame.HasConcealedReference = item.ConcealedReference != 0;
+                frame.ConcealedArea = item.ConcealedArea;
                 frame.FullRange = item.FullRange != 0;
                 if (item.Grid != null) frame.Grid.CopyFrom(*item.Grid);
                 var dst = frame.Luma;

@@ -52,6 +52,16 @@ public sealed class VideoFrame : PooledBuffer<VideoFrame, byte>
     public DecodeErrors DecodeErrors { get; set; }
     /// <summary>The decoder marked the whole frame corrupt.</summary>
     public bool IsCorrupt { get; set; }
+    /// <summary>
+    /// Decoded after, and shown before, a picture the decoder concealed: a B-picture predicted from a damaged
+    /// one (the decoder flags only the damaged picture itself).
+    /// </summary>
+    public bool HasConcealedReference { get; set; }
+    /// <summary>
+    /// Share of the picture's macroblocks the decoder reported concealing (0 when none): counted from the
+    /// bitstream, so the same at any decode thread count, unlike the concealed pixels themselves.
+    /// </summary>
+    public double ConcealedArea { get; set; }
     /// <summary>Luma spans 0..255 (JPEG range) rather than 16..235.</summary>
     public bool FullRange { get; set; }
 
@@ -83,6 +93,8 @@ public sealed class VideoFrame : PooledBuffer<VideoFrame, byte>
         IsRecoveryPoint = false;
         DecodeErrors = DecodeErrors.None;
         IsCorrupt = false;
+        HasConcealedReference = false;
+        ConcealedArea = 0;
         FullRange = false;
         Grid.IsValid = false;
     }

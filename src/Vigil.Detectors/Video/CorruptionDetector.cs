@@ -24,12 +24,20 @@ public readonly record struct CorruptionEvidence(
 /// error, but also a PES length mismatch on a clean real broadcast whose every picture decodes cleanly) is
 /// a reason to look, not a verdict: for <see cref="LookSeconds"/> after it, a far smaller share of newly
 /// broken blocks (<see cref="CorruptionOptions.LookOnset"/>, and well above what this stream's clean
-/// pictures show) or any decoder error confirms it, and the defect then starts at the latest flagged
-/// frame. The defect then lasts until a key frame decodes
+/// pictures show) or any decoder error confirms it, and the defect starts at the confirming picture (the
+/// flagged packet's own picture often still looks right: on the corpus the damage shows a few pictures
+/// later, where it is confirmed). The defect then lasts until a key frame decodes
 /// clean, in a stream without key frames (intra refresh) until a whole refresh period has passed since the
 /// last evidence, or until <see cref="CorruptionOptions.MaxPropagation"/> passes without fresh evidence.
-/// <c>details.area</c> is the share of blocks that broke that way during the defect: a lower bound of
-/// the damaged area, since concealed regions (copied from an earlier picture) break only at their rim.
+/// <c>details.area</c> is the larger of two lower bounds of the damaged area: the share of macroblocks
+/// the decoder reported concealing in one picture (<see cref="VideoFrame.ConcealedArea"/>), and the share of
+/// blocks that broke that way during the defect before the decoder concealed (concealed regions, copied
+/// from an earlier picture, break only at their rim).
+/// Once the decoder has concealed, the pixels are no evidence until the defect ends: with frame threads
+/// the concealed picture, and those predicted from it, may read some rows of their references before the
+/// concealment and some after, differently from run to run (measured: one run in five decodes a concealed
+/// picture of the intra-refresh corpus clip differently), and what comes out must not depend on that. The
+/// decoder's own flags, attached to their packet by the converter, are the same in every run.
 /// Measured on the corpus, such blocks stay under 1–2 % of a damaged picture, so the picture-only onset
 /// is kept strict (<see cref="CorruptionOptions.PictureOnset"/>) and fires only on large, decoder-silent damage.
 /// </summary>
@@ -61,6 +69,8 @@ public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
     private const double BaselineFactor = 3;        // confirming damage stands this far above the clean pictures' level
     private const double BaselineTimeConstant = 2;  // seconds of memory of that level
     private bool _pendingDecodeError;
+    private bool _concealed;                        // the decoder concealed in the open defect: its pixels depend on thread timing
+    private double _concealedArea;                  // the largest share of a picture the decoder concealed in the open defect
     private double _lastFlagged = double.NaN;       // the latest frame after a corrupt-flagged packet, while looked into
     private double _baseline;                       // newly broken share of this stream's clean pictures
 
@@ -72,7 +82,7 @@ public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
         {
             Details = () => new Dictionary<string, double>
             {
-                ["area"] = Math.Round(_damagedCount / (double)Math.Max(1, _columns * _rows), 4),
+                ["area"] = Math.Round(Math.Max(_concealedArea, _damagedCount / (double)Math.Max(1, _columns * _rows)), 4),
             },
         };
     }
@@ -91,18 +101,21 @@ public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
 
     public void Process(VideoFrame frame)
     {
-        // an error from the decoder itself: its flags on this picture, or a packet it rejected
-        var flags = frame.DecodeErrors != DecodeErrors.None || frame.IsCorrupt || _pendingDecodeError;
+        // an error from the decoder itself: its flags on this picture or on a picture this one is predicted
+        // from (a B-picture shown before the damaged P it refers to), or a packet it rejected
+        var flags = frame.DecodeErrors != DecodeErrors.None || frame.IsCorrupt || frame.HasConcealedReference || _pendingDecodeError;
         var events = _pendingEvents;
         _pendingEvents = _pendingDecodeError = false;
         var gap = TimestampGap(frame);
         var newEdges = NewlyBrokenShare(frame.Grid);
         var key = frame.IsKeyFrame || frame.PictureType == PictureType.I;
         var looking = Look(frame.Pts, events, key);
+        // after a concealment in the open defect the pixels depend on thread timing (see the class notes)
+        var pixelsTrusted = !(_open && (_concealed || flags));
         // new discontinuities in a picture that did not change as a whole: damage the decoder did not report.
         // The global change is measured only for such a candidate (rare): it costs a pass over every block.
-        var confirming = looking && newEdges >= Math.Max(_options.LookOnset, BaselineFactor * _baseline);
-        var candidate = !key && (newEdges >= _options.PictureOnset || confirming);
+        var confirming = pixelsTrusted && looking && newEdges >= Math.Max(_options.LookOnset, BaselineFactor * _baseline);
+        var candidate = pixelsTrusted && !key && (newEdges >= _options.PictureOnset || confirming);
         var globalChange = candidate ? MedianChange(frame.Grid) : double.NaN;
         var still = candidate && globalChange <= _options.GlobalChange;
         var picture = still && newEdges >= _options.PictureOnset;
@@ -114,9 +127,6 @@ public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
         // (the damage moving through predicted pictures breaks new blocks until the picture is renewed)
         if (flags || gap || picture || (!_open && still && confirming))
         {
-            // the latest corrupt-flagged frame is where this damage began (with flags on every packet, as on a
-            // mislabelled broadcast, that is this frame: which flag was real cannot be told)
-            if (!_open && looking) start = _lastFlagged;
             if (!_open) StartDamage();
             _lastEvidence = frame.Pts;
         }
@@ -125,7 +135,12 @@ public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
             // a clean key frame refreshes the whole picture: the damage ends where it begins
             _open = false;
         }
-        if (_open) MarkDamagedBlocks();
+        if (_open && flags) _concealed = true;
+        if (_open)
+        {
+            _concealedArea = Math.Max(_concealedArea, frame.ConcealedArea);
+            if (!_concealed) MarkDamagedBlocks();
+        }
         else if (!key && _comparable)
             _baseline += (1 - Math.Exp(-Math.Max(frame.Duration, 0.001) / BaselineTimeConstant)) * (newEdges - _baseline);
         _tracker.Update(_open, start, end, _open ? (flags || picture ? 1.0 : 0.8) : 0);
@@ -161,6 +176,8 @@ public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
 
     private void StartDamage()
     {
+        _concealed = false;
+        _concealedArea = 0;
         _open = true;
         Array.Clear(_damaged);
         _damagedCount = 0;

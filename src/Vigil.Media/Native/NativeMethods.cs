@@ -72,6 +72,8 @@ internal unsafe struct VgItem
     public int RecoveryPoint;
     public int DecodeErrorFlags;
     public int Corrupt;
+    public int ConcealedReference;
+    public float ConcealedArea;
     public int FullRange;
     public VgGridStats* Grid;
     public float* Samples;

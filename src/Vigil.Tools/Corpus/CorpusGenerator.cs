@@ -8,7 +8,11 @@ namespace Vigil.Tools.Corpus;
 /// that decode below 35 dB PSNR against the clean decode), stretches encoded starved in MPEG-2, H.264
 /// and HEVC (truth: those seconds), and trap clips that must raise nothing (fast motion, scene cuts,
 /// flashes, flat graphics on the macroblock grid, testsrc2's small flat squares on the 8-px grid, texture,
-/// grain on flat colours, clean MPEG-2 whose I-frames show faint steps, HEVC at ordinary quality).
+/// grain on flat colours, clean MPEG-2 whose I-frames show faint steps, HEVC at ordinary quality); then 20 s
+/// A/V sync clips (the line-up signal at offsets, periods and frame rates, those within tolerance as traps)
+/// and timestamp traps (HEVC + Opus in Matroska with a freeze, one track's timestamps jumping, garbage
+/// bursts on a still picture and on a line-up in sync); and, where the real captures are on this machine,
+/// a clean real broadcast whose demuxer flags hundreds of packets corrupt (test-072).
 /// </summary>
 public sealed class CorpusGenerator(string directory)
 {
@@ -92,6 +96,10 @@ public sealed class CorpusGenerator(string directory)
         }
         clips.Add(await TrapAsync("trap-mpeg2", $"-f lavfi -i {Mandelbrot}", "-c:v mpeg2video -g 12 -bf 2 -q:v 3",
             "clean MPEG-2 (q 3): faint steps on I-frames only", cancel));
+        if (CaptureFiles.Find("test-072.ts") is { } real)
+            clips.Add(new CorpusClip("trap-real-072", real, ClipRole.Trap,
+                "real broadcast (TSDuck: no continuity error), 293 packets flagged corrupt on PES length mismatch", [], new HashSet<long>()));
+        clips.AddRange(await SyncAsync(cancel));
         return clips;
     }
 
@@ -138,6 +146,60 @@ public sealed class CorpusGenerator(string directory)
         var path = Path.Combine(directory, name + ".ts");
         if (!File.Exists(path)) await RunAsync($"{input} -t 6 {encode} -f mpegts \"{path}\"", cancel);
         return new CorpusClip(name, path, ClipRole.Trap, description, [], new HashSet<long>());
+    }
+
+    /// <summary>The line-up signals (fps as num/den, period s, audio offset ms); offsets within tolerance are traps.</summary>
+    private static readonly (int Num, int Den, double Period, int OffsetMs)[] LineUps =
+    [
+        (25, 1, 1, 200), (25, 1, 1, -120), (30, 1, 1, -80), (25, 1, 1, -200), (30000, 1001, 1, 300), (50, 1, 1, 180),
+        (50, 1, 2, -250), (30, 1, 2, 150), (30000, 1001, 2, -100), (25, 1, 2, -60),
+        (25, 1, 1, 0), (30, 1, 1, 100), (30000, 1001, 1, -30), (50, 1, 2, 120), (25, 1, 2, -40),
+    ];
+
+    /// <summary>Seconds of every sync clip.</summary>
+    public const double SyncSeconds = 20;
+
+    private async Task<IReadOnlyList<CorpusClip>> SyncAsync(CancellationToken cancel)
+    {
+        var clips = new List<CorpusClip>();
+        foreach (var (num, den, period, offset) in LineUps)
+        {
+            var fps = (num / (double)den).ToString("0.##", CultureInfo.InvariantCulture);
+            var name = string.Create(CultureInfo.InvariantCulture, $"{(SyncSignals.OutOfTolerance(offset) ? "sync" : "trap-sync")}-{fps}-{period}s-{offset}");
+            var path = Path.Combine(directory, name + ".mp4");
+            if (!File.Exists(path)) await RunAsync($"{SyncSignals.LineUp(num, den, period, offset, SyncSeconds)} \"{path}\"", cancel);
+            clips.Add(new CorpusClip(name, path, SyncSignals.OutOfTolerance(offset) ? ClipRole.Sync : ClipRole.Trap,
+                string.Create(CultureInfo.InvariantCulture, $"line-up (flash + 40 ms beep every {period} s) at {fps} fps, audio {offset:+0;-0;0} ms"), [], new HashSet<long>())
+            {
+                SyncOffsetMs = offset,
+                SyncFrom = SyncSignals.FirstFlash(num, den),
+            });
+        }
+
+        if (await HasLibx265Async(cancel))
+            clips.Add(await SyncTrapAsync("trap-ts-hevc-opus-freeze", ".mkv", SyncSignals.HevcOpusFreeze(SyncSeconds),
+                "HEVC + Opus in Matroska, 30 fps (1 ms timestamps), a 3 s freeze, both tracks continuous", cancel));
+        clips.Add(await SyncTrapAsync("trap-ts-audio-jump", ".mkv", SyncSignals.AudioTimestampJump(300, 4, SyncSeconds),
+            "still picture and tone, audio timestamps 300 ms later from 4 s (samples unchanged)", cancel));
+        var still = await SyncTrapAsync("trap-ts-still", ".ts", SyncSignals.Static(60) + " -f mpegts", "still picture and tone in MPEG-TS", cancel);
+        clips.Add(Burst(still, "trap-ts-still-burst", "still picture and tone, 5 s of random bytes in place of the stream at 20 s"));
+        var lineUp = await SyncTrapAsync("trap-ts-lineup", ".ts", SyncSignals.LineUp(25, 1, 1, 0, 60) + " -f mpegts", "line-up in sync, MPEG-TS", cancel);
+        clips.Add(Burst(lineUp, "trap-ts-lineup-burst", "line-up in sync, 5 s of random bytes in place of the stream at 20 s") with { SyncOffsetMs = 0 });
+        return clips;
+    }
+
+    private async Task<CorpusClip> SyncTrapAsync(string name, string extension, string recipe, string description, CancellationToken cancel)
+    {
+        var path = Path.Combine(directory, name + extension);
+        if (!File.Exists(path)) await RunAsync($"{recipe} \"{path}\"", cancel);
+        return new CorpusClip(name, path, ClipRole.Trap, description, [], new HashSet<long>());
+    }
+
+    private CorpusClip Burst(CorpusClip carrier, string name, string description)
+    {
+        var path = Path.Combine(directory, name + ".ts");
+        if (!File.Exists(path)) File.WriteAllBytes(path, SyncSignals.GarbageBurst(File.ReadAllBytes(carrier.Path), 20 / 60.0, 25 / 60.0, seed: 5));
+        return carrier with { Name = name, Path = path, Description = description, OnlyKinds = new HashSet<string> { Vigil.Detectors.Sync.AvSyncDetector.KindName } };
     }
 
     private static Task RunAsync(string arguments, CancellationToken cancel) => FfmpegCli.RunAsync("-y -v error " + arguments, cancel);

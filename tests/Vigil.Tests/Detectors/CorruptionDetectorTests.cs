@@ -78,7 +78,7 @@ public class CorruptionDetectorTests
     }
 
     [Fact]
-    public void Process_ContinuityErrorThenDecoderError_DefectStartsAtTheFlaggedFrame()
+    public void Process_ContinuityErrorThenDecoderError_DefectStartsWhereTheDecoderConfirms()
     {
         Feed(0, PictureType.I);
         _detector.Process(new MediaEvent(MediaEventKind.PacketCorrupt, 0, double.NaN));
@@ -89,7 +89,7 @@ public class CorruptionDetectorTests
         _detector.Flush(5 * Frame);
 
         var defect = Assert.Single(_sink.Ended);
-        Assert.Equal(1 * Frame, defect.Start, 6);
+        Assert.Equal(3 * Frame, defect.Start, 6); // the flagged packet's picture may look fine; damage shows where confirmed
     }
 
     [Fact]
@@ -118,7 +118,7 @@ public class CorruptionDetectorTests
         detector.Flush(5 * Frame);
 
         Assert.Equal(defects, _sink.Ended.Count);
-        if (defects > 0) Assert.Equal(2 * Frame, _sink.Ended[0].Start, 6);
+        if (defects > 0) Assert.Equal(3 * Frame, _sink.Ended[0].Start, 6);
     }
 
     [Fact]
@@ -230,5 +230,51 @@ public class CorruptionDetectorTests
         var defect = Assert.Single(_sink.Ended);
         Assert.Equal(2 * Frame, defect.Start, 6);
         Assert.Equal(4 / 70.0, defect.Details!["area"], 4);
+    }
+
+    [Fact]
+    public void Process_DecoderConcealedAShare_AreaIsAtLeastThatShare()
+    {
+        var detector = new CorruptionDetector(new CorruptionOptions(), _sink, videoStream: 0);
+        detector.Process(RampWithPatches(0));
+        var concealed = RampWithPatches(1, (3, 5));
+        concealed.DecodeErrors = DecodeErrors.ConcealmentActive;
+        concealed.ConcealedArea = 0.3;
+        detector.Process(concealed);
+        detector.Process(RampWithPatches(2));
+        detector.Flush(3 * Frame);
+
+        Assert.Equal(0.3, Assert.Single(_sink.Ended).Details!["area"], 4);
+    }
+
+    [Fact]
+    public void Process_BlocksBreakingAfterAConcealment_NeitherAreaNorEvidence()
+    {
+        // after the decoder concealed, pixels depend on thread timing: only the decoder's count is the area,
+        // and in an intra-refresh stream the damage heals one period after the concealment, not after the pixels
+        var detector = new CorruptionDetector(new CorruptionOptions { PictureOnset = 0.01 }, _sink, videoStream: 0);
+        for (var n = 0; n < 3; n++)
+        {
+            var frame = RampWithPatches(n);
+            frame.IsRecoveryPoint = n == 0;
+            detector.Process(frame);
+        }
+        var concealed = RampWithPatches(3);
+        concealed.DecodeErrors = DecodeErrors.ConcealmentActive;
+        concealed.ConcealedArea = 0.02;
+        detector.Process(concealed);
+        (int, int)[] cut = [];
+        for (var n = 4; n < 40; n++)
+        {
+            if (n is 4 or 8 or 12) cut = [.. cut, (1 + n / 4, 2 + n / 4)]; // a block breaking anew, enough for picture evidence
+            var frame = RampWithPatches(n, cut);
+            frame.IsRecoveryPoint = n % 10 == 0;
+            detector.Process(frame);
+        }
+        detector.Flush(40 * Frame);
+
+        var defect = Assert.Single(_sink.Ended);
+        Assert.Equal(0.02, defect.Details!["area"], 4);
+        Assert.Equal((3 + 10 + 1) * Frame, defect.End!.Value, 6);
     }
 }

@@ -6,6 +6,7 @@ using Vigil.Events;
 using Vigil.Media;
 using Vigil.Pipeline;
 using Vigil.Tests.Support;
+using Vigil.Tools.Corpus;
 
 namespace Vigil.Tests.Sync;
 
@@ -56,28 +57,12 @@ internal static class SyncClips
             $"-map [v] -map [a] {Encode}");
     }
 
-    /// <summary>
-    /// The standard line-up signal: a white flash (one frame, two at 50 fps: 40 ms) and a 40 ms 1 kHz beep
-    /// once every <paramref name="period"/> seconds, locked to the frames as a test generator makes it (at
-    /// 29.97 fps a 1 s period is 30 frames, 1.001 s), the first at frame 15, with each beep
-    /// <paramref name="offsetMs"/> after its flash's frame time (&gt; 0 audio late).
-    /// </summary>
+    /// <summary>The line-up signal (<see cref="SyncSignals.LineUp"/>): a flash and a 40 ms beep every period, the beep offset.</summary>
     public static string LineUp(int fpsNum, int fpsDen, double period, int offsetMs, double duration = 20, bool ts = false)
     {
         var fps = fpsNum / (double)fpsDen;
         var name = string.Create(CultureInfo.InvariantCulture, $"lineup-{fps:0.##}-{period}-{offsetMs}-{duration}.{(ts ? "ts" : "mp4")}");
-        var every = (int)Math.Round(period * fps);
-        var flashFrames = Math.Max(1, (int)Math.Round(0.040 * fps));
-        var first = new List<int>();
-        for (var n = 15; n / fps < duration - 0.5; n += every) first.Add(n);
-        var frames = string.Join("+", first.Select(n => $"between(n\\,{n}\\,{n + flashFrames - 1})"));
-        var beeps = "0.5*sin(2*PI*1000*t)*(" + string.Join("+", first.Select(n => n / fps + offsetMs / 1000.0)
-            .Select(t => $"between(t\\,{Seconds(t)}\\,{Seconds(t + 0.04)})")) + ")";
-        return TestClips.GenerateNow(name,
-            $"-f lavfi -i color=c=black:s=320x240:r={fpsNum}/{fpsDen}:d={Seconds(duration)} " +
-            $"-f lavfi -i \"aevalsrc='{beeps}':s=48000:d={Seconds(duration)}\" " +
-            $"-filter_complex \"[0:v]drawbox=x=0:y=0:w=iw:h=ih:color=white:t=fill:enable='{frames}'[v]\" " +
-            $"-map [v] -map 1:a {Encode}{(ts ? " -f mpegts" : "")}");
+        return TestClips.GenerateNow(name, SyncSignals.LineUp(fpsNum, fpsDen, period, offsetMs, duration) + (ts ? " -f mpegts" : ""));
     }
 
     /// <summary>The line-up signal in sync, 25 fps, every second, in an MPEG-TS.</summary>
@@ -169,17 +154,9 @@ internal static class SyncClips
         return TestClips.GenerateNow(name, $"-i \"{source}\" -itsoffset {Seconds(offsetMs / 1000.0)} -i \"{source}\" -map 0:v -map 1:a -c copy");
     }
 
-    /// <summary>
-    /// Mid-stream timestamp fault on a still picture with a steady tone (no content evidence): from
-    /// <paramref name="at"/> on, every audio timestamp is <paramref name="shiftMs"/> later, samples unchanged.
-    /// </summary>
-    public static string AudioTimestampJump(int shiftMs, double at, double duration = 16)
-    {
-        var name = $"static-ptsjump-{shiftMs}.mkv";
-        return TestClips.GenerateNow(name, $"-f lavfi -i smptebars=s=320x240:r=25:d={Seconds(duration)} -f lavfi -i sine=f=1000:r=48000:d={Seconds(duration)} " +
-               $"-filter_complex \"[1:a]asetpts='PTS+gte(T\\,{Seconds(at)})*{Seconds(shiftMs / 1000.0)}/TB'[a]\" " +
-               $"-map 0:v -map [a] {Encode}");
-    }
+    /// <summary>Mid-stream timestamp fault on a still picture with a steady tone (<see cref="SyncSignals.AudioTimestampJump"/>).</summary>
+    public static string AudioTimestampJump(int shiftMs, double at, double duration = 16) =>
+        TestClips.GenerateNow($"static-ptsjump-{shiftMs}.mkv", SyncSignals.AudioTimestampJump(shiftMs, at, duration));
 
     /// <summary>
     /// Still picture, steady tone (no content evidence), audio in PCM whose timestamps run <paramref name="rate"/>
@@ -194,47 +171,25 @@ internal static class SyncClips
                "-map 0:v -map [a] -c:v libx264 -preset ultrafast -pix_fmt yuv420p -g 50 -c:a pcm_s16le -threads 1");
     }
 
-    /// <summary>
-    /// HEVC + Opus in Matroska at 30 fps (timestamps rounded to 1 ms: frames alternate 33/34 ms; Opus starts
-    /// with its pre-skip): a moving test pattern frozen from 10 to 13 s, a steady tone, both tracks continuous.
-    /// Null without libx265.
-    /// </summary>
-    public static string? HevcOpusFreeze(double duration = 20)
-    {
-        if (!HasLibx265.Value) return null;
-        return TestClips.GenerateNow("hevc-opus-freeze.mkv",
-            $"-f lavfi -i testsrc2=s=640x360:r=30:d={Seconds(duration)} -f lavfi -i sine=f=440:r=48000:d={Seconds(duration)} " +
-            "-filter_complex \"[0:v]split[a][b];[a][b]freezeframes=first=300:last=389:replace=300[v]\" " +
-            "-map [v] -map 1:a -c:v libx265 -preset ultrafast -x265-params log-level=error -c:a libopus -b:a 96k -threads 1");
-    }
+    /// <summary>HEVC + Opus in Matroska at 30 fps with a freeze (<see cref="SyncSignals.HevcOpusFreeze"/>); null without libx265.</summary>
+    public static string? HevcOpusFreeze(double duration = 20) =>
+        HasLibx265.Value ? TestClips.GenerateNow("hevc-opus-freeze.mkv", SyncSignals.HevcOpusFreeze(duration)) : null;
 
-    private static readonly Lazy<bool> HasLibx265 = new(() => Vigil.Tools.Corpus.CorpusGenerator.HasLibx265Async().GetAwaiter().GetResult());
+    private static readonly Lazy<bool> HasLibx265 = new(() => CorpusGenerator.HasLibx265Async().GetAwaiter().GetResult());
 
     /// <summary>Still picture and steady tone in an MPEG-TS (no content evidence): the carrier for garbage bursts.</summary>
     public static string StaticTs(double duration = 60) =>
-        TestClips.GenerateNow($"static-{duration}.ts", $"-f lavfi -i smptebars=s=320x240:r=25:d={Seconds(duration)} -f lavfi -i sine=f=1000:r=48000:d={Seconds(duration)} " +
-                              $"-map 0:v -map 1:a {Encode} -f mpegts");
+        TestClips.GenerateNow($"static-{duration}.ts", SyncSignals.Static(duration) + " -f mpegts");
 
     private static readonly object GarbleLock = new();
 
-    /// <summary>
-    /// <paramref name="source"/> (an MPEG-TS) with the bytes from <paramref name="from"/> to <paramref name="to"/>
-    /// (as fractions of the file) replaced by seeded random bytes: a burst of garbage on the line, as a
-    /// receiver sees when a feed is swamped; the media in between is lost on both tracks.
-    /// </summary>
+    /// <summary><paramref name="source"/> (an MPEG-TS) with a garbage burst (<see cref="SyncSignals.GarbageBurst"/>).</summary>
     public static string GarbageBurst(string source, double from, double to, int seed = 5)
     {
         var path = Path.Combine(TestClips.WorkFolder, string.Create(CultureInfo.InvariantCulture,
-            $"{Path.GetFileNameWithoutExtension(source)}-burst-{from}-{to}-{seed}.ts"));
+            $"{Path.GetFileNameWithoutExtension(source)}-burst-{from:0.###}-{to:0.###}-{seed}.ts"));
         lock (GarbleLock)
-        {
-            if (File.Exists(path)) return path;
-            var bytes = File.ReadAllBytes(source);
-            var start = (int)(bytes.Length * from) / 188 * 188;
-            var end = (int)(bytes.Length * to) / 188 * 188;
-            new Random(seed).NextBytes(bytes.AsSpan(start, end - start));
-            File.WriteAllBytes(path, bytes);
-        }
+            if (!File.Exists(path)) File.WriteAllBytes(path, SyncSignals.GarbageBurst(File.ReadAllBytes(source), from, to, seed));
         return path;
     }
 

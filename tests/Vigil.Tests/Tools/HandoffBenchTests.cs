@@ -76,6 +76,7 @@ public class HandoffBenchTests
         (frame.Duration, frame.SourceWidth, frame.SourceHeight) = (0.04, 1280, 960);
         (frame.PictureType, frame.IsKeyFrame, frame.IsRecoveryPoint) = (PictureType.P, false, true);
         (frame.DecodeErrors, frame.IsCorrupt, frame.FullRange) = (DecodeErrors.MissingReference | DecodeErrors.ConcealmentActive, true, true);
+        (frame.HasConcealedReference, frame.ConcealedArea) = (true, 0.25);
         var bytes = new byte[HandoffObjects.FrameSize(frame)];
 
         Assert.Equal(bytes.Length, HandoffObjects.WriteFrame(frame, bytes));
@@ -84,6 +85,7 @@ public class HandoffBenchTests
         Assert.Equal((64, 48, 12.34, 0.04, 1280, 960), (back.Width, back.Height, back.Pts, back.Duration, back.SourceWidth, back.SourceHeight));
         Assert.Equal((PictureType.P, false, true, true, true), (back.PictureType, back.IsKeyFrame, back.IsRecoveryPoint, back.IsCorrupt, back.FullRange));
         Assert.Equal(frame.DecodeErrors, back.DecodeErrors);
+        Assert.Equal((true, 0.25), (back.HasConcealedReference, back.ConcealedArea));
         Assert.True(back.Luma.SequenceEqual(frame.Luma));
         Assert.True(back.Grid.IsValid);
         Assert.Equal((frame.Grid.BlockColumns, frame.Grid.BlockRows), (back.Grid.BlockColumns, back.Grid.BlockRows));

@@ -38,8 +38,8 @@ public static class HandoffObjects
         w.F64(frame.Pts);
         w.F64(frame.Duration);
         w.I32((frame.IsKeyFrame ? 1 : 0) | (frame.IsRecoveryPoint ? 2 : 0) | (frame.IsCorrupt ? 4 : 0) | (frame.FullRange ? 8 : 0) |
-              (frame.Grid.IsValid ? 16 : 0));
-        w.I32(0); // reserved
+              (frame.Grid.IsValid ? 16 : 0) | (frame.HasConcealedReference ? 32 : 0));
+        w.I32(BitConverter.SingleToInt32Bits((float)frame.ConcealedArea));
         w.I32(frame.Grid.IsValid ? frame.Grid.BlockColumns : 0);
         w.I32(frame.Grid.IsValid ? frame.Grid.BlockRows : 0);
         w.Bytes(frame.Luma);
@@ -60,7 +60,7 @@ public static class HandoffObjects
         var (sourceWidth, sourceHeight, type, errors) = (r.I32(), r.I32(), r.I32(), r.I32());
         var (pts, duration) = (r.F64(), r.F64());
         var flags = r.I32();
-        r.I32();
+        var concealedArea = BitConverter.Int32BitsToSingle(r.I32());
         var (columns, rows) = (r.I32(), r.I32());
         var hasGrid = (flags & 16) != 0;
         var frame = reuse is not null && reuse.Width == width && reuse.Height == height && (hasGrid || !reuse.Grid.IsValid)
@@ -76,6 +76,8 @@ public static class HandoffObjects
         frame.IsRecoveryPoint = (flags & 2) != 0;
         frame.IsCorrupt = (flags & 4) != 0;
         frame.FullRange = (flags & 8) != 0;
+        frame.HasConcealedReference = (flags & 32) != 0;
+        frame.ConcealedArea = concealedArea;
         r.Bytes(width * height).CopyTo(frame.Luma);
         if (hasGrid)
         {
