@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Vigil needs on Debian/Ubuntu when it is missing: FFmpeg's development headers (the
 # native shim compiles against them), the ffmpeg CLI (demo clips, tests, benchmarks), a C compiler,
-# make and pkg-config, and GNU time (peak memory in benchmarks). With --tests, also what only the
+# make and pkg-config, GNU time (peak memory in benchmarks), and Node.js with npm (the build installs
+# the dashboard's packages from web/package-lock.json). With --tests, also what only the
 # tests need. Idempotent and quiet when all is there.
 set -euo pipefail
 tests=0; [[ "${1:-}" == "--tests" ]] && tests=1
@@ -14,6 +15,9 @@ command -v make >/dev/null || need+=(make)
 command -v pkg-config >/dev/null || need+=(pkg-config)
 command -v ffmpeg >/dev/null || need+=(ffmpeg)
 [[ -x /usr/bin/time ]] || need+=(time)
+# the dashboard (web/) is built with npm by the .NET build
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
 for lib in libavformat libavcodec libavutil libswscale libswresample; do
   have_pkg "$lib" || need+=("$lib-dev")
 done

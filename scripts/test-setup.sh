@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond scripts/setup.sh: s3rver (npm), the S3-compatible server the
-# results-to-S3 tests run on 127.0.0.1, into .vigil/tools; and PostgreSQL's server programs (Debian
+# results-to-S3 tests run on 127.0.0.1, into .vigil/tools; PostgreSQL's server programs (Debian
 # `postgresql`), which the fleet tests run as a private throwaway server on a 127.0.0.1 port (they start
-# and remove it themselves; the system's own PostgreSQL service is not used). Idempotent and quiet when all is there.
+# and remove it themselves; the system's own PostgreSQL service is not used); and Debian's chromium, the
+# browser the dashboard tests drive through Playwright (never a downloaded browser). Idempotent and quiet
+# when all is there.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tools="$root/.vigil/tools"
@@ -30,6 +32,11 @@ apt_install() {
 if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || ! command -v runuser >/dev/null; then
   echo "vigil test-setup: installing postgresql (server programs for the fleet tests)" >&2
   apt_install postgresql util-linux
+fi
+
+if [[ ! -x /usr/bin/chromium ]]; then
+  echo "vigil test-setup: installing chromium (the browser of the dashboard tests)" >&2
+  apt_install chromium
 fi
 
 if [[ ! -x "$tools/node_modules/.bin/s3rver" ]]; then

@@ -97,6 +97,9 @@ public sealed class ServiceOptions
     /// <summary>Base of absolute links in events (snapshots); empty: links are relative (<c>/api/snapshots/…</c>).</summary>
     public string PublicUrl { get; set; } = "";
 
+    /// <summary>A stream's thumbnail (the dashboard's mosaic) is encoded at most once per this many seconds, however many clients ask.</summary>
+    public double ThumbnailSeconds { get; set; } = 1.0;
+
     /// <summary>Logs as JSON lines (one object per entry) rather than text.</summary>
     public bool JsonLogs { get; set; }
 

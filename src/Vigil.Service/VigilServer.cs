@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Vigil.Service.Api;
+using Vigil.Service.Dashboard;
 using Vigil.Service.Live;
 using Vigil.Service.Notify;
 using Vigil.Service.Ops;
@@ -97,6 +98,10 @@ public static class VigilServer
         WebhookEndpoints.Map(app);
         OpsEndpoints.Map(app);
         mode.MapEndpoints(app);
+        AlarmEndpoints.Map(app);
+        LiveViewEndpoints.Map(app);
+        AccessEndpoints.Map(app);
+        DashboardAssets.Map(app);
 
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Vigil.Serve");
         app.Lifetime.ApplicationStarted.Register(() =>

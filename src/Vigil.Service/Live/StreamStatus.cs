@@ -34,6 +34,9 @@ public sealed record StreamStatus(
     /// <summary>The status of a stream without a running pipeline: paused, or stopped.</summary>
     public static StreamStatus Idle(bool paused) =>
         new(paused ? StreamState.Paused : StreamState.Stopped, false, null, 0, 0, 0, 0, 0, 0, new Dictionary<string, long>(), null);
+
+    /// <summary>The audio meters of the last complete second; null before one, or without audio.</summary>
+    public MeterReading? Meters { get; init; }
 }
 
 /// <summary>One detector group of a stream in a fleet: its kinds, the node running it (null: none yet) and that pipeline's state.</summary>

@@ -59,10 +59,18 @@ public sealed class StreamSupervisor : IAsyncDisposable
         _inputs = inputs;
         _log = log;
         _reportsStall = reportsStall;
+        Picture = new LivePicture(TimeSpan.FromSeconds(options.ThumbnailSeconds));
+        Meters = new LiveMeters(config.Epoch);
     }
 
     /// <summary>False for a fleet's detector group that leaves <c>stream.stall</c> to another group of the stream.</summary>
     private readonly bool _reportsStall;
+
+    /// <summary>The latest picture, as a thumbnail on demand (the dashboard's mosaic).</summary>
+    public LivePicture Picture { get; }
+
+    /// <summary>Audio meters and the last hour of loudness, across reconnects.</summary>
+    public LiveMeters Meters { get; }
 
     public StreamConfig Config { get; }
 
@@ -78,7 +86,7 @@ public sealed class StreamSupervisor : IAsyncDisposable
                 return new StreamStatus(_state, _stallStart is not null, _lastError, _connections,
                     _framesDone + (analyzer?.VideoFrames ?? 0), _shedDone + (analyzer?.ShedFrames ?? 0),
                     Math.Round(_fps, 2), Math.Round(_progress?.Lag ?? 0, 3), Math.Round(_timeline?.Reached ?? 0, 3),
-                    new Dictionary<string, long>(_defects), _media);
+                    new Dictionary<string, long>(_defects), _media) { Meters = Meters.Latest };
             }
         }
     }
@@ -204,9 +212,10 @@ public sealed class StreamSupervisor : IAsyncDisposable
         var arrival = new ArrivalTap(OnMedia);
         var sink = new Sink(this, () => arrival.Latest);
         var detectors = DetectorCatalog.Create(selected, new DetectorContext(source.Info, sink, settings));
+        Meters.BeginConnection();
         var analyzer = new StreamAnalyzer(source, detectors,
             new AnalyzerOptions { ShedWhenBehind = true, QueueCapacity = _options.QueueCapacity, ClosedByOnCancel = ClosedBy.Restart },
-            [arrival, new ProgressTap(_timeline, progress)]);
+            [arrival, new LiveViewTap(Picture, Meters, _timeline), new ProgressTap(_timeline, progress)]);
         lock (_gate)
         {
             _analyzer = analyzer;

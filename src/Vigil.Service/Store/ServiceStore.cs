@@ -13,7 +13,7 @@ namespace Vigil.Service.Store;
 /// The database file is created owner-only (0600), and SQLite gives its WAL and SHM files the same mode;
 /// webhook secrets are stored sealed (<see cref="SecretBox"/>), never in clear.
 /// </summary>
-public sealed class ServiceStore : IServiceStore, IDisposable
+public sealed partial class ServiceStore : IServiceStore, IDisposable
 {
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
@@ -58,6 +58,7 @@ public sealed class ServiceStore : IServiceStore, IDisposable
         // the defect's identity (DefectKey) came after the first databases: add it to theirs
         if (Scalar<long>(_writer, "SELECT COUNT(*) FROM pragma_table_info('events') WHERE name = 'key'") == 0)
             Execute(_writer, "ALTER TABLE events ADD COLUMN key TEXT");
+        CreateAlarmTables();
         _lastSeq = Scalar<long>(_writer, "SELECT IFNULL(MAX(seq), 0) FROM events");
         SealClearSecrets();
         _webhooks = ReadWebhooks(_writer);
@@ -170,27 +171,28 @@ public sealed class ServiceStore : IServiceStore, IDisposable
     {
         using var c = OpenReader();
         var parameters = new List<(string, object?)> { ("$after", afterSeq), ("$stream", streamId), ("$limit", limit) };
-        var kindClause = "";
-        if (kinds is { Count: > 0 })
-        {
-            // a kind or a family: "video" matches "video.black"
-            var terms = new List<string>();
-            for (var i = 0; i < kinds.Count; i++)
-            {
-                terms.Add($"kind = $k{i} COLLATE NOCASE OR kind LIKE $f{i} ESCAPE '\\'");
-                parameters.Add(($"$k{i}", kinds[i]));
-                parameters.Add(($"$f{i}", kinds[i].Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + ".%"));
-            }
-            kindClause = $"AND ({string.Join(" OR ", terms)})";
-        }
         using var cmd = Command(c, $"""
             SELECT seq, stream_id, type, kind, start, "end", snapshot, json FROM events
-            WHERE seq > $after AND ($stream IS NULL OR stream_id = $stream) {kindClause} ORDER BY seq LIMIT $limit
+            WHERE seq > $after AND ($stream IS NULL OR stream_id = $stream) {KindClause(kinds, parameters)} ORDER BY seq LIMIT $limit
             """, parameters.ToArray());
         using var r = cmd.ExecuteReader();
         var list = new List<StoredEvent>();
         while (r.Read()) list.Add(ReadEvent(r));
         return list;
+    }
+
+    /// <summary>An <c>AND (…)</c> clause matching kinds or families (<c>video</c> matches <c>video.black</c>); empty for no filter.</summary>
+    private static string KindClause(IReadOnlyList<string>? kinds, List<(string, object?)> parameters)
+    {
+        if (kinds is not { Count: > 0 }) return "";
+        var terms = new List<string>();
+        for (var i = 0; i < kinds.Count; i++)
+        {
+            terms.Add($"kind = $k{i} COLLATE NOCASE OR kind LIKE $f{i} ESCAPE '\\'");
+            parameters.Add(($"$k{i}", kinds[i]));
+            parameters.Add(($"$f{i}", kinds[i].Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + ".%"));
+        }
+        return $"AND ({string.Join(" OR ", terms)})";
     }
 
     /// <summary>

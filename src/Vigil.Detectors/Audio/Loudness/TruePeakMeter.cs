@@ -88,6 +88,9 @@ public sealed class TruePeakMeter
         _valid[channel] = Math.Min(History, _valid[channel] + samples.Length);
     }
 
+    /// <summary>Starts measuring a new peak (the signal history is kept): a peak per interval, for live meters.</summary>
+    public void ResetPeak() => _peak = 0;
+
     /// <summary>Forgets the signal history (after a discontinuity); the peak so far is kept.</summary>
     public void ResetHistory() => Array.Clear(_valid);
 

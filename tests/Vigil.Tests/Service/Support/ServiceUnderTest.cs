@@ -235,6 +235,7 @@ internal sealed class SseListener : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _reader;
     private readonly List<(long Id, string Type, JsonNode Data)> _events = [];
+    private readonly Dictionary<long, DateTimeOffset> _received = [];
 
     private SseListener(HttpClient http, string path) => _reader = Task.Run(() => ReadAsync(http, path));
 
@@ -243,6 +244,12 @@ internal sealed class SseListener : IAsyncDisposable
     public IReadOnlyList<(long Id, string Type, JsonNode Data)> Events
     {
         get { lock (_events) return _events.ToList(); }
+    }
+
+    /// <summary>When the event with <paramref name="id"/> arrived here (wall clock).</summary>
+    public DateTimeOffset ReceivedAt(long id)
+    {
+        lock (_events) return _received[id];
     }
 
     /// <summary>The first event from index <paramref name="from"/> on that matches.</summary>
@@ -272,7 +279,12 @@ internal sealed class SseListener : IAsyncDisposable
             {
                 if (line.Length == 0)
                 {
-                    if (data.Length > 0) lock (_events) _events.Add((id, type, JsonNode.Parse(data)!));
+                    if (data.Length > 0)
+                        lock (_events)
+                        {
+                            _events.Add((id, type, JsonNode.Parse(data)!));
+                            _received[id] = DateTimeOffset.UtcNow;
+                        }
                     (type, data) = ("message", "");
                 }
                 else if (line.StartsWith("id: ", StringComparison.Ordinal)) id = long.Parse(line[4..]);
