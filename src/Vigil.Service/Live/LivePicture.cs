@@ -81,11 +81,18 @@ public sealed class LivePicture(TimeSpan minInterval)
         }
     }
 
+    /// <summary>The thumbnail of <paramref name="frame"/> as a JPEG, through the shim's encoder.</summary>
+    internal static byte[] Encode(VideoFrame frame)
+    {
+        var (pixels, width, height) = Reduce(frame);
+        return JpegEncoder.EncodeGray(pixels, width, height);
+    }
+
     /// <summary>
     /// Box-averages by the whole factor that brings the width to <see cref="MaxWidth"/> or less and expands
-    /// limited-range luma (16–235) to the full range the JPEG is viewed in.
+    /// limited-range luma (16–235) to the full range a JPEG is viewed in.
     /// </summary>
-    internal static byte[] Encode(VideoFrame frame)
+    internal static (byte[] Pixels, int Width, int Height) Reduce(VideoFrame frame)
     {
         var factor = (frame.Width + MaxWidth - 1) / MaxWidth;
         var width = frame.Width / factor;
@@ -108,7 +115,7 @@ public sealed class LivePicture(TimeSpan minInterval)
                 pixels[y * width + x] = full ? (byte)mean : (byte)Math.Clamp(((mean - 16) * 255 + 109) / 219, 0, 255);
             }
         }
-        return JpegEncoder.EncodeGray(pixels, width, height);
+        return (pixels, width, height);
     }
 }
 
