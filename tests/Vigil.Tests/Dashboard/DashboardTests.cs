@@ -15,7 +15,7 @@ namespace Vigil.Tests.Dashboard;
 /// alarm. Every test also requires that the page logged no error. Screenshots: TestResults/dashboard.
 /// </summary>
 [Collection(LiveServiceCollection.Name)]
-public sealed class DashboardTests(DashboardFixture fixture, ITestOutputHelper output) : IClassFixture<DashboardFixture>
+public sealed partial class DashboardTests(DashboardFixture fixture, ITestOutputHelper output) : IClassFixture<DashboardFixture>
 {
     // records every change of a tile's state with the wall clock, as the page makes it
     private const string TileLog = """
@@ -142,7 +142,7 @@ public sealed class DashboardTests(DashboardFixture fixture, ITestOutputHelper o
         await Assertions.Expect(page.Page.Locator($".tile[data-id='{fixture.West}']")).ToHaveClassAsync(
             new System.Text.RegularExpressions.Regex("has-picture"), new() { Timeout = 20_000 });
 
-        await page.Page.GetByRole(AriaRole.Link, new() { Name = "Manage" }).ClickAsync();
+        await page.Page.GetByRole(AriaRole.Link, new() { Name = "Manage", Exact = true }).ClickAsync();
         await Assertions.Expect(page.Page.Locator(".notice")).ToBeVisibleAsync();
         var rows = page.Page.Locator("table.streams tbody tr");
         await Assertions.Expect(rows).ToHaveCountAsync(3, new() { Timeout = 10_000 });

@@ -12,7 +12,7 @@ const SIZE = 'vigil.tileSize';
 export function mosaic(root) {
   const feed = new ThumbnailFeed({ interval: 1500, onPicture: (img, has) => img.closest('.tile')?.classList.toggle('has-picture', has) });
   window.vigilThumbnails = feed.stats; // for the scale measurement (README)
-  const tiles = new Map(); // stream id → { li, a, img, name, state, stateText, loud, loudValue, channels }
+  const tiles = new Map(); // stream id → { li, a, img, name, state, stateText, loud, loudLabel, loudValue, channels }
   const summary = h('p.summary', { 'aria-live': 'off' });
   const size = h('select#tile-size', { onchange: () => { list.dataset.size = size.value; localStorage.setItem(SIZE, size.value); } },
     h('option', { value: 's' }, 'small'), h('option', { value: 'm' }, 'medium'), h('option', { value: 'l' }, 'large'));
@@ -31,6 +31,7 @@ export function mosaic(root) {
       state: h('span.state'),
       stateText: h('span.state-text'),
       loud: h('span.bar'),
+      loudLabel: h('span.sr-only', {}, ', short-term loudness '),
       loudValue: h('span.value'),
       channels: h('span.channels'),
       channelBars: [],
@@ -39,9 +40,10 @@ export function mosaic(root) {
     t.state.append(t.stateIcon, t.stateText);
     t.a = h('a.tile', { href: `#/stream/${encodeURIComponent(stream.id)}`, dataset: { id: stream.id } },
       h('span.picture', {}, img, h('span.no-picture', {}, 'no picture')),
-      h('span.caption', {}, t.name, t.state),
+      // the visible text is the link's accessible name; the hidden commas and words make it a sentence
+      h('span.caption', {}, t.name, h('span.sr-only', {}, ', '), t.state),
       h('span.meters', {},
-        h('span.meter.loudness', { title: 'short-term loudness' }, h('span.track', {}, t.loud), t.loudValue),
+        h('span.meter.loudness', { title: 'short-term loudness' }, h('span.track', {}, t.loud), t.loudLabel, t.loudValue),
         t.channels));
     t.li = h('li', {}, t.a);
     feed.watch(img, stream.id);
@@ -65,9 +67,7 @@ export function mosaic(root) {
         t.stateIcon.replaceChildren(icon(stateIcon[s.state]));
       }
       setText(t.stateText, s.label);
-      const m = stream.status?.meters;
-      setAttr(t.a, 'aria-label', `${stream.name}: ${s.label}${m ? `, ${loudnessText(m)}` : ''}`);
-      meters(t, m);
+      meters(t, stream.status?.meters);
     });
     for (const [id, t] of tiles) {
       if (seen.has(id)) continue;
@@ -82,6 +82,7 @@ export function mosaic(root) {
   function meters(t, m) {
     t.loud.style.transform = `scaleX(${level(m?.short_term)})`;
     setText(t.loudValue, m ? `${dbText(m.short_term)} LUFS` : '');
+    t.loudLabel.hidden = !m;
     const channels = m?.channels ?? [];
     while (t.channelBars.length < channels.length) {
       const bar = h('span.bar');
@@ -116,8 +117,4 @@ export function mosaic(root) {
     live.removeEventListener('alarms', update);
     feed.close();
   };
-}
-
-function loudnessText(m) {
-  return `short-term loudness ${dbText(m.short_term)} LUFS`;
 }

@@ -4,15 +4,17 @@ namespace Vigil.Tests.Dashboard.Support;
 
 /// <summary>
 /// One browser tab on the dashboard, signed in with a key (put in sessionStorage before the page's scripts
-/// run, as the key dialog would), collecting every console error and uncaught exception so that a test
-/// can require there were none. Screenshots go to TestResults/dashboard.
+/// run, as the key dialog would), collecting every console error and uncaught exception, every request to
+/// anywhere but the service (no CDN: the page is offline by construction) and every request whose URL holds
+/// the key (it goes in a header, never in a URL), so that a test can require there were none.
+/// Screenshots go to TestResults/dashboard.
 /// </summary>
 internal sealed class DashboardPage : IAsyncDisposable
 {
     private readonly IBrowserContext _context;
     private readonly List<string> _errors = [];
 
-    private DashboardPage(IBrowserContext context, IPage page, string baseUrl)
+    private DashboardPage(IBrowserContext context, IPage page, string baseUrl, string? key)
     {
         _context = context;
         Page = page;
@@ -24,6 +26,15 @@ internal sealed class DashboardPage : IAsyncDisposable
         page.PageError += (_, error) =>
         {
             lock (_errors) _errors.Add($"page error: {error}");
+        };
+        page.Request += (_, request) =>
+        {
+            var url = request.Url;
+            var local = url.StartsWith(baseUrl + "/", StringComparison.Ordinal) || url.StartsWith("blob:" + baseUrl + "/", StringComparison.Ordinal)
+                        || url.StartsWith("data:", StringComparison.Ordinal);
+            if (!local) lock (_errors) _errors.Add($"request outside the service: {url}");
+            if (key is not null && Uri.UnescapeDataString(url).Contains(key, StringComparison.Ordinal))
+                lock (_errors) _errors.Add($"the key in a URL: {request.Method} {url.Replace(key, "KEY", StringComparison.Ordinal)}");
         };
     }
 
@@ -53,7 +64,7 @@ internal sealed class DashboardPage : IAsyncDisposable
         await context.AddInitScriptAsync(init + (initScript ?? ""));
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(30_000);
-        var dashboard = new DashboardPage(context, page, baseUrl);
+        var dashboard = new DashboardPage(context, page, baseUrl, key);
         await page.GotoAsync(baseUrl + path);
         return dashboard;
     }
@@ -66,7 +77,7 @@ internal sealed class DashboardPage : IAsyncDisposable
         return path;
     }
 
-    /// <summary>Fails the test when the page logged any error.</summary>
+    /// <summary>Fails the test when the page logged any error, asked anything of another host, or put the key in a URL.</summary>
     public void AssertNoErrors() => Assert.True(Errors.Count == 0, "the page logged errors:\n" + string.Join("\n", Errors));
 
     private static string Js(string text) => System.Text.Json.JsonSerializer.Serialize(text);
