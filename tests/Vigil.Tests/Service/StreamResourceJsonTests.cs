@@ -33,6 +33,19 @@ public sealed class StreamResourceJsonTests
             """.Split('\n')), json);
     }
 
+    [Fact]
+    public void StreamResource_WithMeters_SerialisesTheMetersTheDashboardReads()
+    {
+        var status = new StreamStatus(StreamState.Running, false, null, 1, 250, 0, 25, 0.1, 10, new Dictionary<string, long>(), null)
+        {
+            Meters = new MeterReading(Created, -20.5, -22.25, -3.5, [new ChannelLevel(-6, -18.5), new ChannelLevel(null, null)]),
+        };
+        var json = JsonSerializer.Serialize(StreamResource.From(Config(paused: false), status, redact: false), ApiJson.Options);
+        Assert.EndsWith("""
+            "defects":{},"meters":{"time":"2024-05-01T12:00:00+00:00","momentary":-20.5,"short_term":-22.25,"true_peak":-3.5,"channels":[{"peak":-6,"rms":-18.5},{}]}}}
+            """, json);
+    }
+
     [Theory]
     [InlineData(true, "paused")]
     [InlineData(false, "stopped")]
