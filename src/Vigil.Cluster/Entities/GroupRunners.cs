@@ -27,6 +27,9 @@ public interface IGroupRunner
 {
     StreamStatus Status { get; }
 
+    /// <summary>The pipeline, when it is a real one (its live picture and meters are the dashboard's).</summary>
+    StreamSupervisor? Supervisor => null;
+
     /// <summary>Stops the pipeline. <paramref name="handingOver"/>: it moves to another node, which continues its open defects.</summary>
     Task StopAsync(bool handingOver);
 }
@@ -81,6 +84,8 @@ public sealed class SupervisorRunnerFactory(IServiceStore store, Placements plac
     private sealed class Runner(StreamSupervisor supervisor, FailoverContinuity continuity) : IGroupRunner
     {
         public StreamStatus Status => supervisor.Status;
+
+        public StreamSupervisor Supervisor => supervisor;
 
         public async Task StopAsync(bool handingOver)
         {

@@ -63,6 +63,7 @@ public sealed class FleetStreams(FleetNodeContext fleet, IRequiredActor<Reconcil
             FramesShed = rows.Sum(r => r.Status!.FramesShed),
             DefectsByKind = defects,
             Media = rows.Select(r => r.Status!.Media).FirstOrDefault(m => m is not null),
+            Meters = rows.Select(r => r.Status!.Meters).FirstOrDefault(m => m is not null), // the group that decodes audio
         };
     }
 
@@ -80,6 +81,10 @@ public sealed class FleetStreams(FleetNodeContext fleet, IRequiredActor<Reconcil
     }
 
     public IReadOnlyList<LocalPipeline> Local => fleet.Local.Pipelines;
+
+    public IReadOnlyList<StreamSupervisor> LocalSupervisors(string id) =>
+        fleet.Local.All.Where(g => g.Assignment.Config.Id == id).OrderBy(g => g.Assignment.Role, StringComparer.Ordinal)
+            .Select(g => g.Runner.Supervisor).OfType<StreamSupervisor>().ToList();
 
     /// <summary>Heartbeat rows that are fresh, of nodes still members.</summary>
     public IReadOnlyList<PlacementRow> LiveRows()

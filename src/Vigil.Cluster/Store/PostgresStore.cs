@@ -29,7 +29,7 @@ namespace Vigil.Cluster.Store;
 /// <item>Stream positions are buffered and written in one statement a second (<see cref="FlushPositions"/>).</item>
 /// </list>
 /// </summary>
-public sealed class PostgresStore : IServiceStore, IEventFeed, IDisposable
+public sealed partial class PostgresStore : IServiceStore, IEventFeed, IDisposable
 {
     private readonly NpgsqlDataSource _db;
     private readonly string _node;
@@ -109,6 +109,10 @@ public sealed class PostgresStore : IServiceStore, IEventFeed, IDisposable
                     heartbeat timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (stream_id, grp));
                 CREATE TABLE IF NOT EXISTS fleet_counters (name text PRIMARY KEY, value bigint NOT NULL);
                 CREATE TABLE IF NOT EXISTS fleet_key_check (one boolean PRIMARY KEY DEFAULT true CHECK (one), sealed text NOT NULL);
+                CREATE TABLE IF NOT EXISTS acknowledgements (
+                    stream_id text NOT NULL, identity text NOT NULL, event_seq bigint NOT NULL, who text NOT NULL, key_id text,
+                    at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (stream_id, identity));
+                CREATE INDEX IF NOT EXISTS events_ended ON events (seq) WHERE type = 'defect';
                 """);
             CheckSealingKey(c);
         }
@@ -279,24 +283,26 @@ public sealed class PostgresStore : IServiceStore, IEventFeed, IDisposable
     public IReadOnlyList<StoredEvent> QueryEvents(string? streamId, IReadOnlyList<string>? kinds, long afterSeq, int limit)
     {
         var parameters = new List<(string, object?)> { ("after", afterSeq), ("stream", streamId), ("limit", limit) };
-        var kindClause = "";
-        if (kinds is { Count: > 0 })
-        {
-            var terms = new List<string>();
-            for (var i = 0; i < kinds.Count; i++)
-            {
-                terms.Add($"lower(kind) = lower(@k{i}) OR lower(kind) LIKE lower(@f{i}) ESCAPE '\\'");
-                parameters.Add(($"k{i}", kinds[i]));
-                parameters.Add(($"f{i}", kinds[i].Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + ".%"));
-            }
-            kindClause = $"AND ({string.Join(" OR ", terms)})";
-        }
         using var c = Open();
         using var cmd = Command(c, $"""
             SELECT seq, stream_id, type, kind, start, "end", snapshot, json FROM events
-            WHERE seq > @after AND (@stream::text IS NULL OR stream_id = @stream) {kindClause} ORDER BY seq LIMIT @limit
+            WHERE seq > @after AND (@stream::text IS NULL OR stream_id = @stream) {KindClause(kinds, parameters)} ORDER BY seq LIMIT @limit
             """, parameters.ToArray());
         return ReadEvents(cmd);
+    }
+
+    /// <summary>An <c>AND (…)</c> clause matching kinds or families (<c>video</c> matches <c>video.black</c>), any case; empty for no filter.</summary>
+    private static string KindClause(IReadOnlyList<string>? kinds, List<(string, object?)> parameters)
+    {
+        if (kinds is not { Count: > 0 }) return "";
+        var terms = new List<string>();
+        for (var i = 0; i < kinds.Count; i++)
+        {
+            terms.Add($"lower(kind) = lower(@k{i}) OR lower(kind) LIKE lower(@f{i}) ESCAPE '\\'");
+            parameters.Add(($"k{i}", kinds[i]));
+            parameters.Add(($"f{i}", kinds[i].Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + ".%"));
+        }
+        return $"AND ({string.Join(" OR ", terms)})";
     }
 
     public IReadOnlyList<StoredEvent> OpenDefects(string streamId)

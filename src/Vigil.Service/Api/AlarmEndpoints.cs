@@ -40,7 +40,7 @@ public static class AlarmEndpoints
             .Accepts<AckRequest>("application/json").Produces<AlarmResource>().ProducesProblem(400).ProducesProblem(404);
     }
 
-    private static ActiveAlarms Active(string? stream, ServiceStore store)
+    private static ActiveAlarms Active(string? stream, IServiceStore store)
     {
         // the id first: an event stored while the open defects are read is then sent again, never missed
         var last = store.LastSeq;
@@ -49,7 +49,7 @@ public static class AlarmEndpoints
         return new ActiveAlarms(last, WithAcks(store, open));
     }
 
-    private static IResult History(string? stream, string? kind, DateTimeOffset? from, DateTimeOffset? to, long? before, int? limit, ServiceStore store)
+    private static IResult History(string? stream, string? kind, DateTimeOffset? from, DateTimeOffset? to, long? before, int? limit, IServiceStore store)
     {
         if (limit is < 1 or > 1000) return StreamEndpoints.Invalid("limit must be between 1 and 1000");
         if (from > to) return StreamEndpoints.Invalid("from must not be after to");
@@ -62,7 +62,7 @@ public static class AlarmEndpoints
         return Results.Ok(new AlarmHistory(WithAcks(store, shown), page.Count > take ? shown[^1].Seq : null));
     }
 
-    private static async Task<IResult> AcknowledgeAsync(long id, HttpRequest http, ServiceStore store)
+    private static async Task<IResult> AcknowledgeAsync(long id, HttpRequest http, IServiceStore store)
     {
         var (request, error) = await RequestBody.ReadAsync<AckRequest>(http);
         if (error is not null) return error;
@@ -75,7 +75,7 @@ public static class AlarmEndpoints
         return Results.Ok(new AlarmResource(Parse(e), ack));
     }
 
-    private static List<AlarmResource> WithAcks(ServiceStore store, IReadOnlyCollection<StoredEvent> events)
+    private static List<AlarmResource> WithAcks(IServiceStore store, IReadOnlyCollection<StoredEvent> events)
     {
         var acks = store.Acknowledgements(events);
         return events.Select(e => new AlarmResource(Parse(e), acks.GetValueOrDefault(e.Seq))).ToList();

@@ -25,10 +25,12 @@ public static class LiveViewEndpoints
             .Produces<LoudnessHistory>().ProducesProblem(400).ProducesProblem(404);
     }
 
-    private static IResult Thumbnail(string id, HttpContext http, StreamManager manager, ServiceStore store)
+    private static IResult Thumbnail(string id, HttpContext http, IStreamControl streams, IServiceStore store)
     {
         if (store.GetStream(id) is null) return StreamEndpoints.NotFound(id);
-        if (manager.Supervisor(id)?.Picture.Current() is not { } thumbnail) return Results.NoContent();
+        // in a fleet, the detector group placed here that decodes pictures (an audio-only group has none)
+        if (streams.LocalSupervisors(id).Select(s => s.Picture.Current()).FirstOrDefault(t => t is not null) is not { } thumbnail)
+            return Results.NoContent();
         var headers = http.Response.Headers;
         headers.ETag = thumbnail.ETag;
         headers.CacheControl = "private, no-cache";
@@ -36,13 +38,14 @@ public static class LiveViewEndpoints
         return Results.Bytes(thumbnail.Jpeg, "image/jpeg");
     }
 
-    private static IResult Loudness(string id, int? seconds, StreamManager manager, ServiceStore store)
+    private static IResult Loudness(string id, int? seconds, IStreamControl streams, IServiceStore store)
     {
         if (seconds is < 1 or > LiveMeters.HistorySeconds) return StreamEndpoints.Invalid($"seconds must be between 1 and {LiveMeters.HistorySeconds}");
         if (store.GetStream(id) is not { } config) return StreamEndpoints.NotFound(id);
         var count = seconds ?? LiveMeters.HistorySeconds;
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0 - config.Epoch;
-        if (manager.Supervisor(id) is not { } supervisor) // not running: nothing measured
+        // in a fleet, the detector group placed here that measures audio
+        if (streams.LocalSupervisors(id).FirstOrDefault(s => s.Meters.Latest is not null) is not { } supervisor) // nothing measured here
             return Results.Ok(new LoudnessHistory(DateTimeOffset.UtcNow.AddSeconds(-count), 1, new double?[count], new double?[count]));
         // stream time runs ahead of the wall clock after a reconnect that found media already reached
         return Results.Ok(supervisor.Meters.History(Math.Max(now, supervisor.Status.Position), count));

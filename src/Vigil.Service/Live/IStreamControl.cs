@@ -26,6 +26,12 @@ public interface IStreamControl
 
     /// <summary>The pipelines this process runs, for metrics and results.</summary>
     IReadOnlyList<LocalPipeline> Local { get; }
+
+    /// <summary>
+    /// The pipelines of one stream that run in this process (none, one, or in a fleet one per detector group
+    /// placed here), whose live picture and meters the dashboard reads.
+    /// </summary>
+    IReadOnlyList<StreamSupervisor> LocalSupervisors(string id);
 }
 
 /// <summary>One pipeline of this process: a stream, or in a fleet one detector group of a stream (<paramref name="Group"/>).</summary>

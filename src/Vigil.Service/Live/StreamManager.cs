@@ -62,6 +62,8 @@ public sealed class StreamManager(IServiceStore store, EventHub hub, ServiceOpti
 
     public StreamStatus? Status(string id) => Supervisor(id)?.Status;
 
+    public IReadOnlyList<StreamSupervisor> LocalSupervisors(string id) => Supervisor(id) is { } s ? [s] : [];
+
     public IReadOnlyList<LocalPipeline> Local => Supervisors.Select(s => new LocalPipeline(s.Config, null, s.Status)).ToList();
 
     public async Task AddAsync(StreamConfig stream)

@@ -1,7 +1,8 @@
 namespace Vigil.Service.Store;
 
 /// <summary>
-/// What the service keeps: streams, events, snapshots, webhooks and the webhook outbox. One process
+/// What the service keeps: streams, events, snapshots, webhooks and the webhook outbox, and the operators'
+/// acknowledgements of defects. One process
 /// uses <see cref="ServiceStore"/> (SQLite, embedded); a fleet uses PostgreSQL (Vigil.Cluster), shared
 /// by every node. An event and its outbox rows are committed together before anyone is told about it.
 /// A new operation goes here and into both stores (the PostgreSQL one: <c>Vigil.Cluster/Store/PostgresStore.cs</c>,
@@ -66,7 +67,38 @@ public interface IServiceStore
 
     /// <summary>A receiver answered again: its other pending deliveries are due now, not at their own backoff.</summary>
     void RetryNow(string webhookId);
+
+    // ---- alarms (the dashboard) ----
+
+    /// <summary>One event by its id; null when there is none.</summary>
+    StoredEvent? GetEvent(long seq);
+
+    /// <summary>
+    /// Records that <paramref name="by"/> acknowledged the defect of <paramref name="defect"/> (its <c>defect_start</c>
+    /// or its <c>defect</c>): keyed by the defect's identity, so it holds for both events. The first acknowledgement
+    /// stands: a second one returns the first.
+    /// </summary>
+    /// <param name="keyId">The id of the API key that made the call (never the key).</param>
+    Acknowledgement Acknowledge(StoredEvent defect, string by, string? keyId);
+
+    /// <summary>The acknowledgements of these events' defects, by event id (events not acknowledged are absent).</summary>
+    IReadOnlyDictionary<long, Acknowledgement> Acknowledgements(IReadOnlyCollection<StoredEvent> events);
+
+    /// <summary>
+    /// Ended defects (<c>defect</c> events), newest first: of one stream or all, of some kinds or families, overlapping
+    /// the wall-clock range [<paramref name="from"/>, <paramref name="to"/>] when given, with ids below
+    /// <paramref name="beforeSeq"/> (the next page).
+    /// </summary>
+    IReadOnlyList<StoredEvent> QueryDefects(string? streamId, IReadOnlyList<string>? kinds, DateTimeOffset? from, DateTimeOffset? to,
+        long? beforeSeq, int limit);
 }
+
+/// <summary>An operator's acknowledgement of a defect.</summary>
+/// <param name="By">Who acknowledged it (the name the operator gave).</param>
+/// <param name="KeyId">Which API key made the call (its id, e.g. <c>admin-0</c>; never the key).</param>
+/// <param name="At">When.</param>
+/// <param name="EventSeq">The event the acknowledgement was given on.</param>
+public sealed record Acknowledgement(string By, string? KeyId, DateTimeOffset At, long EventSeq);
 
 /// <summary>
 /// A store that announces every committed event itself, in id order, including those other processes

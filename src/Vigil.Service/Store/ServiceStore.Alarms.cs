@@ -13,11 +13,10 @@ public sealed partial class ServiceStore
 {
     private void CreateAlarmTables() => Execute(_writer, """
         CREATE TABLE IF NOT EXISTS acknowledgements (
-            stream_id TEXT NOT NULL, defect_key TEXT NOT NULL, event_seq INTEGER NOT NULL, by TEXT NOT NULL,
+            stream_id TEXT NOT NULL, defect_key TEXT NOT NULL, event_seq INTEGER NOT NULL, who TEXT NOT NULL,
             key_id TEXT, at TEXT NOT NULL, PRIMARY KEY (stream_id, defect_key));
         """);
 
-    /// <summary>One event by its id; null when there is none.</summary>
     public StoredEvent? GetEvent(long seq)
     {
         using var c = OpenReader();
@@ -26,18 +25,13 @@ public sealed partial class ServiceStore
         return r.Read() ? ReadEvent(r) : null;
     }
 
-    /// <summary>
-    /// Records that <paramref name="by"/> acknowledged the defect <paramref name="defect"/> (a <c>defect_start</c>
-    /// or <c>defect</c> event). The first acknowledgement stands: a second one returns the first.
-    /// </summary>
-    /// <param name="keyId">The id of the API key that made the call (never the key).</param>
     public Acknowledgement Acknowledge(StoredEvent defect, string by, string? keyId)
     {
         var key = DefectKeyOf(defect);
         lock (_gate)
         {
             Execute(_writer, """
-                INSERT OR IGNORE INTO acknowledgements (stream_id, defect_key, event_seq, by, key_id, at)
+                INSERT OR IGNORE INTO acknowledgements (stream_id, defect_key, event_seq, who, key_id, at)
                 VALUES ($stream, $key, $seq, $by, $keyId, $at)
                 """, ("$stream", defect.StreamId), ("$key", key), ("$seq", defect.Seq), ("$by", by), ("$keyId", keyId),
                 ("$at", DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)));
@@ -45,7 +39,6 @@ public sealed partial class ServiceStore
         return Acknowledgements([defect]).Values.Single();
     }
 
-    /// <summary>The acknowledgements of these events' defects, by event id (events not acknowledged are absent).</summary>
     public IReadOnlyDictionary<long, Acknowledgement> Acknowledgements(IReadOnlyCollection<StoredEvent> events)
     {
         var found = new Dictionary<long, Acknowledgement>();
@@ -53,7 +46,7 @@ public sealed partial class ServiceStore
         var wanted = events.Select(e => (Event: e, Key: $"{e.StreamId}\n{DefectKeyOf(e)}")).ToList();
         using var c = OpenReader();
         using var cmd = Command(c, """
-            SELECT stream_id, defect_key, event_seq, by, key_id, at FROM acknowledgements
+            SELECT stream_id, defect_key, event_seq, who, key_id, at FROM acknowledgements
             WHERE stream_id || char(10) || defect_key IN (SELECT value FROM json_each($keys))
             """, ("$keys", JsonSerializer.Serialize(wanted.Select(w => w.Key).Distinct())));
         using var r = cmd.ExecuteReader();
@@ -66,11 +59,6 @@ public sealed partial class ServiceStore
         return found;
     }
 
-    /// <summary>
-    /// Ended defects (<c>defect</c> events), newest first: of one stream or all, of some kinds or families,
-    /// overlapping the wall-clock range [<paramref name="from"/>, <paramref name="to"/>] when given, with ids
-    /// below <paramref name="beforeSeq"/> (the next page).
-    /// </summary>
     public IReadOnlyList<StoredEvent> QueryDefects(string? streamId, IReadOnlyList<string>? kinds, DateTimeOffset? from, DateTimeOffset? to,
         long? beforeSeq, int limit)
     {
@@ -98,9 +86,3 @@ public sealed partial class ServiceStore
     /// <summary>The identity a stored event's defect has (<c>DefectKey</c> text), from its JSON line.</summary>
     private static string DefectKeyOf(StoredEvent e) => EventJson.ParseDefect(e.Json).Key.ToString();
 }
-
-/// <summary>An operator's acknowledgement of a defect.</summary>
-/// <param name="By">Who acknowledged it (the name the operator gave).</param>
-/// <param name="KeyId">Which API key made the call (its id, e.g. <c>admin-0</c>; never the key).</param>
-/// <param name="EventSeq">The event the acknowledgement was given on.</param>
-public sealed record Acknowledgement(string By, string? KeyId, DateTimeOffset At, long EventSeq);

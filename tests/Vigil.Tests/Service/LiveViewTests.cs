@@ -116,49 +116,6 @@ public sealed class LiveViewTests
         Assert.NotNull(meters.History(until: 11 + LiveMeters.HistorySeconds, seconds: 1).TruePeak[0]);
     }
 
-    [Fact]
-    public void Store_Acknowledgement_FollowsTheDefectsIdentityAndTheFirstOneStands()
-    {
-        using var folder = new TempFolder();
-        using var store = new ServiceStore(Path.Combine(folder.Path, "vigil.db"));
-        var hub = new EventHub(store, new ServiceOptions());
-        Defect Dead(int channel) => new("audio.silence", 12.5, null, 1.0, new Dictionary<string, double> { ["channel"] = channel });
-        var left = hub.Publish("cam-1", Epoch, Dead(0), null);
-        var right = hub.Publish("cam-1", Epoch, Dead(1), null);
-
-        var ack = store.Acknowledge(left, "Ada", "admin-0");
-        Assert.Equal(("Ada", "admin-0", left.Seq), (ack.By, ack.KeyId, ack.EventSeq));
-        Assert.Equal("Ada", store.Acknowledge(left, "Grace", "admin-1").By);
-        var leftEnd = hub.Publish("cam-1", Epoch, Dead(0) with { End = 15 }, null);
-        var acks = store.Acknowledgements([left, right, leftEnd]);
-        Assert.Equal("Ada", acks[left.Seq].By);
-        Assert.Equal("Ada", acks[leftEnd.Seq].By); // the defect's end carries its start's acknowledgement
-        Assert.False(acks.ContainsKey(right.Seq));  // the other channel is another defect
-    }
-
-    [Fact]
-    public void Store_QueryDefects_ByTimeRangeStreamKindNewestFirstInPages()
-    {
-        using var folder = new TempFolder();
-        using var store = new ServiceStore(Path.Combine(folder.Path, "vigil.db"));
-        var hub = new EventHub(store, new ServiceOptions());
-        hub.Publish("a", Epoch, new Defect("video.black", 10, 20, 1), null);
-        hub.Publish("a", Epoch, new Defect("audio.silence", 30, 40, 1), null);
-        hub.Publish("b", Epoch, new Defect("video.black", 100, null, 1), null); // open: not history
-        hub.Publish("b", Epoch, new Defect("video.black", 100, 110, 1), null);
-        DateTimeOffset At(double s) => DateTimeOffset.FromUnixTimeMilliseconds((long)((Epoch + s) * 1000));
-        string[] Kinds(IEnumerable<StoredEvent> e) => e.Select(x => $"{x.StreamId}:{x.Kind}").ToArray();
-
-        Assert.Equal(["b:video.black", "a:audio.silence", "a:video.black"], Kinds(store.QueryDefects(null, null, null, null, null, 10)));
-        Assert.Equal(["a:audio.silence", "a:video.black"], Kinds(store.QueryDefects(null, null, At(15), At(35), null, 10))); // overlapping
-        Assert.Equal(["a:video.black"], Kinds(store.QueryDefects(null, null, At(0), At(25), null, 10)));
-        Assert.Empty(store.QueryDefects(null, null, At(0), At(5), null, 10));
-        Assert.Equal(["b:video.black", "a:video.black"], Kinds(store.QueryDefects(null, ["video"], null, null, null, 10)));
-        Assert.Equal(["a:audio.silence", "a:video.black"], Kinds(store.QueryDefects("a", null, null, null, null, 10)));
-        var first = store.QueryDefects(null, null, null, null, null, 1).Single();
-        Assert.Equal(["a:audio.silence", "a:video.black"], Kinds(store.QueryDefects(null, null, null, null, first.Seq, 10)));
-    }
-
     /// <summary>Blocks of 1024 samples at 48 kHz, stereo: a 997 Hz sine of <paramref name="amplitude"/> left, silence right.</summary>
     private static void Feed(LiveMeters meters, double seconds, double from, double amplitude)
     {

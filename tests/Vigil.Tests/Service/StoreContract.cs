@@ -168,9 +168,61 @@ public abstract class StoreContract
         Assert.Equal(["audio"], store.Webhooks.Select(w => w.Id));
     }
 
+    [Fact]
+    public void Acknowledgement_FollowsTheDefectsIdentity_AndTheFirstOneStands()
+    {
+        using var lease = Lease(NewStore(Key()));
+        var store = lease.Store;
+        Defect Dead(int channel) => new("audio.silence", 12.5, null, 1.0, new Dictionary<string, double> { ["channel"] = channel });
+        var left = Publish(store, "cam-1", Dead(0))!;
+        var right = Publish(store, "cam-1", Dead(1))!;
+        Assert.Equal(left.Json, store.GetEvent(left.Seq)!.Json);
+        Assert.Null(store.GetEvent(right.Seq + 100));
+
+        var before = DateTimeOffset.UtcNow.AddSeconds(-5);
+        var ack = store.Acknowledge(left, "Ada", "admin-0");
+        Assert.Equal(("Ada", "admin-0", left.Seq), (ack.By, ack.KeyId, ack.EventSeq));
+        Assert.InRange(ack.At, before, DateTimeOffset.UtcNow.AddSeconds(5));
+        var again = store.Acknowledge(left, "Grace", "admin-1");
+        Assert.Equal(("Ada", "admin-0", ack.At), (again.By, again.KeyId, again.At)); // the first stands
+        var leftEnd = Publish(store, "cam-1", Dead(0) with { End = 15 })!;
+        var elsewhere = Publish(store, "cam-2", Dead(0))!; // the same identity on another stream is another defect
+        var acks = store.Acknowledgements([left, right, leftEnd, elsewhere]);
+        Assert.Equal("Ada", acks[left.Seq].By);
+        Assert.Equal(("Ada", left.Seq), (acks[leftEnd.Seq].By, acks[leftEnd.Seq].EventSeq)); // the defect's end carries its start's
+        Assert.False(acks.ContainsKey(right.Seq));  // the other channel is another defect
+        Assert.False(acks.ContainsKey(elsewhere.Seq));
+        Assert.Empty(store.Acknowledgements([]));
+    }
+
+    [Fact]
+    public void QueryDefects_EndedOnly_ByTimeRangeStreamKindNewestFirstInPages()
+    {
+        using var lease = Lease(NewStore(Key()));
+        var store = lease.Store;
+        Publish(store, "a", new Defect("video.black", 10, 20, 1));
+        Publish(store, "a", new Defect("audio.silence", 30, 40, 1));
+        Publish(store, "b", new Defect("video.black", 100, null, 1)); // open: not history
+        Publish(store, "b", new Defect("video.black", 100, 110, 1));
+        DateTimeOffset At(double s) => DateTimeOffset.FromUnixTimeMilliseconds((long)((Epoch + s) * 1000));
+        string[] Kinds(IEnumerable<StoredEvent> e) => e.Select(x => $"{x.StreamId}:{x.Kind}").ToArray();
+
+        Assert.Equal(["b:video.black", "a:audio.silence", "a:video.black"], Kinds(store.QueryDefects(null, null, null, null, null, 10)));
+        Assert.Equal(["a:audio.silence", "a:video.black"], Kinds(store.QueryDefects(null, null, At(15), At(35), null, 10))); // overlapping
+        Assert.Equal(["a:video.black"], Kinds(store.QueryDefects(null, null, At(0), At(25), null, 10)));
+        Assert.Equal(["a:video.black"], Kinds(store.QueryDefects(null, null, At(20), At(29), null, 10))); // the end's instant overlaps
+        Assert.Empty(store.QueryDefects(null, null, At(0), At(5), null, 10));
+        Assert.Equal(["b:video.black", "a:video.black"], Kinds(store.QueryDefects(null, ["VIDEO"], null, null, null, 10))); // a family, any case
+        Assert.Equal(["a:audio.silence", "a:video.black"], Kinds(store.QueryDefects("a", null, null, null, null, 10)));
+        var first = store.QueryDefects(null, null, null, null, null, 1).Single();
+        Assert.Equal(["a:audio.silence", "a:video.black"], Kinds(store.QueryDefects(null, null, null, null, first.Seq, 10)));
+    }
+
+    private const double Epoch = 1_700_000_000;
+
     private static StoredEvent? Publish(IServiceStore store, string stream, Defect defect) =>
         store.AppendEvent(stream, defect.End is null ? "defect_start" : "defect", defect.Kind, defect.Start, defect.End, null,
-            seq => EventJson.Compose(defect, seq, stream, 1_700_000_000, null, "test"), defect.Key.ToString());
+            seq => EventJson.Compose(defect, seq, stream, Epoch, null, "test"), defect.Key.ToString());
 
     private static StoreLease Lease(IServiceStore store) => new(store);
 
