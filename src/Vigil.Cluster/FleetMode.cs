@@ -137,6 +137,7 @@ public sealed class FleetMode(FleetOptions fleet) : IServiceMode
                     ClusterSharding.Get(system).DefaultShardAllocationStrategy(ClusterShardingSettings.Create(system)),
                     HandOverStop.Instance);
             })
+            .WithActors((system, _) => system.ActorOf(Props.Create(() => new LiveViewActor(context.Local)), LiveViewActor.Name))
             .WithSingleton<Reconciler>("reconciler", Props.Create(() => new Reconciler(context)), new ClusterSingletonOptions(), createProxyToo: true);
         if (string.Equals(fleet.Discovery, "kubernetes", StringComparison.OrdinalIgnoreCase))
         {

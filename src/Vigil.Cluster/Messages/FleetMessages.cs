@@ -22,6 +22,15 @@ public sealed record StopGroup(string StreamId, string Role, IReadOnlyList<strin
 public sealed record DesiredChanged(string Reason) : IFleetMessage;
 
 /// <summary>
+/// From a node's API to the node that runs a stream's detector group (its <see cref="Entities.LiveViewActor"/>): the
+/// stream's latest picture (<paramref name="Seconds"/> 0) or its last <paramref name="Seconds"/> of loudness, for the dashboard.
+/// </summary>
+public sealed record LiveViewAsk(string StreamId, int Seconds) : IFleetMessage;
+
+/// <summary>The answer to a <see cref="LiveViewAsk"/>: the thumbnail or the loudness, null when that node has none.</summary>
+public sealed record LiveViewAnswer(Vigil.Service.Live.Thumbnail? Thumbnail, Vigil.Service.Live.LoudnessHistory? Loudness) : IFleetMessage;
+
+/// <summary>
 /// Sent by the shard to its entities when the shard moves (rebalance, graceful leave): stop without
 /// closing open defects, the next node of the role continues them. Local only.
 /// </summary>
@@ -44,6 +53,8 @@ public sealed class FleetSerializer(ExtendedActorSystem system) : SerializerWith
         EnsureGroup m => JsonSerializer.SerializeToUtf8Bytes(m),
         StopGroup m => JsonSerializer.SerializeToUtf8Bytes(m),
         DesiredChanged m => JsonSerializer.SerializeToUtf8Bytes(m),
+        LiveViewAsk m => JsonSerializer.SerializeToUtf8Bytes(m),
+        LiveViewAnswer m => JsonSerializer.SerializeToUtf8Bytes(m),
         _ => throw new ArgumentException($"{obj.GetType()} is not a fleet message"),
     };
 
@@ -52,6 +63,8 @@ public sealed class FleetSerializer(ExtendedActorSystem system) : SerializerWith
         "E" => JsonSerializer.Deserialize<EnsureGroup>(bytes)!,
         "S" => JsonSerializer.Deserialize<StopGroup>(bytes)!,
         "D" => JsonSerializer.Deserialize<DesiredChanged>(bytes)!,
+        "LA" => JsonSerializer.Deserialize<LiveViewAsk>(bytes)!,
+        "LV" => JsonSerializer.Deserialize<LiveViewAnswer>(bytes)!,
         _ => throw new System.Runtime.Serialization.SerializationException($"unknown fleet message manifest '{manifest}'"),
     };
 
@@ -60,6 +73,8 @@ public sealed class FleetSerializer(ExtendedActorSystem system) : SerializerWith
         EnsureGroup => "E",
         StopGroup => "S",
         DesiredChanged => "D",
+        LiveViewAsk => "LA",
+        LiveViewAnswer => "LV",
         _ => throw new ArgumentException($"{o.GetType()} is not a fleet message"),
     };
 }

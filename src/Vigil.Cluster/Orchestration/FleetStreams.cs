@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Hosting;
+using Vigil.Cluster.Entities;
 using Vigil.Cluster.Messages;
 using Vigil.Cluster.Store;
 using Vigil.Service.Live;
@@ -81,6 +82,39 @@ public sealed class FleetStreams(FleetNodeContext fleet, IRequiredActor<Reconcil
     }
 
     public IReadOnlyList<LocalPipeline> Local => fleet.Local.Pipelines;
+
+    /// <summary>How long a node may take to answer for a stream's live view before the dashboard gets nothing this time.</summary>
+    private static readonly TimeSpan LiveViewTimeout = TimeSpan.FromSeconds(2);
+
+    public async Task<Thumbnail?> ThumbnailAsync(string id, CancellationToken cancel) =>
+        LiveView.Thumbnail(LocalSupervisors(id)) ?? (await AskRunnersAsync(id, new LiveViewAsk(id, 0), a => a.Thumbnail is not null, cancel))?.Thumbnail;
+
+    public async Task<LoudnessHistory?> LoudnessAsync(StreamConfig stream, int seconds, CancellationToken cancel) =>
+        LiveView.Loudness(LocalSupervisors(stream.Id), stream, seconds)
+        ?? (await AskRunnersAsync(stream.Id, new LiveViewAsk(stream.Id, seconds), a => a.Loudness is not null, cancel))?.Loudness;
+
+    /// <summary>Asks the other nodes running a group of the stream (by their heartbeat rows) at once; the first answer that has it.</summary>
+    private async Task<LiveViewAnswer?> AskRunnersAsync(string id, LiveViewAsk ask, Func<LiveViewAnswer, bool> has, CancellationToken cancel)
+    {
+        if (fleet.System is not { } system) return null;
+        var members = Akka.Cluster.Cluster.Get(system).State.Members;
+        var nodes = Live(id).Select(r => r.Node).Where(n => n != fleet.NodeName).Distinct()
+            .Select(n => members.FirstOrDefault(m => m.Roles.Contains(FleetNodeContext.NodeRolePrefix + n))?.Address).OfType<Address>().ToList();
+        var asks = nodes.Select(async address =>
+        {
+            try
+            {
+                return await system.ActorSelection(LiveViewActor.Path(address)).Ask<LiveViewAnswer>(ask, LiveViewTimeout, cancel);
+            }
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or OperationCanceledException)
+            {
+                return null; // a node going away or too busy: the next request asks again
+            }
+        }).ToList();
+        foreach (var answer in await Task.WhenAll(asks))
+            if (answer is not null && has(answer)) return answer;
+        return null;
+    }
 
     public IReadOnlyList<StreamSupervisor> LocalSupervisors(string id) =>
         fleet.Local.All.Where(g => g.Assignment.Config.Id == id).OrderBy(g => g.Assignment.Role, StringComparer.Ordinal)

@@ -17,20 +17,18 @@ public static class LiveViewEndpoints
     public static void Map(IEndpointRouteBuilder app)
     {
         var streams = app.MapGroup("/api/streams").WithTags("streams");
-        streams.MapGet("/{id}/thumbnail", Thumbnail)
+        streams.MapGet("/{id}/thumbnail", ThumbnailAsync)
             .WithSummary("The latest picture as a small JPEG (at most 320 px wide); 204 while there is none (paused, connecting, audio only)")
             .Produces(200, contentType: "image/jpeg").Produces(204).Produces(304).ProducesProblem(404);
-        streams.MapGet("/{id}/loudness", Loudness)
+        streams.MapGet("/{id}/loudness", LoudnessAsync)
             .WithSummary("Short-term loudness (LUFS) and true peak (dBTP) per second over the last seconds (default and at most 3600)")
             .Produces<LoudnessHistory>().ProducesProblem(400).ProducesProblem(404);
     }
 
-    private static IResult Thumbnail(string id, HttpContext http, IStreamControl streams, IServiceStore store)
+    private static async Task<IResult> ThumbnailAsync(string id, HttpContext http, IStreamControl streams, IServiceStore store)
     {
         if (store.GetStream(id) is null) return StreamEndpoints.NotFound(id);
-        // in a fleet, the detector group placed here that decodes pictures (an audio-only group has none)
-        if (streams.LocalSupervisors(id).Select(s => s.Picture.Current()).FirstOrDefault(t => t is not null) is not { } thumbnail)
-            return Results.NoContent();
+        if (await streams.ThumbnailAsync(id, http.RequestAborted) is not { } thumbnail) return Results.NoContent();
         var headers = http.Response.Headers;
         headers.ETag = thumbnail.ETag;
         headers.CacheControl = "private, no-cache";
@@ -38,16 +36,12 @@ public static class LiveViewEndpoints
         return Results.Bytes(thumbnail.Jpeg, "image/jpeg");
     }
 
-    private static IResult Loudness(string id, int? seconds, IStreamControl streams, IServiceStore store)
+    private static async Task<IResult> LoudnessAsync(string id, int? seconds, HttpContext http, IStreamControl streams, IServiceStore store)
     {
         if (seconds is < 1 or > LiveMeters.HistorySeconds) return StreamEndpoints.Invalid($"seconds must be between 1 and {LiveMeters.HistorySeconds}");
         if (store.GetStream(id) is not { } config) return StreamEndpoints.NotFound(id);
         var count = seconds ?? LiveMeters.HistorySeconds;
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0 - config.Epoch;
-        // in a fleet, the detector group placed here that measures audio
-        if (streams.LocalSupervisors(id).FirstOrDefault(s => s.Meters.Latest is not null) is not { } supervisor) // nothing measured here
-            return Results.Ok(new LoudnessHistory(DateTimeOffset.UtcNow.AddSeconds(-count), 1, new double?[count], new double?[count]));
-        // stream time runs ahead of the wall clock after a reconnect that found media already reached
-        return Results.Ok(supervisor.Meters.History(Math.Max(now, supervisor.Status.Position), count));
+        return Results.Ok(await streams.LoudnessAsync(config, count, http.RequestAborted)
+                          ?? new LoudnessHistory(DateTimeOffset.UtcNow.AddSeconds(-count), 1, new double?[count], new double?[count])); // nothing measured
     }
 }

@@ -32,6 +32,13 @@ public interface IStreamControl
     /// placed here), whose live picture and meters the dashboard reads.
     /// </summary>
     IReadOnlyList<StreamSupervisor> LocalSupervisors(string id);
+
+    /// <summary>The stream's latest picture as a thumbnail (in a fleet, from whichever node decodes its pictures); null when there is none.</summary>
+    Task<Thumbnail?> ThumbnailAsync(string id, CancellationToken cancel) => Task.FromResult(LiveView.Thumbnail(LocalSupervisors(id)));
+
+    /// <summary>The stream's loudness over the last <paramref name="seconds"/> (in a fleet, from whichever node measures its audio); null when nothing measured it.</summary>
+    Task<LoudnessHistory?> LoudnessAsync(StreamConfig stream, int seconds, CancellationToken cancel) =>
+        Task.FromResult(LiveView.Loudness(LocalSupervisors(stream.Id), stream, seconds));
 }
 
 /// <summary>One pipeline of this process: a stream, or in a fleet one detector group of a stream (<paramref name="Group"/>).</summary>

@@ -58,7 +58,7 @@ export function alarms(root) {
   }
 
   function tick() {
-    for (const [cell, start] of running) setText(cell, duration((Date.now() - start) / 1000));
+    for (const [cell, start] of running) setText(cell, duration(Math.max(0, (Date.now() - start) / 1000)) /* the stream clock may run a little ahead of this one */);
   }
 
   function ackCell(a) {
