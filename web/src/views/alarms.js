@@ -58,7 +58,8 @@ export function alarms(root) {
   }
 
   function tick() {
-    for (const [cell, start] of running) setText(cell, duration(Math.max(0, (Date.now() - start) / 1000)) /* the stream clock may run a little ahead of this one */);
+    // never below 0: the stream's clock may run a little ahead of this browser's
+    for (const [cell, start] of running) setText(cell, duration(Math.max(0, (Date.now() - start) / 1000)));
   }
 
   function ackCell(a) {
