@@ -37,6 +37,9 @@ public sealed class DashboardFixture : IAsyncLifetime
         East = await Service.AddStreamAsync(new
         {
             id = "east", name = "East", url = $"udp://127.0.0.1:{ports[1]}",
+            // the detectors its pattern is made for: its tile is ok but for the black (the transport analysis of ffmpeg's
+            // UDP output may find PCR repetition errors on a loaded machine, which would keep the tile in alarm)
+            detectors = new[] { "video.black", "video.freeze", "audio.silence" },
             thresholds = new Dictionary<string, object> { ["video.black.min_duration"] = 0.5 },
         });
         West = await Service.AddStreamAsync(new { id = "west", name = "West", url = $"udp://127.0.0.1:{ports[2]}?{WestQuery}" });
