@@ -11,6 +11,7 @@
  * whose demuxer opens its own connections) is opened by libavformat as before, without a tap; so is an RTP
  * stream of another payload. Whether the bytes are a transport stream at all is the analyser's call: the C#
  * side detaches the tap (vg_tap_detach) when the demuxer found another format. */
+#include <libavutil/avstring.h>
 #include "vigil_internal.h"
 
 #include <math.h>
@@ -105,9 +106,16 @@ static void tap_free(vg_ctx *ctx) {
     av_freep(&ctx->tap_datagram);
 }
 
+/* UDP and SRT inputs are read as MPEG-TS, what broadcast sends over them, rather than probed: probing what
+ * arrives on a port now and then takes random bytes for some elementary stream (ffprobe takes 1 in 60 buffers
+ * of 150 kB of random bytes for H.263), and a dead feed receiving garbage must not look alive. */
+static const AVInputFormat *live_transport(const char *url) {
+    return av_strncasecmp(url, "udp://", 6) == 0 || av_strncasecmp(url, "srt://", 6) == 0 ? av_find_input_format("mpegts") : NULL;
+}
+
 int tap_open(vg_ctx *ctx, const char *url, vg_tap_fn tap, void *opaque) {
     if (!tap || !strncmp(url, "rtsp:", 5) || !strncmp(url, "rtsps:", 6))
-        return avformat_open_input(&ctx->format, url, NULL, NULL);
+        return avformat_open_input(&ctx->format, url, live_transport(url), NULL);
     ctx->tap = tap;
     ctx->tap_opaque = opaque;
     ctx->tap_rtp = !strncmp(url, "rtp:", 4);
@@ -115,12 +123,12 @@ int tap_open(vg_ctx *ctx, const char *url, vg_tap_fn tap, void *opaque) {
     if (ret < 0) {
         /* no protocol for it (or it failed): let libavformat open it its own way, and report its error */
         ctx->tap = NULL;
-        return avformat_open_input(&ctx->format, url, NULL, NULL);
+        return avformat_open_input(&ctx->format, url, live_transport(url), NULL);
     }
     if (ctx->tap_rtp && (!(ctx->tap_datagram = av_malloc(TAP_BUFFER)) || !rtp_carries_ts(ctx))) {
         tap_free(ctx);
         ctx->tap = NULL;
-        return avformat_open_input(&ctx->format, url, NULL, NULL);
+        return avformat_open_input(&ctx->format, url, live_transport(url), NULL);
     }
     ctx->tap_datagrams = ctx->tap_input->max_packet_size > 0; /* a packet protocol: each read is one datagram */
     uint8_t *buffer = av_malloc(TAP_BUFFER);
@@ -133,7 +141,7 @@ int tap_open(vg_ctx *ctx, const char *url, vg_tap_fn tap, void *opaque) {
     ctx->tap_io->seekable = ctx->tap_rtp ? 0 : ctx->tap_input->seekable;
     ctx->tap_io->max_packet_size = ctx->tap_rtp ? 0 : ctx->tap_input->max_packet_size;
     ctx->format->pb = ctx->tap_io;
-    const AVInputFormat *format = ctx->tap_rtp ? av_find_input_format("mpegts") : NULL;
+    const AVInputFormat *format = ctx->tap_rtp ? av_find_input_format("mpegts") : live_transport(url);
     ret = avformat_open_input(&ctx->format, url, format, NULL);
     if (ret < 0) tap_free(ctx);
     return ret;

@@ -72,6 +72,14 @@ public sealed class MediaSource : IMediaReader, IDisposable
     /// <summary>Why the transport analysis stopped early (an analyser failure), or null.</summary>
     public string? TransportFailure => _tap?.Failure;
 
+    /// <summary>
+    /// <see cref="System.Diagnostics.Stopwatch"/> ticks of the last picture or audio block <see cref="Read"/> handed
+    /// out (0 before any): when media last arrived, whatever the analysis behind it is doing. Thread-safe.
+    /// </summary>
+    public long LastMediaTicks => Interlocked.Read(ref _lastMediaTicks);
+
+    private long _lastMediaTicks;
+
     /// <summary>FFmpeg version the shim runs against.</summary>
     public static string FfmpegVersion => Marshal.PtrToStringUTF8(NativeMethods.Version()) ?? "?";
 
@@ -266,6 +274,7 @@ public sealed class MediaSource : IMediaReader, IDisposable
             throw new MediaException(message);
         }
         if (result == 0) return new MediaItem(MediaItemKind.End);
+        if (item.Kind is VgItemKind.Video or VgItemKind.Audio) Interlocked.Exchange(ref _lastMediaTicks, System.Diagnostics.Stopwatch.GetTimestamp());
         switch (item.Kind)
         {
             case VgItemKind.Video:

@@ -20,7 +20,7 @@ internal static class BenchCommand
         var af = new Option<string>("--ffmpeg-af") { Description = "The reference chain's audio filters ('' for none)", DefaultValueFactory = _ => "silencedetect" };
         var command = new Command("bench", "Benchmark Vigil against the ffmpeg CLI on generated clips (ratios, same run); " +
                                              "without a subcommand: video analysis at 1080p and 720p")
-            { seconds, repeat, heights, detectors, vf, af, AudioBenchCommand.Create(), StreamsBenchCommand.Create(),
+            { seconds, repeat, heights, detectors, vf, af, AudioBenchCommand.Create(), StreamsBenchCommand.Create(), SoakBenchCommand.Create(),
               HandoffBenchCommand.Create(), HandoffBenchCommand.CreateWorker(), FleetBenchCommand.Create(), TransportBenchCommand.Create() };
         command.SetAction(async (parse, cancel) =>
         {

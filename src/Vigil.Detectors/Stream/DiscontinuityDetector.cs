@@ -87,7 +87,7 @@ public sealed class DiscontinuityDetector(DiscontinuityOptions options, IDefectS
         if (_corruptPackets > 0) details["corrupt_packets"] = _corruptPackets;
         if (_jumps > 0) details["timestamp_jump_s"] = Math.Round(_largestJump, 3);
         if (_gaps > 0) details["missing_video_s"] = Math.Round(_missing, 3);
-        if (_codecChanges > 0) details["codec_changes"] = _codecChanges;
+        if (_codecChanges > 0) details["codec_change"] = _codecChanges; // EVENTS.md: how many in this incident
         return new Defect(KindName, _start, end, 1.0, details.Count > 0 ? details : null);
     }
 }

@@ -24,8 +24,9 @@ public sealed class StreamManager(IServiceStore store, EventHub hub, ServiceOpti
         {
             foreach (var stream in store.ListStreams())
             {
-                CloseLeftOpen(stream);
-                if (!stream.Paused) Launch(stream);
+                // a running stream's supervisor takes over what the last run left open; a paused one closes it
+                if (stream.Paused) CloseLeftOpen(stream);
+                else Launch(stream);
             }
             _log.LogInformation("Monitoring {Count} streams", _running.Count);
         }
@@ -42,7 +43,8 @@ public sealed class StreamManager(IServiceStore store, EventHub hub, ServiceOpti
         try
         {
             // the stopped supervisors stay listed so the last results segment still has their status
-            await Task.WhenAll(Supervisors.Select(s => s.StopAsync()));
+            // an open stall stays open: the feed is still dead as far as anyone knows, the next run continues it
+            await Task.WhenAll(Supervisors.Select(s => s.StopAsync(stallGoesOn: true)));
         }
         finally
         {
@@ -88,7 +90,7 @@ public sealed class StreamManager(IServiceStore store, EventHub hub, ServiceOpti
         try
         {
             if (!store.UpdateStream(stream)) return false;
-            await StopOne(stream.Id);
+            await StopOne(stream.Id, stallGoesOn: !stream.Paused);
             if (!stream.Paused) Launch(stream);
             _log.LogInformation("Stream {StreamId} changed (paused: {Paused})", stream.Id, stream.Paused);
             return true;
@@ -115,26 +117,29 @@ public sealed class StreamManager(IServiceStore store, EventHub hub, ServiceOpti
         }
     }
 
+    /// <summary>Starts a stream's pipeline, which takes over what its last run left open (a stall, a crash's defects).</summary>
     private void Launch(StreamConfig stream)
     {
-        var supervisor = new StreamSupervisor(stream, options, hub, store, inputs, logs.CreateLogger("Vigil.Stream"));
+        var supervisor = new StreamSupervisor(stream, options, hub, store, inputs, logs.CreateLogger("Vigil.Stream"), leftOpen: store.OpenDefects(stream.Id));
         lock (_running) _running[stream.Id] = supervisor;
         supervisor.Start();
     }
 
-    private async Task StopOne(string id)
+    private async Task StopOne(string id, bool stallGoesOn = false)
     {
         StreamSupervisor? supervisor;
         lock (_running)
         {
             if (!_running.Remove(id, out supervisor)) return;
         }
+        await supervisor.StopAsync(stallGoesOn: stallGoesOn);
         await supervisor.DisposeAsync();
     }
 
     /// <summary>
-    /// A <c>kill -9</c> leaves defects started but never ended: end them at the last stream time saved,
-    /// so every <c>defect_start</c> a client saw is followed by its <c>defect</c>.
+    /// A paused stream's defects left open (by a <c>kill -9</c>, or a stall the last run kept open): nothing
+    /// will find them again, so end them at the last stream time saved with <c>closed_by: "restart"</c>, and
+    /// every <c>defect_start</c> a client saw is followed by its <c>defect</c>.
     /// </summary>
     private void CloseLeftOpen(StreamConfig stream)
     {
@@ -142,7 +147,7 @@ public sealed class StreamManager(IServiceStore store, EventHub hub, ServiceOpti
         foreach (var open in store.OpenDefects(stream.Id))
         {
             var defect = EventJson.ParseDefect(open.Json);
-            hub.Publish(stream.Id, stream.Epoch, defect with { End = Math.Max(defect.Start, position) }, open.SnapshotId);
+            hub.Publish(stream.Id, stream.Epoch, (defect with { End = Math.Max(defect.Start, position) }).ClosedByMonitor(Vigil.Events.ClosedBy.Restart), open.SnapshotId);
             _log.LogInformation("Stream {StreamId}: closed {Kind} left open by the previous run", stream.Id, defect.Kind);
         }
     }

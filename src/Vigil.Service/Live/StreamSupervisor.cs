@@ -14,9 +14,13 @@ namespace Vigil.Service.Live;
 /// Keeps one live stream analysed for as long as it is monitored. <see cref="StreamAnalyzer.RunAsync"/>
 /// runs to the end of its input; this loop wraps it: connect, analyse until the input ends, fails or
 /// stalls, then reconnect with exponential backoff. A watchdog reports <c>stream.stall</c> when no
-/// media has arrived for the stall time (whatever the connection is doing) and closes it when media
-/// flows again. Events carry stream time (<see cref="StreamTimeline"/>), so they stay monotonic across
-/// reconnects and restarts.
+/// media has arrived for the stall time since monitoring started or since the last media, whatever the
+/// connection is doing (never connected, garbage, a failing URL), and closes it when media flows again;
+/// a stall open when the service stops stays open and the next run continues it (EVENTS.md).
+/// Defects a crash left open (<c>kill -9</c>) are continued when the detectors find them again within
+/// <see cref="ContinueSeconds"/> of media coming back, else closed with <c>closed_by: "restart"</c>.
+/// Events carry stream time (<see cref="StreamTimeline"/>), so they stay monotonic across reconnects
+/// and restarts.
 /// </summary>
 public sealed class StreamSupervisor : IAsyncDisposable
 {
@@ -38,6 +42,7 @@ public sealed class StreamSupervisor : IAsyncDisposable
     private string? _lastError;
     private long _connections, _framesDone, _shedDone;
     private StreamAnalyzer? _analyzer;
+    private MediaSource? _source;                  // the current connection's input
     private ConnectionProgress? _progress;
     private MediaSummary? _media;
     private double _fps;
@@ -49,8 +54,28 @@ public sealed class StreamSupervisor : IAsyncDisposable
     /// <summary>Media must flow this long (media time) after a stall before the stall is over.</summary>
     private const double ResumeSeconds = 0.5;
 
+    /// <summary>
+    /// How long after media comes back (or after the start, if it does not) a defect left open by a crash
+    /// may be found again and continued: longer than any detector needs to confirm a defect by default
+    /// (loudness: 10 s).
+    /// </summary>
+    public const double ContinueSeconds = 15;
+
+    private readonly List<(Defect Defect, string? Snapshot)> _leftOpen = []; // a crash's open defects awaiting continuation
+    private double _positionAtStart;               // stream time the previous run had saved
+    private double _watchFrom;                     // stream time monitoring started at: a feed dead from the start stalls from here
+    private long _startTicks;                      // Stopwatch ticks of the start
+    private long _firstMediaTicks;                 // of this run's first media; 0 before any
+    private long _lastDecodedTicks;                // when a finished connection's converter last handed out media
+    private long _stallTicks;                      // when the open stall was raised (0: adopted from the previous run)
+
+    /// <param name="leftOpen">
+    /// Defects of this stream the previous run left open, to take over (<c>vigil serve</c> alone: its last run
+    /// was this process's own, stopped or killed); a fleet passes none, its failover continuity does that.
+    /// </param>
+    /// <param name="reportsStall">False for a fleet's detector group that leaves <c>stream.stall</c> to another group.</param>
     public StreamSupervisor(StreamConfig config, ServiceOptions options, IEventPublisher hub, IServiceStore store, InputPolicy inputs, ILogger log,
-        bool reportsStall = true)
+        bool reportsStall = true, IReadOnlyList<StoredEvent>? leftOpen = null)
     {
         Config = config;
         _options = options;
@@ -61,10 +86,11 @@ public sealed class StreamSupervisor : IAsyncDisposable
         _reportsStall = reportsStall;
         Picture = new LivePicture(TimeSpan.FromSeconds(options.ThumbnailSeconds));
         Meters = new LiveMeters(config.Epoch);
+        _takeOver = leftOpen ?? [];
     }
 
-    /// <summary>False for a fleet's detector group that leaves <c>stream.stall</c> to another group of the stream.</summary>
-    private readonly bool _reportsStall;
+    private readonly bool _reportsStall;                   // false: another group of the fleet reports stream.stall
+    private readonly IReadOnlyList<StoredEvent> _takeOver; // what the previous run left open (Start takes it over)
 
     /// <summary>The latest picture, as a thumbnail on demand (the dashboard's mosaic).</summary>
     public LivePicture Picture { get; }
@@ -91,19 +117,35 @@ public sealed class StreamSupervisor : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts monitoring in the background.</summary>
+    /// <summary>
+    /// Starts monitoring in the background. What the previous run left open is taken over: a stall goes on
+    /// as this run's stall (until media flows), other defects wait for their detectors to find them again.
+    /// </summary>
     public void Start()
     {
-        _timeline = new StreamTimeline(Config.Epoch, _store.GetPosition(Config.Id));
+        _positionAtStart = _store.GetPosition(Config.Id);
+        _timeline = new StreamTimeline(Config.Epoch, _positionAtStart);
+        _watchFrom = _timeline.Now;
+        _startTicks = Stopwatch.GetTimestamp();
+        foreach (var open in _takeOver)
+        {
+            var defect = EventJson.ParseDefect(open.Json);
+            if (defect.Kind == StallKind && _stallStart is null) _stallStart = defect.Start;
+            else _leftOpen.Add((defect, open.SnapshotId));
+        }
+        if (_stallStart is { } stall) _log.LogInformation("Stream {StreamId}: the stall open since {Start:0.0} goes on until media flows", Id, stall);
         _run = Task.Run(() => RunAsync(_stop.Token));
     }
 
     /// <summary>
     /// Stops monitoring: the current analysis is interrupted and its detectors flushed, so every open
-    /// defect (and an open stall) is closed with a <c>defect</c> event before this returns.
+    /// defect is closed with a <c>defect</c> event before this returns (<c>closed_by: "restart"</c>).
+    /// An open stall stays open when <paramref name="stallGoesOn"/> (the service stops or the stream's
+    /// pipeline restarts: the next run continues it), else it closes now (<c>closed_by: "end_of_input"</c>).
     /// </summary>
-    public async Task StopAsync(StreamState final = StreamState.Stopped)
+    public async Task StopAsync(StreamState final = StreamState.Stopped, bool stallGoesOn = false)
     {
+        _stallGoesOn = stallGoesOn;
         await _stop.CancelAsync();
         if (_run is not null)
         {
@@ -119,9 +161,11 @@ public sealed class StreamSupervisor : IAsyncDisposable
         lock (_gate) _state = final;
     }
 
+    private volatile bool _stallGoesOn;
+
     public async ValueTask DisposeAsync()
     {
-        await StopAsync();
+        await StopAsync(stallGoesOn: _stallGoesOn);
         _stop.Dispose();
     }
 
@@ -173,9 +217,10 @@ public sealed class StreamSupervisor : IAsyncDisposable
                 break;
             }
         }
-        CloseStall(_timeline.Now);
-        _store.SavePosition(Id, _timeline.Reached);
         await watchdog;
+        if (!_stallGoesOn) CloseStall(_timeline.Now, ClosedBy.EndOfInput);
+        CloseLeftOpen();
+        _store.SavePosition(Id, _timeline.Reached);
     }
 
     /// <summary>
@@ -209,7 +254,7 @@ public sealed class StreamSupervisor : IAsyncDisposable
         _timeline.BeginConnection();
         lock (_gate) _resumedAt = null; // what the last connection drained does not count towards resuming
         var progress = new ConnectionProgress();
-        var arrival = new ArrivalTap(OnMedia);
+        var arrival = new ArrivalTap(OnMedia, () => OnCodecChange(source));
         var sink = new Sink(this, () => arrival.Latest);
         var detectors = DetectorCatalog.Create(selected, new DetectorContext(source.Info, sink, settings));
         Meters.BeginConnection();
@@ -219,6 +264,7 @@ public sealed class StreamSupervisor : IAsyncDisposable
         lock (_gate)
         {
             _analyzer = analyzer;
+            _source = source;
             _progress = progress;
             _connections++;
             _media = Summarise(source.Info);
@@ -237,7 +283,9 @@ public sealed class StreamSupervisor : IAsyncDisposable
             {
                 _framesDone += analyzer.VideoFrames;
                 _shedDone += analyzer.ShedFrames;
+                _lastDecodedTicks = Math.Max(_lastDecodedTicks, source.LastMediaTicks);
                 _analyzer = null;
+                _source = null;
             }
         }
     }
@@ -249,13 +297,17 @@ public sealed class StreamSupervisor : IAsyncDisposable
     /// </summary>
     private void OnMedia(double pts)
     {
+        _timeline.Arrive(pts); // before any detector maps a defect onto it: event times never lie in the future
         double? closeAt = null;
         lock (_gate)
         {
             _lastMediaTicks = Stopwatch.GetTimestamp();
+            if (_firstMediaTicks == 0) _firstMediaTicks = _lastMediaTicks;
             _connectionHadMedia = true;
             if (_state != StreamState.Running) _state = StreamState.Running;
-            if (_stallStart is not null)
+            // while stalled, only media the converter handed out after the stall began counts: what the analysis
+            // still drains from its queue was there before
+            if (_stallStart is not null && (_source?.LastMediaTicks ?? 0) > _stallTicks)
             {
                 var at = _timeline.Map(pts);
                 if (_resumedAt is not { } from) _resumedAt = at;
@@ -265,7 +317,19 @@ public sealed class StreamSupervisor : IAsyncDisposable
         if (closeAt is { } end) CloseStall(end);
     }
 
-    /// <summary>Every 250 ms: opens a stall when media stopped, samples fps, and saves the stream time reached.</summary>
+    /// <summary>A new decoder took over (analysis thread): the status says what the input carries now.</summary>
+    private void OnCodecChange(MediaSource source)
+    {
+        var media = Summarise(source.Info);
+        lock (_gate) _media = media;
+        _log.LogInformation("Stream {StreamId}: codec changed, now video {Video} audio {Audio}", Id, media.VideoCodec ?? "none", media.AudioCodec ?? "none");
+    }
+
+    /// <summary>
+    /// Every 250 ms: opens a stall when no media came for the stall time (since the last media, or since the
+    /// start when none came), closes what a crash left open once it can no longer be continued, samples fps,
+    /// and saves the stream time reached.
+    /// </summary>
     private async Task WatchAsync(CancellationToken stop)
     {
         var stallTicks = (long)(_options.StallSeconds * Stopwatch.Frequency);
@@ -278,9 +342,18 @@ public sealed class StreamSupervisor : IAsyncDisposable
             while (await timer.WaitForNextTickAsync(stop))
             {
                 var now = Stopwatch.GetTimestamp();
-                bool openStall;
-                lock (_gate) openStall = _reportsStall && _lastMediaTicks != 0 && _stallStart is null && now - _lastMediaTicks >= stallTicks;
+                bool openStall, giveUpLeftOpen;
+                lock (_gate)
+                {
+                    // media counts when the converter hands it out, not when the analysis behind a queue gets to it:
+                    // a stall is about the feed, and a lagging analysis must not delay the alert
+                    var lastMedia = Math.Max(Math.Max(_lastMediaTicks, _lastDecodedTicks), _source?.LastMediaTicks ?? 0);
+                    openStall = _reportsStall && _stallStart is null && now - Math.Max(lastMedia, _startTicks) >= stallTicks;
+                    giveUpLeftOpen = _leftOpen.Count > 0
+                        && now - (_firstMediaTicks != 0 ? _firstMediaTicks : _startTicks) >= ContinueSeconds * Stopwatch.Frequency;
+                }
                 if (openStall) OpenStall();
+                if (giveUpLeftOpen) CloseLeftOpen();
 
                 if (now - sampleTicks >= Stopwatch.Frequency)
                 {
@@ -309,8 +382,10 @@ public sealed class StreamSupervisor : IAsyncDisposable
             lock (_gate)
             {
                 if (_stallStart is not null) return;
-                start = _timeline.Reached;
+                // from the last media of this run; a feed that gave none stalls from when monitoring started
+                start = _lastMediaTicks != 0 ? _timeline.Reached : Math.Max(_watchFrom, _timeline.Reached);
                 _stallStart = start;
+                _stallTicks = Stopwatch.GetTimestamp();
                 _resumedAt = null;
             }
             _log.LogWarning("Stream {StreamId} stalled: no media for {Seconds} s", Id, _options.StallSeconds);
@@ -318,7 +393,8 @@ public sealed class StreamSupervisor : IAsyncDisposable
         }
     }
 
-    private void CloseStall(double end)
+    /// <summary>Closes the open stall at <paramref name="end"/>: media flows again, or the monitor stops watching (<paramref name="closedBy"/>).</summary>
+    private void CloseStall(double end, string? closedBy = null)
     {
         lock (_events)
         {
@@ -330,8 +406,49 @@ public sealed class StreamSupervisor : IAsyncDisposable
                 _stallStart = null;
                 _resumedAt = null;
             }
-            _log.LogInformation("Stream {StreamId} media flows again after {Seconds:0.0} s", Id, end - start);
-            Publish(new Defect(StallKind, start, Math.Max(start, end), 1.0), null);
+            if (closedBy is null) _log.LogInformation("Stream {StreamId} media flows again after {Seconds:0.0} s", Id, end - start);
+            var stall = new Defect(StallKind, start, Math.Max(start, end), 1.0);
+            Publish(closedBy is null ? stall : stall.ClosedByMonitor(closedBy), null);
+        }
+    }
+
+    /// <summary>
+    /// A defect the detectors found again after a restart: the one the crash left open with the same
+    /// identity but its start (kind, stream, programme, channel), which then goes on; null when there is none.
+    /// </summary>
+    private (Defect Defect, string? Snapshot)? TakeLeftOpen(Defect found)
+    {
+        lock (_gate)
+        {
+            var i = _leftOpen.FindIndex(o => o.Defect.Kind == found.Kind && o.Defect.Stream == found.Stream
+                && o.Defect.Program == found.Program && o.Defect.Channel == found.Channel);
+            if (i < 0) return null;
+            var previous = _leftOpen[i];
+            _leftOpen.RemoveAt(i);
+            return previous;
+        }
+    }
+
+    /// <summary>
+    /// Closes what a crash left open and the detectors did not find again: at the position the previous run
+    /// saved last (its real end is unknown, it may look shorter than its kind's minimum), saying so with
+    /// <c>closed_by: "restart"</c>.
+    /// </summary>
+    private void CloseLeftOpen()
+    {
+        lock (_events)
+        {
+            List<(Defect Defect, string? Snapshot)> stale;
+            lock (_gate)
+            {
+                stale = [.. _leftOpen];
+                _leftOpen.Clear();
+            }
+            foreach (var (defect, snapshot) in stale)
+            {
+                _log.LogInformation("Stream {StreamId}: {Kind} left open by the previous run is over", Id, defect.Kind);
+                Publish((defect with { End = Math.Max(defect.Start, _positionAtStart) }).ClosedByMonitor(ClosedBy.Restart), snapshot);
+            }
         }
     }
 
@@ -365,24 +482,49 @@ public sealed class StreamSupervisor : IAsyncDisposable
     /// </summary>
     private sealed class Sink(StreamSupervisor owner, Func<VideoFrame?> latestFrame) : IDefectSink
     {
-        private readonly Dictionary<DefectKey, (double Start, string? Snapshot)> _open = [];
+        // stream time and snapshot of each open defect, and its start in media time (NaN: continued from before a crash)
+        private readonly Dictionary<DefectKey, (double Start, string? Snapshot, double MediaStart)> _open = [];
 
         public void DefectStarted(Defect defect)
         {
-            var start = owner._timeline.Map(defect.Start);
-            var snapshot = TakeSnapshot();
-            _open[defect.Key] = (start, snapshot);
-            lock (owner._events) owner.Publish(defect with { Start = start }, snapshot);
+            lock (owner._events)
+            {
+                // the same defect as one a crash left open: it goes on, under its first start and snapshot
+                if (owner.TakeLeftOpen(defect) is var (previous, previousSnapshot))
+                {
+                    _open[defect.Key] = (previous.Start, previousSnapshot, double.NaN);
+                    owner._log.LogInformation("Stream {StreamId}: {Kind} open before the restart goes on", owner.Id, defect.Kind);
+                    return;
+                }
+                var start = At(defect.Start);
+                var snapshot = TakeSnapshot();
+                _open[defect.Key] = (start, snapshot, defect.Start);
+                owner.Publish(defect with { Start = start }, snapshot);
+            }
         }
 
+        /// <summary>
+        /// The end keeps the defect's length in media time: the connection's offset may have moved back
+        /// since its start (<see cref="StreamTimeline.Arrive"/>), which must not shorten it. One continued
+        /// across a crash ends where its end maps now.
+        /// </summary>
         public void DefectEnded(Defect defect)
         {
-            var (start, snapshot) = _open.Remove(defect.Key, out var known)
+            var mediaEnd = defect.End ?? defect.Start;
+            var (start, snapshot, mediaStart) = _open.Remove(defect.Key, out var known)
                 ? known
-                : (owner._timeline.Map(defect.Start), null);
-            var end = Math.Max(start, owner._timeline.Map(defect.End ?? defect.Start));
+                : (At(defect.Start), null, defect.Start);
+            var end = Math.Max(start, double.IsNaN(mediaStart) ? At(mediaEnd) : start + (mediaEnd - mediaStart));
             lock (owner._events) owner.Publish(defect with { Start = start, End = end }, snapshot);
         }
+
+        /// <summary>
+        /// Stream time of a detector's media time, never later than the arrival of the item it was found on:
+        /// media maps no later than it arrived (<see cref="StreamTimeline.Arrive"/>) except in a connection's
+        /// first burst, and a bitstream event carries the timestamp of the packet it is about, which for a
+        /// corrupt packet can be anything.
+        /// </summary>
+        private double At(double mediaTime) => Math.Min(owner._timeline.Map(mediaTime), owner._timeline.LastArrival);
 
         private string? TakeSnapshot()
         {

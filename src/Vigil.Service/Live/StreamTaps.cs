@@ -6,9 +6,10 @@ namespace Vigil.Service.Live;
 
 /// <summary>
 /// Sees each item before the detectors: notes that media arrives (ends a stall, feeds the lag figure)
-/// and keeps the latest picture for defect snapshots (retained, so no copy per frame).
+/// and keeps the latest picture for defect snapshots (retained, so no copy per frame); and hears of codec
+/// changes, after which the status shows what the input carries now.
 /// </summary>
-internal sealed class ArrivalTap(Action<double> onMedia) : IAnalysisObserver
+internal sealed class ArrivalTap(Action<double> onMedia, Action onCodecChange) : IAnalysisObserver
 {
     private VideoFrame? _latest;
 
@@ -24,6 +25,11 @@ internal sealed class ArrivalTap(Action<double> onMedia) : IAnalysisObserver
     }
 
     public void BeforeAudio(AudioBlock block) => onMedia(block.Pts);
+
+    public void OnMediaEvent(in MediaEvent mediaEvent)
+    {
+        if (mediaEvent.Kind == MediaEventKind.CodecChange) onCodecChange();
+    }
 
     /// <summary>After the detectors' flush (whose last defects may still want the picture).</summary>
     public void OnEnd(in AnalysisEnd end)

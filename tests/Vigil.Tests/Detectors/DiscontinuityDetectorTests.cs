@@ -79,7 +79,7 @@ public sealed class DiscontinuityDetectorTests
     {
         Event(MediaEventKind.CodecChange, 8.0);
         _detector.Flush(9);
-        Assert.Equal(1, Assert.Single(_sink.Ended).Details!["codec_changes"]);
+        Assert.Equal(1, Assert.Single(_sink.Ended).Details!["codec_change"]);
     }
 
     [Fact]

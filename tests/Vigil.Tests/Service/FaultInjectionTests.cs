@@ -11,6 +11,10 @@ namespace Vigil.Tests.Service;
 /// <c>vigil serve</c> under faults and hostile input (issue 12), one case per fault, each against real
 /// processes on loopback with its expected event sequence; every wait is bounded in time and count.
 /// <list type="bullet">
+/// <item>dead feeds (nothing sending, garbage bytes, an HLS URL answering 404): stream.stall within the stall time, open across a restart, closed when media flows</item>
+/// <item>a 5 s burst of random UDP into a live feed: reported, and every defect it opened closes soon after the burst</item>
+/// <item>sender restart with a timestamp reset: stream time runs on, defects after it found where they are</item>
+/// <item><c>kill -9</c> mid-defect: a defect still there after the restart goes on under its first start; one that is gone closes with closed_by restart</item>
 /// <item>webhook receiver down (60 s; <c>VIGIL_FAULT_OUTAGE_SECONDS</c>): every event stored meanwhile arrives after it is back, in order, first one within the capped backoff</item>
 /// <item>500 concurrent SSE clients: capped per key (429) and in total (503); anonymous ones 401; slots come back</item>
 /// <item>oversized and invalid bodies, unknown filters: 413 / 400 / 415, never 500, the service healthy after</item>
@@ -307,6 +311,184 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
         Assert.Equal(0, planted["connections"]!.GetValue<long>());
         Assert.True((await service.GetJsonAsync("/healthz"))["pending_webhooks"]!.GetValue<long>() >= 1, "refused deliveries stay in the outbox");
         Assert.Equal(0, counter.Connections);
+    }
+
+    private static readonly Dictionary<string, string?> Dead = new() { ["OpenTimeoutSeconds"] = "1", ["StallSeconds"] = "2" };
+
+    /// <summary>
+    /// Expected, for each of three dead feeds (a UDP port nothing sends to, one that gets only random bytes,
+    /// an HLS URL answering 404): one stream.stall defect_start whose start is where monitoring began,
+    /// within the stall time (2 s) plus a little, its status stalled and <c>vigil_stream_stalled</c> 1;
+    /// after a graceful restart the stall is still open (no defect, no second defect_start); when a sender
+    /// starts on the first port, its defect follows with the same start.
+    /// </summary>
+    [Fact]
+    public async Task DeadFeeds_NothingGarbageFailingHls_StallRaisedKeptAcrossRestartClosedByMedia()
+    {
+        var silentPort = Net.FreeUdpPort();
+        var garbagePort = Net.FreeUdpPort();
+        await using var garbage = new GarbageSender(garbagePort, seconds: 120, datagramsPerSecond: 100);
+        await using var failing = await FailingHttpServer.StartAsync();
+        await using var service = await ServiceUnderTest.StartAsync(settings: Dead);
+        await using var sse = SseListener.Open(service.Http, "/api/events/live?kind=stream.stall");
+        var added = new Dictionary<string, DateTime>();
+        foreach (var (id, url) in new[] { ("silent", $"udp://127.0.0.1:{silentPort}"), ("garbage", $"udp://127.0.0.1:{garbagePort}"), ("hls404", failing.Url) })
+        {
+            added[id] = DateTime.UtcNow;
+            await service.AddStreamAsync(new { id, url, detectors = new[] { "video.black" } });
+        }
+        foreach (var id in added.Keys)
+        {
+            var stall = await sse.WaitForAsync(e => e.Type == "defect_start" && e.Data["stream_id"]!.GetValue<string>() == id, 30, $"{id}: stream.stall");
+            var delay = (sse.ReceivedAt(stall.Id) - added[id]).TotalSeconds;
+            output.WriteLine($"{id}: stream.stall {delay:0.00} s after the stream was added (stall time 2 s)");
+            Assert.InRange(delay, 1.9, 2 + 5);
+            var time = DateTime.Parse(stall.Data["time"]!.GetValue<string>(), null, System.Globalization.DateTimeStyles.RoundtripKind);
+            Assert.InRange((time - added[id]).TotalSeconds, -1, 1.5); // it began when monitoring did
+            Assert.True((await service.GetJsonAsync($"/api/streams/{id}"))["status"]!["stalled"]!.GetValue<bool>());
+        }
+        var metrics = await service.Http.GetStringAsync("/metrics");
+        foreach (var id in added.Keys) Assert.Matches($@"vigil_stream_stalled\{{stream=""{id}"",[^}}]*\}} 1\n", metrics);
+
+        // a graceful restart keeps every stall open: no defect, no second defect_start
+        var before = (await service.EventsAsync()).Count;
+        await service.RestartAsync();
+        await Task.Delay(TimeSpan.FromSeconds(4)); // two stall times: a stall closed at shutdown would have been raised again by now
+        var events = await service.EventsAsync();
+        Assert.Equal(before, events.Count);
+        Assert.All(events, e => Assert.Equal("defect_start", e.Type()));
+        foreach (var id in added.Keys) Assert.True((await service.GetJsonAsync($"/api/streams/{id}"))["status"]!["stalled"]!.GetValue<bool>(), $"{id} stalled after the restart");
+
+        await using var sender = FfmpegLive.Udp(silentPort, new FfmpegLive.Pattern(Period: 60));
+        await using var after = SseListener.Open(service.Http, "/api/events/live?kind=stream.stall&stream=silent");
+        var end = await after.WaitForAsync(e => e.Type == "defect", 40, "the silent feed's stall to end once media flows");
+        var start = events.Single(e => e["stream_id"]!.GetValue<string>() == "silent");
+        Assert.Equal(start["start"]!.GetValue<double>(), end.Data["start"]!.GetValue<double>());
+        Assert.Null(end.Data["details"]?["closed_by"]); // closed by the media
+        Assert.False((await service.GetJsonAsync("/api/streams/silent"))["status"]!["stalled"]!.GetValue<bool>());
+    }
+
+    /// <summary>
+    /// Expected: a live H.264 feed gets 5 s of random datagrams on its port; a stream.discontinuity starts
+    /// during the burst and its defect comes within a few seconds after the burst (merge window), not at
+    /// shutdown; every defect_start has its defect while the feed keeps running (video.corruption heals at
+    /// the next clean key frame, a false av.sync cannot stay open); the feed stays running.
+    /// </summary>
+    [Fact]
+    public async Task GarbageBurstIntoLiveFeed_ReportedEveryDefectClosesSoonAfter()
+    {
+        var port = Net.FreeUdpPort();
+        await using var source = FfmpegLive.Udp(port, new FfmpegLive.Pattern(Period: 600));
+        await using var service = await ServiceUnderTest.StartAsync();
+        await using var sse = SseListener.Open(service.Http);
+        var id = await service.AddStreamAsync(new { url = $"udp://127.0.0.1:{port}" });
+        await Net.WaitUntilAsync(async () => (await service.GetJsonAsync($"/api/streams/{id}"))["status"]!["state"]!.GetValue<string>() == "running", 30, "the stream to run");
+        await Task.Delay(3000); // a few seconds of clean media first (av.sync needs its window)
+        var quietBefore = sse.Events.Count;
+        await using (var burst = new GarbageSender(port, seconds: 5, datagramsPerSecond: 100))
+            await burst.Finished.WaitAsync(TimeSpan.FromSeconds(30));
+        var burstEnded = DateTime.UtcNow;
+        // the burst is reported (as lost packets: stream.discontinuity, or the transport analyser's ts.* indicators)
+        await sse.WaitForAsync(e => e.Type == "defect_start" && (e.Data.Kind() == "stream.discontinuity" || e.Data.Kind().StartsWith("ts.", StringComparison.Ordinal)), 30,
+            "a defect for the burst", quietBefore);
+        await Net.WaitUntilAsync(() =>
+        {
+            var all = sse.Events.Skip(quietBefore).ToList();
+            return all.Where(e => e.Type == "defect_start").All(s => all.Any(e => e.Type == "defect" && e.Data.Kind() == s.Data.Kind()
+                && e.Data["start"]!.GetValue<double>() == s.Data["start"]!.GetValue<double>()));
+        }, 30, "every defect the burst opened to close while the feed runs");
+        var closes = sse.Events.Skip(quietBefore).Where(e => e.Type == "defect").ToList();
+        var lastClosedAfter = (sse.ReceivedAt(closes[^1].Id) - burstEnded).TotalSeconds;
+        output.WriteLine($"last of {closes.Count} defects ({string.Join(", ", closes.Select(e => e.Data.Kind()).Distinct())}) closed {lastClosedAfter:0.00} s after the burst ended");
+        Assert.True(lastClosedAfter < 15, $"closed {lastClosedAfter:0.0} s after the burst");
+        Assert.Equal("running", (await service.GetJsonAsync($"/api/streams/{id}"))["status"]!["state"]!.GetValue<string>());
+        foreach (var e in sse.Events.Where(e => e.Type == "defect_start")) AssertNotInTheFuture(sse, e);
+    }
+
+    /// <summary>
+    /// Expected: a sender with black every 4 s (1–2 s of each period) is restarted, so its timestamps start
+    /// over; a stream.discontinuity (timestamp jump) is reported near the restart; blacks keep coming, each
+    /// later in stream time than the one before, each about 1 s long; nothing stays open.
+    /// </summary>
+    [Fact]
+    public async Task SenderRestart_TimestampsReset_StreamTimeRunsOnDefectsStillFound()
+    {
+        var port = Net.FreeUdpPort();
+        var pattern = new FfmpegLive.Pattern(Period: 4, Black: (1, 2));
+        var first = FfmpegLive.Udp(port, pattern);
+        await using var service = await ServiceUnderTest.StartAsync();
+        await using var sse = SseListener.Open(service.Http, "/api/events/live?kind=video.black,stream.discontinuity");
+        var id = await service.AddStreamAsync(new { url = $"udp://127.0.0.1:{port}", detectors = new[] { "video.black", "stream.discontinuity" }, thresholds = QuickBlack });
+        await sse.WaitForAsync(e => e.Type == "defect" && e.Data.Kind() == "video.black", 40, "a first black");
+        var blacksBefore = sse.Events.Count(e => e.Type == "defect" && e.Data.Kind() == "video.black");
+        await first.DisposeAsync();
+        await Task.Delay(500); // the sender is down for a moment (less than the stall time)
+        await using var second = FfmpegLive.Udp(port, pattern);
+        await Net.WaitUntilAsync(() => sse.Events.Count(e => e.Type == "defect" && e.Data.Kind() == "video.black") >= blacksBefore + 2, 40,
+            "two blacks after the restart");
+        var blacks = sse.Events.Where(e => e.Type == "defect" && e.Data.Kind() == "video.black").Select(e => e.Data).ToList();
+        var starts = blacks.Select(b => b["start"]!.GetValue<double>()).ToList();
+        Assert.Equal(starts.Order().ToList(), starts);
+        Assert.All(blacks, b => Assert.InRange(b["end"]!.GetValue<double>() - b["start"]!.GetValue<double>(), 0.8, 1.3));
+        Assert.Contains(sse.Events, e => e.Data.Kind() == "stream.discontinuity");
+        foreach (var e in sse.Events.Where(e => e.Type == "defect_start")) AssertNotInTheFuture(sse, e);
+        _ = id;
+    }
+
+    /// <summary>
+    /// Expected: two feeds are black when the service is killed (-9). Feed A stays black through the restart:
+    /// no second defect_start, and its defect, when the black ends, has the first start (one defect across
+    /// the crash, not closed and reopened). Feed B's sender is replaced by one without black while the service
+    /// is down: its defect closes within <c>ContinueSeconds</c> with <c>closed_by: "restart"</c>. Every event a
+    /// client saw before the crash is stored as it was.
+    /// </summary>
+    [Fact]
+    public async Task KillHardMidDefect_StillThereContinues_GoneClosedByRestart()
+    {
+        var portA = Net.FreeUdpPort();
+        var portB = Net.FreeUdpPort();
+        // black from 2 to 30 s of feed A's clock: still black when the service comes back, over some seconds later
+        await using var a = FfmpegLive.Udp(portA, new FfmpegLive.Pattern(Period: 600, Black: (2, 30)));
+        var b = FfmpegLive.Udp(portB, new FfmpegLive.Pattern(Period: 600, Black: (2, 600)));
+        await using var service = await ServiceUnderTest.StartAsync(childProcess: true);
+        var detect = new { detectors = new[] { "video.black" }, thresholds = QuickBlack };
+        await service.AddStreamAsync(new { id = "feed-a", url = $"udp://127.0.0.1:{portA}", detect.detectors, detect.thresholds });
+        await service.AddStreamAsync(new { id = "feed-b", url = $"udp://127.0.0.1:{portB}", detect.detectors, detect.thresholds });
+        List<(long Id, string Type, JsonNode Data)> seen;
+        await using (var sse = SseListener.Open(service.Http, "/api/events/live?kind=video.black"))
+        {
+            await Net.WaitUntilAsync(() => new[] { "feed-a", "feed-b" }.All(f => sse.Events.Any(e => e.Type == "defect_start" && e.Data["stream_id"]!.GetValue<string>() == f)),
+                40, "both feeds black");
+            await Task.Delay(2500); // a saved position past the defects' start
+            service.KillHard();
+            seen = sse.Events.ToList();
+        }
+        await b.DisposeAsync();
+        await using var bClean = FfmpegLive.Udp(portB, new FfmpegLive.Pattern(Period: 600));
+        await service.RestartAsync();
+        var stored = await service.EventsAsync();
+        foreach (var (eventId, _, data) in seen) Assert.Equal(data.ToJsonString(), stored.Single(e => e.Id() == eventId).ToJsonString());
+        var startA = seen.Single(e => e.Data["stream_id"]!.GetValue<string>() == "feed-a").Data["start"]!.GetValue<double>();
+        var startB = seen.Single(e => e.Data["stream_id"]!.GetValue<string>() == "feed-b").Data["start"]!.GetValue<double>();
+
+        await using var after = SseListener.Open(service.Http, $"/api/events/live?kind=video.black&after={stored.Max(e => e.Id())}");
+        var closedB = await after.WaitForAsync(e => e.Type == "defect" && e.Data["stream_id"]!.GetValue<string>() == "feed-b", 60, "feed B's black closed");
+        Assert.Equal(startB, closedB.Data["start"]!.GetValue<double>());
+        Assert.Equal("restart", closedB.Data["details"]!["closed_by"]!.GetValue<string>());
+
+        var endA = await after.WaitForAsync(e => e.Type == "defect" && e.Data["stream_id"]!.GetValue<string>() == "feed-a", 60, "feed A's black to end");
+        Assert.Equal(startA, endA.Data["start"]!.GetValue<double>()); // one defect across the crash
+        Assert.Null(endA.Data["details"]?["closed_by"]);               // ended by the media
+        Assert.DoesNotContain(after.Events, e => e.Type == "defect_start" && e.Data["stream_id"]!.GetValue<string>() == "feed-a" && e.Id < endA.Id);
+        output.WriteLine($"feed A: black {startA:0.00}..{endA.Data["end"]} continued across kill -9; feed B: closed_by restart at {closedB.Data["end"]}");
+    }
+
+    /// <summary>An event's <c>time</c> is not later than the moment its defect_start arrived (issue 12.7).</summary>
+    private static void AssertNotInTheFuture(SseListener sse, (long Id, string Type, JsonNode Data) e)
+    {
+        var time = DateTime.Parse(e.Data["time"]!.GetValue<string>(), null, System.Globalization.DateTimeStyles.RoundtripKind);
+        var arrived = sse.ReceivedAt(e.Id);
+        Assert.True(time <= arrived.AddMilliseconds(5), $"{e.Data.Kind()} time {time:HH:mm:ss.fff} is after it arrived ({arrived:HH:mm:ss.fff})");
     }
 
     private static async Task<(long Id, DateTime At, string? Stream)> WaitForArrivalAsync(WebhookReceiver receiver, DateTime after, double seconds)

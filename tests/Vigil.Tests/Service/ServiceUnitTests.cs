@@ -46,6 +46,34 @@ public sealed class ServiceUnitTests
     }
 
     [Fact]
+    public void StreamTimeline_BurstAheadOfWallClock_MovesBackToArrivalButNeverForward()
+    {
+        // an hour of stream time has passed; the connection then delivers 30 s of media at once (a backlog)
+        var epoch = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0 - 3600;
+        var timeline = new StreamTimeline(epoch, position: 10);
+        timeline.BeginConnection();
+        timeline.Arrive(0);
+        var first = timeline.Map(0);
+        timeline.Arrive(30);
+        Assert.InRange(timeline.Map(30), first, timeline.LastArrival); // not later than it arrived...
+        Assert.True(timeline.Map(30) - first < 30, "...so the burst is squeezed onto the wall clock");
+        var settled = timeline.Map(30);
+        timeline.Arrive(29.5); // audio interleaved half a second behind the picture: no step forward
+        Assert.Equal(settled, timeline.Map(30), 9);
+    }
+
+    [Fact]
+    public void StreamTimeline_BurstAfterReconnect_NeverMapsBeforeWhatWasReached()
+    {
+        // stream time reached is far ahead of the wall clock (the epoch lies in the future): nothing may move back past it
+        var timeline = new StreamTimeline(FutureEpoch, position: 200);
+        timeline.BeginConnection();
+        timeline.Arrive(0);
+        timeline.Arrive(5);
+        Assert.Equal(200, timeline.Map(0), 6);
+    }
+
+    [Fact]
     public void StreamTimeline_EpochInThePast_MapsConnectionStartToWallClock()
     {
         var epoch = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0 - 3600;

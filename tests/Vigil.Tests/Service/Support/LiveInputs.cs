@@ -34,9 +34,9 @@ internal sealed class FfmpegLive : IAsyncDisposable
             "sine=f=440:r=48000" + (Silence is var (s0, s1) ? $",volume=0:enable='between(mod(t,{Period}),{s0},{s1})'" : "");
     }
 
-    /// <summary>Sends MPEG-TS to <c>udp://127.0.0.1:PORT</c>, which the service opens as its input.</summary>
-    public static FfmpegLive Udp(int port, Pattern pattern) =>
-        Start($"{Inputs(pattern)} {Encode} -f mpegts \"udp://127.0.0.1:{port}?pkt_size=1316\"");
+    /// <summary>Sends MPEG-TS to <c>udp://127.0.0.1:PORT</c>, which the service opens as its input (H.264/AAC, or MPEG-2 video and audio).</summary>
+    public static FfmpegLive Udp(int port, Pattern pattern, bool mpeg2 = false) =>
+        Start($"{Inputs(pattern)} {(mpeg2 ? Mpeg2Encode : Encode)} -f mpegts \"udp://127.0.0.1:{port}?pkt_size=1316\"");
 
     /// <summary>
     /// Broadcasts MPEG-TS to <c>127.255.255.255:PORT</c> (loopback's broadcast address: it never leaves the
@@ -50,6 +50,8 @@ internal sealed class FfmpegLive : IAsyncDisposable
     public static FfmpegLive Hls(string folder, Pattern pattern) =>
         Start($"{Inputs(pattern)} {Encode} -f hls -hls_time 1 -hls_list_size 6 -hls_flags delete_segments+temp_file " +
               $"-hls_segment_filename \"{Path.Combine(folder, "seg%05d.ts")}\" \"{Path.Combine(folder, "live.m3u8")}\"");
+
+    private const string Mpeg2Encode = "-c:v mpeg2video -g 25 -c:a mp2";
 
     private const string Encode = "-c:v libx264 -preset ultrafast -tune zerolatency -g 25 -keyint_min 25 -sc_threshold 0 -pix_fmt yuv420p -c:a aac -b:a 64k";
 
@@ -102,6 +104,81 @@ internal sealed class HlsServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _ffmpeg.DisposeAsync();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// Random bytes as UDP datagrams to 127.0.0.1:PORT (garbage on the wire, or a burst into a live feed), at
+/// a fixed rate for a bounded time, from its own task; disposing stops it. Seeded, so a run repeats.
+/// </summary>
+internal sealed class GarbageSender : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _task;
+
+    public GarbageSender(int port, double seconds, int datagramsPerSecond = 200, int seed = 12)
+    {
+        _task = Task.Run(async () =>
+        {
+            using var udp = new System.Net.Sockets.UdpClient();
+            var random = new Random(seed);
+            var datagram = new byte[1316];
+            var total = (int)(seconds * datagramsPerSecond);
+            for (var i = 0; i < total && !_stop.IsCancellationRequested; i++)
+            {
+                random.NextBytes(datagram);
+                await udp.SendAsync(datagram, new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port), _stop.Token);
+                await Task.Delay(1000 / datagramsPerSecond, _stop.Token);
+            }
+        });
+    }
+
+    /// <summary>Completes when the bounded burst has been sent.</summary>
+    public Task Finished => _task;
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        try
+        {
+            await _task;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        _stop.Dispose();
+    }
+}
+
+/// <summary>An HTTP server on 127.0.0.1 that answers 404 to everything: an HLS URL that fails.</summary>
+internal sealed class FailingHttpServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private FailingHttpServer(WebApplication app, string url) => (_app, Url) = (app, url);
+
+    public string Url { get; }
+
+    public static async Task<FailingHttpServer> StartAsync()
+    {
+        var port = Net.FreeTcpPort();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        app.Run(context =>
+        {
+            context.Response.StatusCode = 404;
+            return Task.CompletedTask;
+        });
+        await app.StartAsync();
+        return new FailingHttpServer(app, $"http://127.0.0.1:{port}/live/index.m3u8");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
         await _app.StopAsync();
         await _app.DisposeAsync();
     }
