@@ -10,7 +10,11 @@ internal sealed class Deadline(Indicator indicator, int pid, int program, double
     public readonly int Pid = pid;
     public readonly int Program = program;
     /// <summary>The limit plus 100 ns, so that a gap of exactly the limit (PCRs exactly 40 ms apart) passes despite rounding.</summary>
-    public readonly double Limit = limit + 1e-7;
+    public double Limit { get; private set; } = limit + Slack;
+    private const double Slack = 1e-7;
+
+    /// <summary>Another limit from now on (the PCR interval follows whether the mux runs at a constant rate).</summary>
+    public void Relimit(double limit) => Limit = limit + Slack;
     public double Last = double.NaN;   // transport time of the last occurrence; NaN: not armed
     public bool Failing;
 }
@@ -156,7 +160,7 @@ internal sealed class IndicatorTracker(ITransportEventSink sink, TransportOption
         clear[(int)Indicator.PatError] = Math.Max(o.PatInterval, o.MinClearInterval);
         clear[(int)Indicator.PmtError] = Math.Max(o.PmtInterval, o.MinClearInterval);
         clear[(int)Indicator.PidError] = Math.Max(o.PidTimeout, o.MinClearInterval);
-        clear[(int)Indicator.PcrRepetitionError] = Math.Max(o.PcrInterval, o.MinClearInterval);
+        clear[(int)Indicator.PcrRepetitionError] = Math.Max(Math.Max(o.PcrInterval, o.PcrIntervalVariableRate), o.MinClearInterval);
         clear[(int)Indicator.PtsError] = Math.Max(o.PtsInterval, o.MinClearInterval);
         return clear;
     }

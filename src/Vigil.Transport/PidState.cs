@@ -24,6 +24,7 @@ internal sealed class PidState(int pid)
     public long UnwrappedPcr;            // the same, continued across the 33-bit wrap
     public double LastPcrTime;           // transport time of the last PCR
     public long LastPcrPosition;
+    public double PcrCadence = double.NaN; // seconds: the usual PCR interval (moving average of the regular ones)
     // accuracy: the run of constant rate and the predicted PCR (see TransportAnalyzer.Accuracy)
     public int RateRun;
     public long RunPcr, RunPosition;

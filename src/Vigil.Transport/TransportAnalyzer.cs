@@ -310,9 +310,13 @@ public sealed class TransportAnalyzer : IPacketReceiver
                 _tracker.Fail(Indicator.PcrDiscontinuityIndicatorError, s.Pid, s.Program, _now);
             if (!regular) s.RateRun = 0;
             else if (s.IsProgramPcr) Accuracy(s, step, position);
+            var interval = step / TsPacket.ClockHz;
+            if (regular && interval <= _options.PcrIntervalVariableRate)
+                s.PcrCadence = double.IsNaN(s.PcrCadence) ? interval : s.PcrCadence + (interval - s.PcrCadence) / CadenceSpan;
         }
         if (s.PcrRepetition is { } d)
         {
+            d.Relimit(PcrRepetitionLimit(s));
             if (double.IsNaN(d.Last)) _tracker.Watch(d, _now); // armed at the first PCR after the PMT
             else _tracker.Occurred(d, _now);
         }
@@ -321,12 +325,28 @@ public sealed class TransportAnalyzer : IPacketReceiver
         s.LastPcrPosition = position;
     }
 
+    /// <summary>The moving average of PCR intervals spans about this many of them.</summary>
+    private const int CadenceSpan = 8;
+
+    /// <summary>
+    /// 2.3a's limit for this PCR PID: DVB's 40 ms where the transport is a DVB-style one, i.e. the mux stuffs
+    /// to a constant rate or its PCRs usually come within 40 ms (an SPTS cut out of a multiplex: test-025);
+    /// ISO/IEC 13818-1's 100 ms for a variable-rate mux whose encoder spaces PCRs wider as a rule (FFmpeg's
+    /// muxer: the largest multiple of a frame up to 100 ms). A gap does not move the cadence (only intervals
+    /// within 100 ms do), so a DVB stream whose PCRs stop is still held to 40 ms. Until a PID's first interval
+    /// shows its cadence, the wider limit.
+    /// </summary>
+    private double PcrRepetitionLimit(PidState s) =>
+        ConstantRate || s.PcrCadence <= _options.PcrInterval ? _options.PcrInterval : _options.PcrIntervalVariableRate;
+
     /// <summary>PCR intervals of constant rate before accuracy is judged.</summary>
     private const int AccuracyRun = 16;
     /// <summary>A PCR this far (1 ms) from its byte position's value means the rate is not constant, not that the PCR is wrong.</summary>
     private const long VariableRateTicks = 27_000;
     /// <summary>A constant-rate mux fills its rate with null packets: accuracy is judged while one came within this long.</summary>
     private const double ConstantRateEvidence = 1.0;
+    /// <summary>The mux stuffs up to a constant rate: a null packet came within <see cref="ConstantRateEvidence"/>.</summary>
+    private bool ConstantRate => _now - _lastNull <= ConstantRateEvidence;
 
     /// <summary>
     /// 2.4: a PCR against the value its byte position implies at the mux rate (TR 101 290 5.3.2: PCR_AC): the
@@ -366,7 +386,7 @@ public sealed class TransportAnalyzer : IPacketReceiver
             s.DeviationFailed = false;
             return;
         }
-        if (s.RateRun > AccuracyRun && _now - _lastNull <= ConstantRateEvidence)
+        if (s.RateRun > AccuracyRun && ConstantRate)
             _tracker.Fail(Indicator.PcrAccuracyError, s.Pid, s.Program, _now);
         s.Predicted = predicted;
         s.DeviationFailed = true;

@@ -12,8 +12,16 @@ public sealed record TransportOptions
     public double PmtInterval { get; init; } = 0.5;
     /// <summary>1.6: a video or audio PID listed in a PMT occurs at least this often (user-specified in the standard).</summary>
     public double PidTimeout { get; init; } = 1.0;
-    /// <summary>2.3a: PCRs on a programme's PCR PID at least this often.</summary>
+    /// <summary>2.3a: PCRs on a programme's PCR PID at least this often while the mux runs at a constant rate (a DVB transmission multiplex).</summary>
     public double PcrInterval { get; init; } = 0.040;
+    /// <summary>
+    /// 2.3a on a variable-rate transport (no null packets) whose PCRs usually come more than
+    /// <see cref="PcrInterval"/> apart (an encoder's or packager's output for streaming, files): ISO/IEC 13818-1's
+    /// own ceiling, 0.1 s. TR 101 290 takes its 40 ms from DVB's transmission rules (TS 101 154);
+    /// FFmpeg's muxer, and many streaming encoders, space PCRs at the largest multiple of a frame under 100 ms
+    /// when they do not stuff to a rate, so the DVB limit there would hold an alarm open for the whole stream.
+    /// </summary>
+    public double PcrIntervalVariableRate { get; init; } = 0.100;
     /// <summary>2.3b: consecutive PCR values differ by at most this (and never go back) without discontinuity_indicator.</summary>
     public double PcrMaxStep { get; init; } = 0.100;
     /// <summary>2.4: a PCR within this of the value implied by its byte position at the mux rate.</summary>

@@ -39,6 +39,46 @@ public sealed class TransportClipTests
         Assert.Empty(r.Ended);
     }
 
+    /// <summary>
+    /// FFmpeg's muxer without a mux rate spaces PCRs at the largest multiple of a frame up to 100 ms (80 ms at
+    /// 25 fps, 100 ms at 30): within ISO/IEC 13818-1, over DVB's 40 ms. Such a stream is what most streaming
+    /// encoders send; held to the DVB limit it would be in alarm from its first second to its last.
+    /// </summary>
+    [Theory]
+    [InlineData("transport-vbr-25.ts", "25")]
+    [InlineData("transport-vbr-30.ts", "30")]
+    [InlineData("transport-vbr-2997.ts", "30000/1001")]
+    public async Task A_variable_rate_stream_with_pcrs_under_100_ms_passes_every_indicator(string name, string rate)
+    {
+        var path = await TestClips.Generate(name,
+            $"-f lavfi -i testsrc2=size=320x240:rate={rate}:duration=6 -f lavfi -i sine=frequency=440:duration=6 " +
+            "-c:v libx264 -preset ultrafast -c:a aac -b:a 64k -f mpegts");
+        var bytes = await File.ReadAllBytesAsync(path);
+        var pcrs = new List<long>();
+        for (var i = 0; i + 188 <= bytes.Length; i += 188)
+            if (TsPacket.Pcr(bytes.AsSpan(i, 188)) is >= 0 and var pcr) pcrs.Add(pcr);
+        var widest = pcrs.Zip(pcrs.Skip(1)).Max(p => p.Second - p.First) / TsPacket.ClockHz;
+        Assert.InRange(widest, 0.041, 0.100); // precondition: over the DVB limit, within ISO's
+        var r = await Analysis.RunAsync(path, "ts,stream.discontinuity");
+        Assert.Empty(Failed(r));
+        Assert.Empty(r.Ended);
+    }
+
+    [Fact]
+    public async Task A_variable_rate_stream_is_still_held_to_100_ms_between_pcrs()
+    {
+        var clean = await TestClips.Generate("transport-vbr-25.ts",
+            "-f lavfi -i testsrc2=size=320x240:rate=25:duration=6 -f lavfi -i sine=frequency=440:duration=6 " +
+            "-c:v libx264 -preset ultrafast -c:a aac -b:a 64k -f mpegts");
+        var faults = new TsFaults(await File.ReadAllBytesAsync(clean));
+        faults.PcrGap(3.0, 0.100); // one 80 ms interval becomes 160 ms or more
+        var path = Path.Combine(TestClips.WorkFolder, "transport-vbr-pcr-gap.ts");
+        await File.WriteAllBytesAsync(path, faults.Build());
+        var r = await Analysis.RunAsync(path, "ts,stream.discontinuity");
+        Assert.Equal(1, Failed(r).GetValueOrDefault("pcr_repetition_error"));
+        Assert.Equal(faults.PcrPid, (int)Assert.Single(r.Of("ts.pcr_repetition_error")).Details!["pid"]);
+    }
+
     public static TheoryData<string, int, long> Losses => new() { { "lose-1", 1, 1 }, { "lose-3", 3, 1 }, { "lose-7", 7, 1 } };
 
     [Theory]

@@ -54,6 +54,9 @@ public sealed class TransportScenarioTests
             new() { [Indicator.PatError] = 1 }),
         ["PCRs absent for 100 ms"] = new(m => StripPcrs(m, 1.0, 0.100), new() { [Indicator.PcrRepetitionError] = 1 }),
         ["PCRs absent for 40 ms (allowed)"] = new(m => StripPcrs(m, 1.0, 0.040), []),
+        // no null packets, but PCRs usually within 40 ms: still a DVB-style transport, held to 40 ms
+        ["no null packets: PCRs absent for 80 ms"] = new(m => { StripPcrs(m, 1.0, 0.080); WithoutNulls(m); },
+            new() { [Indicator.PcrRepetitionError] = 1 }),
         ["PCR jumps 200 ms ahead"] = new(m => ShiftPcrs(m, 2.0, 0.2, indicate: false), new() { [Indicator.PcrDiscontinuityIndicatorError] = 1 }),
         ["PCR goes back 50 ms"] = new(m => ShiftPcrs(m, 2.0, -0.05, indicate: false), new() { [Indicator.PcrDiscontinuityIndicatorError] = 1 }),
         ["PCR jump with discontinuity_indicator (allowed)"] = new(m => ShiftPcrs(m, 2.0, 0.2, indicate: true), []),
@@ -117,6 +120,8 @@ public sealed class TransportScenarioTests
         for (; lost < count; i++)
             if (which(m.Packets[i])) { m.Packets[i] = Null(m.Packets[i].Time); lost++; }
     }
+
+    private static void WithoutNulls(SyntheticMux m) => m.Omit(p => p.Pid == TsPacket.NullPid);
 
     private static void Scramble(MuxPacket p) => p.Bytes[3] |= 0x80;
 
