@@ -188,9 +188,15 @@ public class ClippingDetectorTests
             detector.Process(block);
         }
         for (var i = 0; i < 200; i++) Next(); // warm up; the defect has started
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 2000; i++) Next();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // least of three runs: a real per-block allocation shows in every run, a one-off (a late JIT) does not
+        var least = long.MaxValue;
+        for (var run = 0; run < 3; run++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 2000; i++) Next();
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        Assert.Equal(0, least);
     }
 
     internal static IReadOnlyList<Defect> Run(string path)
