@@ -204,10 +204,13 @@ int decoder_open_at(vg_ctx *ctx, decoder *d, int index, int threads) {
     if (ret < 0) { avcodec_free_context(&c); return ret; }
     program *p = d->program;
     int video = d->video;
+    AVPacket *held = d->held; /* a new codec on the same stream: its first packet waits here (see hold_back) */
+    d->held = NULL;
     decoder_close(d);
     memset(d, 0, sizeof *d);
     d->program = p;
     d->video = video;
+    d->held = held;
     d->threads = threads;
     d->swr_in_format = -1;
     d->index = index;
@@ -242,6 +245,7 @@ int decoder_open(vg_ctx *ctx, decoder *d, AVProgram *av, enum AVMediaType type, 
 }
 
 void decoder_close(decoder *d) {
+    av_packet_free(&d->held);
     avcodec_free_context(&d->codec);
     swr_free(&d->swr);
     av_channel_layout_uninit(&d->swr_in_layout);
@@ -275,8 +279,11 @@ int decoder_send(vg_ctx *ctx, decoder *d, vg_item *out) {
     }
     int ret = avcodec_send_packet(d->codec, ctx->packet);
     av_packet_unref(ctx->packet);
+    /* the last packet of a cut capture is incomplete: what the demuxer and decoder say of it is no news */
+    if (video && seq == d->last_seq) corrupt = 0;
     vg_item event;
     int full = 0;
+    if (ret < 0 && ret != AVERROR(EAGAIN) && video && seq == d->last_seq) { ctx->draining = d; return 0; }
     if (ret < 0 && ret != AVERROR(EAGAIN)) {
         if (d->frames == 0) {
             /* Before the first frame, errors mean we joined mid-stream (no parameter sets or key

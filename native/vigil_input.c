@@ -278,12 +278,26 @@ static decoder *adopt_new_stream(vg_ctx *ctx, int index) {
         return NULL;
     }
     if (old >= 0) {
+        if (d->held) av_packet_unref(d->held); /* the last packet of the stream given up */
         ctx->format->streams[old]->discard = AVDISCARD_ALL;
         if (ctx->draining == d) ctx->draining = NULL;
         event_item(ctx, &ctx->pending_event, VG_EVENT_CODEC_CHANGE, d, AV_NOPTS_VALUE);
         ctx->has_pending_event = 1;
     }
     return d;
+}
+
+/* A video packet waits for the next one of its stream, so that the last one is known when the input ends
+ * (see vg_read): swaps the packet just read with the one held. 0 when none was held (nothing to send yet). */
+static int holds(const AVPacket *held) { return held && (held->data || held->side_data_elems); }
+
+static int hold_back(decoder *d, AVPacket *packet) {
+    if (!d->held && !(d->held = av_packet_alloc())) return 1; /* no memory to hold it: send it now */
+    int had = holds(d->held);
+    AVPacket swap = *d->held; /* what av_packet_move_ref does, both ways */
+    *d->held = *packet;
+    *packet = swap;
+    return had;
 }
 
 static decoder *decoder_of_stream(vg_ctx *ctx, int index) {
@@ -316,7 +330,20 @@ int32_t vg_read(vg_ctx *ctx, vg_item *out) {
             ctx->draining = NULL;
         }
         if (ctx->input_ended) {
-            /* End of input: flush each decoder, then drain what it still holds. */
+            /* End of input: each video stream's last packet goes in, known now to be its last (a capture cut
+             * mid-picture leaves it incomplete: vg_item.last_of_input) */
+            int sent = 0;
+            for (int k = 0; k < ctx->program_count && !sent; k++) {
+                decoder *d = &ctx->programs[k].video;
+                if (!holds(d->held)) continue;
+                av_packet_move_ref(ctx->packet, d->held);
+                d->last_seq = ctx->video_packets + 1; /* the number decoder_send gives it */
+                int ret = decoder_send(ctx, d, out);
+                if (ret != 0) return ret;
+                sent = 1;
+            }
+            if (sent) continue;
+            /* then flush each decoder and drain what it still holds */
             for (int i = 0; i < 2 * ctx->program_count; i++) {
                 decoder *d = i % 2 ? &ctx->programs[i / 2].audio : &ctx->programs[i / 2].video;
                 if (d->index < 0 || d->finished) continue;
@@ -352,6 +379,7 @@ int32_t vg_read(vg_ctx *ctx, vg_item *out) {
         else d = adopt_new_stream(ctx, ctx->packet->stream_index);
         if (!d) { av_packet_unref(ctx->packet); continue; }
         d->last_packet = d->program->packets;
+        if (d->video && !hold_back(d, ctx->packet)) continue;
         if ((ret = decoder_send(ctx, d, out)) != 0) return ret;
     }
 }

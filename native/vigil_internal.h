@@ -78,6 +78,11 @@ typedef struct decoder {
     int errors_in_a_row;
     int flushed;               /* NULL packet sent at end of input */
     int finished;              /* decoder returned AVERROR_EOF */
+    /* video: the stream's newest packet, sent when the next one comes; the one still held when the input ends
+     * is its last, which a capture cut mid-picture leaves incomplete (see vg_read) */
+    AVPacket *held;
+    int64_t last_seq;          /* video: the number of the input's last packet of this stream; 0 until it is sent */
+    int last_shown;            /* video: the picture of that packet has come out */
     /* pts of recent packets flagged key, to tell which decoded pictures began at one (see recovery_point) */
     int64_t key_packets[KEY_PACKET_RING];
     unsigned key_packets_next;

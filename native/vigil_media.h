@@ -62,6 +62,15 @@ enum {
 /* Read results below zero. */
 enum { VG_ERR_FAILED = -1, VG_ERR_STALLED = -2, VG_ERR_INTERRUPTED = -3 };
 
+/* A recording stops mid-picture: the stream's last packet is incomplete, and the pictures shown after its
+ * picture (decoded before it) miss the ones between, which came after the end. Neither says anything of the
+ * feed. */
+typedef enum vg_input_end {
+    VG_END_NONE = 0,
+    VG_END_INCOMPLETE = 1,     /* decoded from the stream's last packet before the input ended */
+    VG_END_AFTER_MISSING = 2,  /* shown after that picture: the pictures between it and this one never came */
+} vg_input_end;
+
 typedef struct vg_item {
     int32_t kind;
     int32_t stream_index;
@@ -83,6 +92,7 @@ typedef struct vg_item {
     float concealed_area;          /* share of this picture's macroblocks the decoder concealed (its own report, so
                                     * the same at any thread count); 0 when it concealed none or did not say */
     int32_t full_range;            /* luma is 0..255 rather than 16..235 */
+    int32_t input_end;             /* vg_input_end: how the end of the input bears on this picture */
     /* video: block-grid statistics of the FULL-resolution luma (vg_grid_stats; 9-16 bit luma rounded to
      * 8 bits first); NULL when the source has no luma plane (RGB, packed). Valid until the next vg_read. */
     const struct vg_grid_stats *grid;

@@ -259,6 +259,8 @@ int video_item(vg_ctx *ctx, decoder *d, AVFrame *frame, vg_item *out) {
     out->concealed_area = concealed_area(ctx, frame);
     out->corrupt = (frame->flags & AV_FRAME_FLAG_CORRUPT) != 0;
     out->full_range = full_range;
+    if (d->last_seq > 0 && picture_packet(frame) == d->last_seq) out->input_end = VG_END_INCOMPLETE, d->last_shown = 1;
+    else out->input_end = d->last_shown ? VG_END_AFTER_MISSING : VG_END_NONE;
     out->grid = grid;
     return 1;
 }

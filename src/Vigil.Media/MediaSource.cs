@@ -292,6 +292,7 @@ public sealed class MediaSource : IMediaReader, IDisposable
                 frame.HasConcealedReference = item.ConcealedReference != 0;
                 frame.ConcealedArea = item.ConcealedArea;
                 frame.FullRange = item.FullRange != 0;
+                frame.InputEnd = item.InputEnd;
                 if (item.Grid != null) frame.Grid.CopyFrom(*item.Grid);
                 var dst = frame.Luma;
                 if (item.LumaStride == item.Width)

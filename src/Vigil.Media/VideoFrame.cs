@@ -64,6 +64,8 @@ public sealed class VideoFrame : PooledBuffer<VideoFrame, byte>
     public double ConcealedArea { get; set; }
     /// <summary>Luma spans 0..255 (JPEG range) rather than 16..235.</summary>
     public bool FullRange { get; set; }
+    /// <summary>How the end of the input bears on this picture (<see cref="Media.InputEnd"/>).</summary>
+    public InputEnd InputEnd { get; set; }
 
     /// <summary>Block-grid statistics of the full-resolution picture (<see cref="BlockGridStats.IsValid"/> false when absent).</summary>
     public BlockGridStats Grid { get; } = new();
@@ -96,6 +98,22 @@ public sealed class VideoFrame : PooledBuffer<VideoFrame, byte>
         HasConcealedReference = false;
         ConcealedArea = 0;
         FullRange = false;
+        InputEnd = InputEnd.None;
         Grid.IsValid = false;
     }
+}
+
+/// <summary>
+/// A recording stops where it was stopped, not where a picture ends: a captured transport stream's last
+/// packet of each video stream is usually incomplete, and the pictures shown after it (decoded before it,
+/// as references of B-pictures) miss the pictures between, whose packets came after the end. Neither says
+/// anything about the feed; the converter marks them so that detectors do not report the cut.
+/// </summary>
+public enum InputEnd
+{
+    None = 0,
+    /// <summary>Decoded from the stream's last packet before the input ended.</summary>
+    Incomplete = 1,
+    /// <summary>Shown after the <see cref="Incomplete"/> picture: the pictures between it and this one never came.</summary>
+    AfterMissing = 2,
 }

@@ -40,6 +40,9 @@ public readonly record struct CorruptionEvidence(
 /// decoder's own flags, attached to their packet by the converter, are the same in every run.
 /// Measured on the corpus, such blocks stay under 1–2 % of a damaged picture, so the picture-only onset
 /// is kept strict (<see cref="CorruptionOptions.PictureOnset"/>) and fires only on large, decoder-silent damage.
+/// The picture decoded from a stream's last packet before the input ended is not judged
+/// (<see cref="VideoFrame.InputEnd"/>), nor the gap before the pictures shown after it: a recording stops mid-picture, and every real capture in the
+/// corpus ends on one the decoder has to conceal.
 /// </summary>
 public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
 {
@@ -101,12 +104,22 @@ public sealed class CorruptionDetector : IVideoDetector, IMediaEventDetector
 
     public void Process(VideoFrame frame)
     {
+        // the last packet of a cut capture is incomplete by construction: its picture is no evidence either
+        // way, nor a reference for the pictures still to come out (shown after it, decoded before it)
+        if (frame.InputEnd == InputEnd.Incomplete)
+        {
+            _pendingEvents = _pendingDecodeError = false;
+            TimestampGap(frame);
+            _hasPrevious = false;
+            return;
+        }
         // an error from the decoder itself: its flags on this picture or on a picture this one is predicted
         // from (a B-picture shown before the damaged P it refers to), or a packet it rejected
         var flags = frame.DecodeErrors != DecodeErrors.None || frame.IsCorrupt || frame.HasConcealedReference || _pendingDecodeError;
         var events = _pendingEvents;
         _pendingEvents = _pendingDecodeError = false;
-        var gap = TimestampGap(frame);
+        // pictures shown after the input's last one miss those whose packets came after the end, not lost ones
+        var gap = TimestampGap(frame) && frame.InputEnd != InputEnd.AfterMissing;
         var newEdges = NewlyBrokenShare(frame.Grid);
         var key = frame.IsKeyFrame || frame.PictureType == PictureType.I;
         var looking = Look(frame.Pts, events, key);

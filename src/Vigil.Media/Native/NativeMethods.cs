@@ -75,6 +75,7 @@ internal unsafe struct VgItem
     public int ConcealedReference;
     public float ConcealedArea;
     public int FullRange;
+    public InputEnd InputEnd;
     public VgGridStats* Grid;
     public float* Samples;
     public int Channels, SampleCount, SampleRate;
