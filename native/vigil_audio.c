@@ -63,7 +63,7 @@ int audio_item(vg_ctx *ctx, decoder *d, AVFrame *frame, vg_item *out) {
     }
     memset(out, 0, sizeof *out);
     out->kind = VG_ITEM_AUDIO;
-    out->stream_index = d->index;
+    out->stream_index = d->shown_index;
     out->program = d->program->number;
     out->pts = stream_seconds(d, frame->best_effort_timestamp);
     out->duration = frame->sample_rate > 0 ? n / (double)frame->sample_rate : 0;

@@ -3,6 +3,7 @@
  * which vigil_reduce.c and vigil_audio.c turn into items. */
 #include "vigil_internal.h"
 
+#include <math.h>
 #include <string.h>
 
 /* Decode order and decode trouble.
@@ -213,9 +214,11 @@ int decoder_open_at(vg_ctx *ctx, decoder *d, int index, int threads) {
     d->held = held;
     d->threads = threads;
     d->swr_in_format = -1;
-    d->index = index;
+    d->index = d->shown_index = index;
     d->stream = st;
     d->codec = c;
+    d->last_end = NAN;
+    decoder_reset_window(d);
     for (int i = 0; i < KEY_PACKET_RING; i++) d->key_packets[i] = AV_NOPTS_VALUE;
     st->discard = AVDISCARD_DEFAULT;
     return 0;
@@ -223,6 +226,12 @@ int decoder_open_at(vg_ctx *ctx, decoder *d, int index, int threads) {
 
 int decoder_open(vg_ctx *ctx, decoder *d, AVProgram *av, enum AVMediaType type, int threads) {
     d->index = -1;
+    int index = best_stream(ctx, av, type);
+    if (index < 0) return 0; /* no such stream, or no decoder for it: analyse without */
+    return decoder_open_at(ctx, d, index, threads);
+}
+
+int best_stream(vg_ctx *ctx, AVProgram *av, enum AVMediaType type) {
     int index = -1;
     if (!av) {
         const AVCodec *codec = NULL;
@@ -240,8 +249,50 @@ int decoder_open(vg_ctx *ctx, decoder *d, AVProgram *av, enum AVMediaType type, 
             if (type == AVMEDIA_TYPE_AUDIO && par->ch_layout.nb_channels > 0) break;
         }
     }
-    if (index < 0) return 0; /* no such stream, or no decoder for it: analyse without */
-    return decoder_open_at(ctx, d, index, threads);
+    return index;
+}
+
+void decoder_reset_window(decoder *d) {
+    d->window_packets = d->window_failures = d->failing = 0;
+    d->window_first_failure = d->window_after = d->failing_since = d->failing_after = d->last_failure = NAN;
+}
+
+/* Counts one packet (or broken frame) of d, `failed` or not, at raw source time `at` (seconds, NaN: unknown),
+ * towards its failure window (see FAILING_WINDOW). Before the first frame failures are joining mid-stream, not a
+ * change of codec. */
+static void decoder_count(vg_ctx *ctx, decoder *d, int failed, double at) {
+    if (d->frames == 0) return;
+    if (failed && !isnan(at)) d->last_failure = at;
+    if (failed && d->window_failures == 0) d->window_after = d->last_end;
+    /* the first failure with a timestamp: the parser cuts foreign bytes into pieces, most without one */
+    if (failed && isnan(d->window_first_failure)) d->window_first_failure = at;
+    d->window_failures += failed;
+    if (++d->window_packets < FAILING_WINDOW) return;
+    int was_failing = d->failing;
+    d->failing = d->window_failures >= FAILING_FAILURES;
+    if (!d->failing) {
+        d->failing_since = d->failing_after = NAN;
+    } else {
+        if (!was_failing) {
+            /* the first failing window of a run: where the new content began, and media time before it */
+            d->failing_since = d->window_first_failure;
+            d->failing_after = d->window_after;
+        }
+        ctx->restart_wanted = 1;
+    }
+    d->window_packets = d->window_failures = 0;
+    d->window_first_failure = d->window_after = NAN;
+}
+
+/* An item of d came out, ending at media time `end`. Pictures the decoder still held when the failures began come
+ * out a few frames later; media time after a codec change goes on from the last of them, not from anything decoded
+ * from the foreign bytes (which carry the new encoder's timestamps): only what lies within a second counts. */
+static void note_output(decoder *d, const vg_item *out) {
+    if (isnan(out->pts)) return;
+    double end = out->pts + (out->duration > 0 ? out->duration : d->video ? 0.04 : 0);
+    if (isnan(d->last_end) || end > d->last_end) d->last_end = end;
+    if (!isnan(d->window_after) && end > d->window_after && end < d->window_after + 1) d->window_after = end;
+    if (!isnan(d->failing_after) && end > d->failing_after && end < d->failing_after + 1) d->failing_after = end;
 }
 
 void decoder_close(decoder *d) {
@@ -277,10 +328,12 @@ int decoder_send(vg_ctx *ctx, decoder *d, vg_item *out) {
         if ((ctx->packet->flags & AV_PKT_FLAG_KEY) && ctx->packet->pts != AV_NOPTS_VALUE)
             d->key_packets[d->key_packets_next++ % KEY_PACKET_RING] = ctx->packet->pts;
     }
+    double raw = pts != AV_NOPTS_VALUE ? pts * av_q2d(d->stream->time_base) : NAN;
     int ret = avcodec_send_packet(d->codec, ctx->packet);
     av_packet_unref(ctx->packet);
     /* the last packet of a cut capture is incomplete: what the demuxer and decoder say of it is no news */
     if (video && seq == d->last_seq) corrupt = 0;
+    decoder_count(ctx, d, ret < 0 && ret != AVERROR(EAGAIN), raw);
     vg_item event;
     int full = 0;
     if (ret < 0 && ret != AVERROR(EAGAIN) && video && seq == d->last_seq) { ctx->draining = d; return 0; }
@@ -336,6 +389,7 @@ int decoder_receive(vg_ctx *ctx, decoder *d, vg_item *out) {
         if (ret == AVERROR_EOF) { d->finished = 1; return 0; }
         if (ret < 0) {
             /* A broken frame: report it and carry on with the next one. */
+            decoder_count(ctx, d, 1, NAN);
             event_item(ctx, out, VG_EVENT_DECODE_ERROR, d, AV_NOPTS_VALUE);
             return 1;
         }
@@ -349,6 +403,7 @@ int decoder_receive(vg_ctx *ctx, decoder *d, vg_item *out) {
         int64_t seq = video ? picture_packet(ctx->frame) : 0;
         ret = video ? video_item(ctx, d, ctx->frame, out) : audio_item(ctx, d, ctx->frame, out);
         av_frame_unref(ctx->frame);
+        if (ret == 1) note_output(d, out);
         if (ret == 1 && video && seq > 0 && ctx->held_count > 0 && ctx->held_seq[0] <= seq) {
             /* events of this picture's packet or earlier go first; the picture waits (its buffers stay put) */
             ctx->pending_video = *out;

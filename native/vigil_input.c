@@ -65,6 +65,29 @@ static AVProgram *find_program(AVFormatContext *f, int number) {
     return NULL;
 }
 
+/* Drops packets nobody decodes at the demuxer. Other audio/video streams of a decoded programme stay: one may take
+ * over when ours goes quiet (see adopt_new_stream). */
+static void discard_unused(vg_ctx *ctx) {
+    for (unsigned i = 0; i < ctx->format->nb_streams; i++) {
+        enum AVMediaType type = ctx->format->streams[i]->codecpar->codec_type;
+        program *p = program_of_stream(ctx, (int)i);
+        if (!p || (!(type == AVMEDIA_TYPE_VIDEO && p->video.index >= 0) && !(type == AVMEDIA_TYPE_AUDIO && p->audio.index >= 0)))
+            ctx->format->streams[i]->discard = AVDISCARD_ALL;
+    }
+}
+
+/* A programme's own clock starts at the earliest first timestamp of its decoded streams (AV_NOPTS_VALUE: none known). */
+static int64_t program_start(const program *p) {
+    int64_t start = AV_NOPTS_VALUE;
+    const decoder *ds[2] = {&p->video, &p->audio};
+    for (int i = 0; i < 2; i++) {
+        if (ds[i]->index < 0 || ds[i]->stream->start_time == AV_NOPTS_VALUE) continue;
+        int64_t s = av_rescale_q(ds[i]->stream->start_time, ds[i]->stream->time_base, AV_TIME_BASE_Q);
+        if (start == AV_NOPTS_VALUE || s < start) start = s;
+    }
+    return start;
+}
+
 /* Opens programme p's video and audio decoders (the best of the whole input when p->av is NULL). 1: it has one
  * at least; 0: none; < 0: error (set). */
 static int open_program(vg_ctx *ctx, program *p, const vg_open_options *o, int video_threads) {
@@ -82,17 +105,8 @@ static int open_program(vg_ctx *ctx, program *p, const vg_open_options *o, int v
         set_error(ctx, "cannot open audio decoder", ret);
         return ret;
     }
-    if (!p->av) {
-        p->start_time = ctx->format->start_time; /* the container's start, as for any input */
-    } else {
-        /* a programme's own clock starts at the earliest first timestamp of its decoded streams */
-        decoder *ds[2] = {&p->video, &p->audio};
-        for (int i = 0; i < 2; i++) {
-            if (ds[i]->index < 0 || ds[i]->stream->start_time == AV_NOPTS_VALUE) continue;
-            int64_t start = av_rescale_q(ds[i]->stream->start_time, ds[i]->stream->time_base, AV_TIME_BASE_Q);
-            if (p->start_time == AV_NOPTS_VALUE || start < p->start_time) p->start_time = start;
-        }
-    }
+    /* the container's start, as for any input; a programme of a multiplex: its own */
+    p->start_time = !p->av ? ctx->format->start_time : program_start(p);
     return p->video.index >= 0 || p->audio.index >= 0;
 }
 
@@ -148,13 +162,17 @@ int32_t vg_open(const char *url, const vg_open_options *options, vg_ctx **out, c
     ctx->want_audio = options->want_audio;
     ctx->want_grid_stats = options->want_grid_stats;
     ctx->io_timeout = options->io_timeout_seconds;
+    ctx->open_timeout = options->open_timeout_seconds;
+    ctx->restart_gap = RESTART_MIN_PACKETS;
+    ctx->restart_packet = -RESTART_MIN_PACKETS; /* the first restart may come at any time */
 
     init_ffmpeg_once();
 
+    ctx->url = av_strdup(url);
     ctx->format = avformat_alloc_context();
     ctx->packet = av_packet_alloc();
     ctx->frame = av_frame_alloc();
-    if (!ctx->format || !ctx->packet || !ctx->frame) { set_error(ctx, "out of memory", 0); goto fail; }
+    if (!ctx->url || !ctx->format || !ctx->packet || !ctx->frame) { set_error(ctx, "out of memory", 0); goto fail; }
     ctx->format->interrupt_callback.callback = interrupt_cb;
     ctx->format->interrupt_callback.opaque = ctx;
 
@@ -170,14 +188,7 @@ int32_t vg_open(const char *url, const vg_open_options *options, vg_ctx **out, c
     arm_deadline(ctx, 0);
 
     if (open_programs(ctx, options) < 0) goto fail;
-    /* Drop packets nobody decodes at the demuxer. Other audio/video streams of a decoded programme stay: one
-     * may take over when ours goes quiet (see adopt_new_stream). */
-    for (unsigned i = 0; i < ctx->format->nb_streams; i++) {
-        enum AVMediaType type = ctx->format->streams[i]->codecpar->codec_type;
-        program *p = program_of_stream(ctx, (int)i);
-        if (!p || (!(type == AVMEDIA_TYPE_VIDEO && p->video.index >= 0) && !(type == AVMEDIA_TYPE_AUDIO && p->audio.index >= 0)))
-            ctx->format->streams[i]->discard = AVDISCARD_ALL;
-    }
+    discard_unused(ctx);
     *out = ctx;
     return 0;
 
@@ -191,12 +202,12 @@ int32_t vg_get_info(vg_ctx *ctx, vg_info *out) { return vg_get_program_info(ctx,
 
 int32_t vg_get_program_info(vg_ctx *ctx, int32_t index, vg_info *out) {
     memset(out, 0, sizeof *out);
-    if (index < 0 || index >= ctx->program_count) return -1;
+    if (index < 0 || index >= ctx->program_count || !ctx->format) return -1;
     program *p = &ctx->programs[index];
     out->program = p->number;
     out->program_count = ctx->program_count;
-    out->video_stream = p->video.index;
-    out->audio_stream = p->audio.index;
+    out->video_stream = p->video.index >= 0 ? p->video.shown_index : -1;
+    out->audio_stream = p->audio.index >= 0 ? p->audio.shown_index : -1;
     if (p->video.index >= 0) {
         AVCodecParameters *par = p->video.stream->codecpar;
         out->width = par->width;
@@ -223,8 +234,8 @@ int32_t vg_get_program_info(vg_ctx *ctx, int32_t index, vg_info *out) {
         for (int i = 0; i < 2; i++) {
             AVStream *st = ds[i]->index >= 0 ? ds[i]->stream : NULL;
             if (!st || st->start_time == AV_NOPTS_VALUE || st->duration == AV_NOPTS_VALUE) continue;
-            double end = av_rescale_q(st->start_time + st->duration, st->time_base, AV_TIME_BASE_Q) - p->start_time;
-            if (end / AV_TIME_BASE > out->duration) out->duration = end / AV_TIME_BASE;
+            double end = (av_rescale_q(st->start_time + st->duration, st->time_base, AV_TIME_BASE_Q) - p->start_time) / (double)AV_TIME_BASE + p->time_offset;
+            if (end > out->duration) out->duration = end;
         }
     }
     snprintf(out->format_name, sizeof out->format_name, "%s", ctx->format->iformat->name);
@@ -238,7 +249,7 @@ double stream_seconds(decoder *d, int64_t ts) {
     program *p = d->program;
     if (p->start_time == AV_NOPTS_VALUE) /* no start known: the first timestamp seen is zero */
         p->start_time = av_rescale_q(ts, d->stream->time_base, AV_TIME_BASE_Q);
-    return ts * av_q2d(d->stream->time_base) - p->start_time / (double)AV_TIME_BASE;
+    return ts * av_q2d(d->stream->time_base) - p->start_time / (double)AV_TIME_BASE + p->time_offset;
 }
 
 void event_item(vg_ctx *ctx, vg_item *out, int code, decoder *d, int64_t ts) {
@@ -246,7 +257,7 @@ void event_item(vg_ctx *ctx, vg_item *out, int code, decoder *d, int64_t ts) {
     memset(out, 0, sizeof *out);
     out->kind = VG_ITEM_EVENT;
     out->event_code = code;
-    out->stream_index = d ? d->index : -1;
+    out->stream_index = d ? d->shown_index : -1;
     out->program = d ? d->program->number : 0;
     out->pts = d ? stream_seconds(d, ts) : NAN;
 }
@@ -309,7 +320,195 @@ static decoder *decoder_of_stream(vg_ctx *ctx, int index) {
     return NULL;
 }
 
+/* Codec change on the same PIDs.
+ * An encoder replaced by another on the same PIDs (an H.264 sender by an MPEG-2 one on the same UDP port) writes
+ * a PMT of the same version: libavformat keeps the old codec, its parser and our decoder, which then reject almost
+ * every packet (decoder_count). The demuxer is restarted so that it probes the streams afresh:
+ * - on the same byte stream (MPEG-TS: a UDP socket, an SRT or TCP connection, a file, the transport tap's
+ *   AVIOContext), so that nothing is read twice or skipped: what the old demuxer had buffered but not parsed is
+ *   the new one's first input, and the transport analyser behind the tap sees each byte once, in order;
+ * - from its URL for a live HLS playlist, whose demuxer opens its own segments (a VOD playlist would start over:
+ *   no restart).
+ * Only what changed is replaced: a programme whose streams keep their codecs (another programme of a multiplex, or
+ * one that was merely broken for a while) keeps its decoders and its clock; what it loses is what the new demuxer
+ * drops until it has seen that programme's PMT again, and the PES packets the old one had not finished. A programme
+ * whose codec changed gets new decoders and a clock that goes on from where the failures began (its media time
+ * does not jump), and one VG_EVENT_CODEC_CHANGE. Streams keep the index they were reported under. At most once per
+ * RESTART_MIN_PACKETS packets, and after each restart that found no new codec (a feed merely broken) twice as far
+ * apart, up to RESTART_MAX_PACKETS: a broken feed cannot make it loop. */
+
+/* Where a programme's new content begins: raw source seconds (its new clock) and the media time that goes on there. */
+typedef struct resume_point { double raw, media; } resume_point;
+
+static resume_point program_resume(const program *p) {
+    const decoder *t = p->video.failing ? &p->video : p->audio.failing ? &p->audio : NULL;
+    resume_point r = {NAN, NAN};
+    if (t) {
+        r.media = t->failing_after;
+        /* the first failure may be the old encoder's last packet (cut short by the switch) on the old clock; the
+         * latest is the new encoder's. The first is taken when both are on one clock (a few seconds apart). */
+        r.raw = !isnan(t->failing_since) && !isnan(t->last_failure) && t->last_failure - t->failing_since >= 0
+                && t->last_failure - t->failing_since < 5 ? t->failing_since : t->last_failure;
+    }
+    if (isnan(r.media)) r.media = fmax(p->video.last_end, p->audio.last_end); /* fmax: NaN only when both are */
+    return r;
+}
+
+/* Opens ctx->url again into a fresh ctx->format: on `pb` (the old demuxer's byte stream) as `format`, or from the
+ * URL when pb is NULL. */
+static int reopen_format(vg_ctx *ctx, AVIOContext *pb, const AVInputFormat *format) {
+    ctx->format = avformat_alloc_context();
+    if (!ctx->format) { set_error(ctx, "out of memory", 0); return VG_ERR_FAILED; }
+    ctx->format->interrupt_callback.callback = interrupt_cb;
+    ctx->format->interrupt_callback.opaque = ctx;
+    if (pb) {
+        ctx->format->pb = pb;
+        ctx->format->flags |= AVFMT_FLAG_CUSTOM_IO; /* closing the demuxer leaves it open */
+    }
+    arm_deadline(ctx, ctx->open_timeout);
+    int ret = avformat_open_input(&ctx->format, ctx->url, format, NULL);
+    if (ret < 0) ctx->format = NULL; /* freed by avformat_open_input on failure */
+    else ret = avformat_find_stream_info(ctx->format, NULL);
+    arm_deadline(ctx, 0);
+    if (ret >= 0) return 0;
+    if (ctx->stalled) {
+        snprintf(ctx->error, sizeof ctx->error, "no data for %.1f s (input stalled) while probing the new codec", ctx->open_timeout);
+        ctx->stalled = 0;
+        return VG_ERR_STALLED;
+    }
+    set_error(ctx, "cannot probe the input after a codec change", ret);
+    return atomic_load(&ctx->interrupted) ? VG_ERR_INTERRUPTED : VG_ERR_FAILED;
+}
+
+/* Binds programme p's decoders to the new demuxer's streams: a stream of the same codec keeps its decoder, another
+ * gets a new one. Returns the first decoder that changed codec (NULL: none), or sets *error. */
+static decoder *rebind_program(vg_ctx *ctx, program *p, int *error) {
+    *error = 0;
+    if (p->number && !(p->av = find_program(ctx->format, p->number))) {
+        snprintf(ctx->error, sizeof ctx->error, "programme %d is not in the input after a codec change", p->number);
+        *error = VG_ERR_FAILED;
+        return NULL;
+    }
+    decoder *changed = NULL;
+    decoder *ds[2] = {&p->video, &p->audio};
+    for (int i = 0; i < 2; i++) {
+        decoder *d = ds[i];
+        int want = d->video ? ctx->want_video : ctx->want_audio;
+        int index = want ? best_stream(ctx, p->av, d->video ? AVMEDIA_TYPE_VIDEO : AVMEDIA_TYPE_AUDIO) : -1;
+        AVStream *st = index >= 0 ? ctx->format->streams[index] : NULL;
+        decoder_reset_window(d);
+        if (d->codec && st && st->codecpar->codec_id == d->codec->codec_id) {
+            /* the same codec: the same elementary stream (or one broken for a while), its decoder goes on */
+            d->index = index;
+            d->stream = st;
+            st->discard = AVDISCARD_DEFAULT;
+            continue;
+        }
+        if (!st) {
+            /* not found by the new demuxer (yet): adopt_new_stream takes it on when its packets come */
+            decoder_close(d);
+            d->index = -1;
+            d->stream = NULL;
+            continue;
+        }
+        int shown = d->codec ? d->shown_index : -1;
+        if (d->held) av_packet_unref(d->held); /* the old codec's view of the new bytes: not a packet of the new stream */
+        int threads = d->threads ? d->threads : !d->video ? 1 : ctx->program_count > 1 && ctx->decode_threads <= 0 ? 1 : ctx->decode_threads;
+        int ret = decoder_open_at(ctx, d, index, threads);
+        if (ret < 0) {
+            set_error(ctx, "the stream changed to a codec that cannot be decoded", ret);
+            *error = VG_ERR_FAILED;
+            return NULL;
+        }
+        if (shown < 0) continue; /* a stream it had none of (found now): taken on, no change of codec */
+        d->shown_index = shown;
+        if (!changed) changed = d;
+    }
+    return changed;
+}
+
+/* Restarts the demuxer (see above). 0: done, or it does not apply; < 0: VG_ERR_* (the input is gone). */
+static int restart_demuxer(vg_ctx *ctx) {
+    ctx->restart_wanted = 0;
+    ctx->restart_packet = ctx->packets;
+    int failing = 0;
+    for (int k = 0; k < ctx->program_count; k++) failing |= ctx->programs[k].video.failing | ctx->programs[k].audio.failing;
+    AVFormatContext *old = ctx->format;
+    const AVInputFormat *format = old->iformat;
+    int same_bytes = !strcmp(format->name, "mpegts") && old->pb;
+    int live_playlist = !strcmp(format->name, "hls") && old->duration == AV_NOPTS_VALUE;
+    if (!failing || (!same_bytes && !live_playlist)) {
+        for (int k = 0; k < ctx->program_count; k++) {
+            decoder_reset_window(&ctx->programs[k].video);
+            decoder_reset_window(&ctx->programs[k].audio);
+        }
+        return 0;
+    }
+    resume_point *resume = av_malloc_array(ctx->program_count, sizeof *resume);
+    if (!resume) { set_error(ctx, "out of memory", 0); return VG_ERR_FAILED; }
+    for (int k = 0; k < ctx->program_count; k++) resume[k] = program_resume(&ctx->programs[k]);
+
+    AVIOContext *pb = NULL;
+    if (same_bytes) {
+        pb = old->pb;
+        /* one libavformat opened becomes ours (vg_close closes it); the tap's is the tap's */
+        if (!(old->flags & AVFMT_FLAG_CUSTOM_IO)) ctx->owned_pb = pb;
+        old->flags |= AVFMT_FLAG_CUSTOM_IO;
+    }
+    ctx->draining = NULL;
+    for (int k = 0; k < ctx->program_count; k++) {
+        program *p = &ctx->programs[k];
+        p->av = NULL;
+        p->video.stream = p->audio.stream = NULL; /* they go with the old demuxer; rebind_program sets new ones */
+    }
+    avformat_close_input(&ctx->format);
+    if (live_playlist) {
+        tap_close(ctx); /* the tap read the playlist only (it is detached: not MPEG-TS) */
+        ctx->tap = NULL;
+    }
+    int ret = reopen_format(ctx, pb, same_bytes ? format : NULL);
+    for (int k = 0; ret == 0 && k < ctx->program_count; k++) {
+        program *p = &ctx->programs[k];
+        decoder *changed = rebind_program(ctx, p, &ret);
+        if (!changed) continue;
+        /* a new encoder, a new clock: media time goes on from where the failures began */
+        resume_point r = resume[k];
+        p->time_offset = isnan(r.media) ? 0 : r.media;
+        p->start_time = !isnan(r.media) && !isnan(r.raw) ? llrint(r.raw * AV_TIME_BASE)
+                      : !p->av ? ctx->format->start_time : program_start(p);
+        p->changed = changed;
+        p->changed_at = r.media;
+        ctx->changes_due++;
+    }
+    av_free(resume);
+    if (ret < 0) return ret;
+    discard_unused(ctx);
+    /* a restart that found no new codec (a feed broken for a while, not changed): the next waits twice as long */
+    ctx->restart_gap = ctx->changes_due ? RESTART_MIN_PACKETS : FFMIN(2 * ctx->restart_gap, RESTART_MAX_PACKETS);
+    return 0;
+}
+
+/* A codec change a restart found, as an event (1), or 0 when none is due. */
+static int codec_change_due(vg_ctx *ctx, vg_item *out) {
+    for (int k = 0; ctx->changes_due > 0 && k < ctx->program_count; k++) {
+        program *p = &ctx->programs[k];
+        if (!p->changed) continue;
+        memset(out, 0, sizeof *out);
+        out->kind = VG_ITEM_EVENT;
+        out->event_code = VG_EVENT_CODEC_CHANGE;
+        out->stream_index = p->changed->shown_index;
+        out->program = p->number;
+        out->pts = p->changed_at;
+        p->changed = NULL;
+        ctx->changes_due--;
+        return 1;
+    }
+    return 0;
+}
+
 int32_t vg_read(vg_ctx *ctx, vg_item *out) {
+    if (!ctx->format) return VG_ERR_FAILED; /* a demuxer restart failed; vg_last_error says why */
+    if (codec_change_due(ctx, out)) return 1;
     if (ctx->has_pending_event) {
         *out = ctx->pending_event;
         ctx->has_pending_event = 0;
@@ -355,6 +554,11 @@ int32_t vg_read(vg_ctx *ctx, vg_item *out) {
             return release_event(ctx, -1, out); /* events whose picture never came */
         }
 
+        if (ctx->restart_wanted && ctx->packets - ctx->restart_packet >= ctx->restart_gap) {
+            int ret = restart_demuxer(ctx);
+            if (ret < 0) return ret;
+            if (codec_change_due(ctx, out)) return 1;
+        }
         arm_deadline(ctx, ctx->io_timeout);
         int ret = av_read_frame(ctx->format, ctx->packet);
         arm_deadline(ctx, 0);
@@ -396,7 +600,9 @@ void vg_close(vg_ctx *ctx) {
     }
     av_freep(&ctx->programs);
     if (ctx->format) avformat_close_input(&ctx->format);
+    avio_closep(&ctx->owned_pb);
     tap_close(ctx);
+    av_freep(&ctx->url);
     av_packet_free(&ctx->packet);
     av_frame_free(&ctx->frame);
     av_frame_free(&ctx->sws_frame);

@@ -34,6 +34,15 @@ struct SwsContext;
  * (intra refresh) are still analysed. */
 #define MAX_PICTURES_BEFORE_KEY_FRAME 300
 
+/* A decoder that decoded before and then rejects FAILING_FAILURES of FAILING_WINDOW packets is being fed another
+ * codec than it was opened for: an encoder replaced on the same PIDs (the PMT keeps its version, so libavformat
+ * keeps the old codec). The demuxer is restarted to probe the streams afresh (restart_demuxer), at most once per
+ * RESTART_MIN_PACKETS packets, so that a feed that is merely broken cannot make it loop. */
+#define FAILING_WINDOW 25
+#define FAILING_FAILURES 20
+#define RESTART_MIN_PACKETS 1000
+#define RESTART_MAX_PACKETS (64 * RESTART_MIN_PACKETS)
+
 /* The pts of the most recent key-flagged video packets, kept until their picture leaves the decoder (see
  * recovery_point). In the streams this is for (intra refresh) such packets come once per refresh period,
  * tens of pictures apart, so a few suffice for any reordering delay. Where every packet is key (intra-only
@@ -70,12 +79,22 @@ typedef struct decoder {
     int video;                 /* a video decoder (else audio) */
     int threads;               /* decode threads it was opened with */
     int index;                 /* stream index, -1 when absent */
+    int shown_index;           /* the index items and vg_info report: kept across a demuxer restart, which renumbers */
     AVStream *stream;
     AVCodecContext *codec;
     int frames;                /* frames produced so far */
     int skipped;               /* pictures dropped while waiting for the first key frame */
     int64_t last_packet;       /* program->packets when this stream last delivered one */
     int errors_in_a_row;
+    /* codec change detection (decoder_count): failures per window of FAILING_WINDOW packets */
+    int window_packets, window_failures;
+    double window_first_failure; /* source seconds (raw) of the window's first failed packet; NaN: none */
+    double window_after;       /* media time its output had reached at that failure */
+    int failing;               /* the last full window was almost all failures */
+    double failing_since;      /* window_first_failure of the window that made it failing: where new content began */
+    double failing_after;      /* window_after of that window: where media time goes on from */
+    double last_failure;       /* source seconds (raw) of its latest failed packet; NaN: none */
+    double last_end;           /* media time where its last item ended; NaN before any */
     int flushed;               /* NULL packet sent at end of input */
     int finished;              /* decoder returned AVERROR_EOF */
     /* video: the stream's newest packet, sent when the next one comes; the one still held when the input ends
@@ -100,6 +119,9 @@ typedef struct program {
     AVProgram *av;             /* the demuxer's programme; NULL for the input as a whole */
     decoder video, audio;
     int64_t start_time;        /* AV_TIME_BASE units; subtracted from its timestamps; AV_NOPTS_VALUE until known */
+    double time_offset;        /* seconds added to its timestamps: media time goes on across a codec change (restart_demuxer) */
+    decoder *changed;          /* a demuxer restart gave this decoder a new codec: its VG_EVENT_CODEC_CHANGE is due */
+    double changed_at;         /* media time of that event */
     int64_t packets;           /* packets demuxed so far of its audio and video streams */
 } program;
 
@@ -121,6 +143,13 @@ struct vg_ctx {
     uint32_t magic;            /* VG_MAGIC while alive */
     /* input (vigil_input.c) */
     AVFormatContext *format;
+    char *url;                 /* what vg_open opened: a live HLS playlist is opened again from it on a restart */
+    double open_timeout;
+    AVIOContext *owned_pb;     /* a byte stream libavformat opened, kept across a demuxer restart: ours to close */
+    int restart_wanted;        /* a decoder is failing (decoder_count) */
+    int changes_due;           /* programmes whose codec change event is yet to go out (program.changed) */
+    int64_t restart_packet;    /* ctx->packets at the last demuxer restart (or refusal) */
+    int64_t restart_gap;       /* packets before the next restart may come */
     AVPacket *packet;
     AVFrame *frame;
     program *programs;         /* programs[0 .. program_count) */
@@ -235,6 +264,10 @@ int decoder_send(vg_ctx *ctx, decoder *d, vg_item *out);
 int decoder_receive(vg_ctx *ctx, decoder *d, vg_item *out);
 /* Whether a decoded picture that is not a key frame began at a key-flagged packet (intra refresh). */
 int recovery_point(decoder *d, const AVFrame *frame);
+/* The stream of `type` decoder_open would pick in programme `av` (the whole input when NULL); -1: none. */
+int best_stream(vg_ctx *ctx, AVProgram *av, enum AVMediaType type);
+/* Clears d's codec change detection (a fresh window). */
+void decoder_reset_window(decoder *d);
 /* FFmpeg's log callback (installed once): notes decode trouble per video packet, then logs as FFmpeg would. */
 void decode_log(void *avcl, int level, const char *fmt, va_list vl);
 /* The video packet number a decoded picture came from (0: unknown). */

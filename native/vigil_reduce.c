@@ -237,7 +237,7 @@ int video_item(vg_ctx *ctx, decoder *d, AVFrame *frame, vg_item *out) {
     }
     memset(out, 0, sizeof *out);
     out->kind = VG_ITEM_VIDEO;
-    out->stream_index = d->index;
+    out->stream_index = d->shown_index;
     out->program = d->program->number;
     out->pts = stream_seconds(d, frame->best_effort_timestamp);
 #if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT(58, 2, 100)

@@ -158,6 +158,7 @@ int32_t vg_tapped(vg_ctx *ctx) { return ctx && ctx->tap ? 1 : 0; }
 double vg_start_seconds(vg_ctx *ctx, int32_t number) {
     for (int k = 0; ctx && k < ctx->program_count; k++)
         if (ctx->programs[k].number == number)
-            return ctx->programs[k].start_time != AV_NOPTS_VALUE ? ctx->programs[k].start_time / (double)AV_TIME_BASE : NAN;
+            return ctx->programs[k].start_time != AV_NOPTS_VALUE
+                ? ctx->programs[k].start_time / (double)AV_TIME_BASE - ctx->programs[k].time_offset : NAN;
     return NAN;
 }

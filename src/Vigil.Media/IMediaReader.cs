@@ -10,6 +10,12 @@ public interface IMediaReader
     MediaInfo Info { get; }
 
     /// <summary>
+    /// The programmes decoded (see <see cref="MediaSource.Programs"/>); after a <see cref="MediaEventKind.CodecChange"/>
+    /// event, what they carry now. A reader that replays items has the one it started with.
+    /// </summary>
+    IReadOnlyList<MediaInfo> Programs => [Info];
+
+    /// <summary>
     /// The next item, or kind <see cref="MediaItemKind.End"/> at the end; the caller owns (and releases) any frame
     /// or block returned. Throws <see cref="MediaException"/> when the input fails.
     /// </summary>

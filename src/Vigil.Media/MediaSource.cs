@@ -33,7 +33,7 @@ public sealed class MediaSource : IMediaReader, IDisposable
     private readonly FramePool<VideoFrame> _videoPool;
     private readonly FramePool<AudioBlock> _audioPool;
     private readonly TransportTap? _tap;
-    private readonly Decoded[] _decoded;
+    private Decoded[] _decoded;      // replaced when a codec change gives a programme new streams
     private MediaItem? _held;       // vg_read's item, handed out after the transport findings of the same read
     private readonly Queue<MediaItem> _losses = new(); // video packets lost, waiting for the picture they damaged
     private int _primaryProgram;    // input decoded as one: the multiplex programme of its streams
@@ -60,8 +60,9 @@ public sealed class MediaSource : IMediaReader, IDisposable
     /// <summary>
     /// The programmes decoded, each with its own streams and clock: one, <see cref="MediaInfo.Program"/> 0, for an
     /// input decoded as one; else the multiplex's TV and radio programmes chosen (<see cref="MediaOpenOptions.EveryProgram"/>).
+    /// After a <see cref="MediaEventKind.CodecChange"/> event, what they carry now (codecs, sizes; streams keep their index).
     /// </summary>
-    public IReadOnlyList<MediaInfo> Programs { get; }
+    public IReadOnlyList<MediaInfo> Programs { get; private set; }
 
     /// <summary>Whether the programmes are services of a multiplex, decoded each on its own.</summary>
     public bool IsMultiplex => Programs[0].Program != 0;
@@ -115,13 +116,7 @@ public sealed class MediaSource : IMediaReader, IDisposable
                 throw new MediaException($"{url}: {NativeMethods.FixedString(error, errorSize)}");
             }
         }
-        NativeMethods.GetInfo(ctx, out var first);
-        var decoded = new Decoded[Math.Max(1, first.ProgramCount)];
-        for (var k = 0; k < decoded.Length; k++)
-        {
-            NativeMethods.GetProgramInfo(ctx, k, out var i);
-            decoded[k] = new Decoded(Describe(i), i.VideoId, i.AudioId);
-        }
+        var decoded = ReadPrograms(ctx);
         if (tap is not null && decoded[0].Info.Format != "mpegts")
         {
             // not a transport stream (or one the shim could not tap: rtsp): nothing to analyse
@@ -134,6 +129,29 @@ public sealed class MediaSource : IMediaReader, IDisposable
                 if (tap.Analyzer.Programs.FirstOrDefault(p => p.Number == decoded[k].Info.Program) is { ServiceName: { } name })
                     decoded[k] = decoded[k] with { Info = decoded[k].Info with { ServiceName = name } };
         return new MediaSource(ctx, decoded, tap);
+    }
+
+    private static Decoded[] ReadPrograms(nint ctx)
+    {
+        NativeMethods.GetInfo(ctx, out var first);
+        var decoded = new Decoded[Math.Max(1, first.ProgramCount)];
+        for (var k = 0; k < decoded.Length; k++)
+        {
+            NativeMethods.GetProgramInfo(ctx, k, out var i);
+            decoded[k] = new Decoded(Describe(i), i.VideoId, i.AudioId);
+        }
+        return decoded;
+    }
+
+    /// <summary>A codec change: the shim restarted its demuxer or a new decoder took over, so codecs, sizes and PIDs are read again.</summary>
+    private void Reread()
+    {
+        var decoded = ReadPrograms(_ctx);
+        if (decoded.Length != _decoded.Length) return; // the shim keeps its programmes; should it not, the old view stays
+        for (var k = 0; k < decoded.Length; k++)
+            decoded[k] = decoded[k] with { Info = decoded[k].Info with { ServiceName = _decoded[k].Info.ServiceName } };
+        _decoded = decoded;
+        Programs = decoded.Select(d => d.Info).ToArray();
     }
 
     private static unsafe MediaInfo Describe(VgInfo i)
@@ -311,6 +329,7 @@ public sealed class MediaSource : IMediaReader, IDisposable
                 return new MediaItem(MediaItemKind.Audio, Audio: block, Program: item.Program);
             }
             default:
+                if (item.EventCode == (int)MediaEventKind.CodecChange) Reread(); // before anyone sees the event
                 return new MediaItem(MediaItemKind.Event, Event: new MediaEvent((MediaEventKind)item.EventCode, item.StreamIndex, item.Pts), Program: item.Program);
         }
     }

@@ -30,7 +30,7 @@ namespace Vigil.Pipeline;
 public sealed class StreamAnalyzer
 {
     private readonly IMediaReader _source;
-    private readonly MediaInfo _info;         // what this analysis sees: the input, or one programme of a multiplex
+    private MediaInfo _info;                  // what this analysis sees: the input, or one programme of a multiplex (as it is now)
     private readonly IDetector[] _detectors;
     private readonly IVideoDetector[] _video;
     private readonly IAudioDetector[] _audio;
@@ -274,6 +274,8 @@ public sealed class StreamAnalyzer
         if (item.Kind == MediaItemKind.Event)
         {
             var e = item.Event;
+            // a codec change: the programme carries other codecs now (the summary says what it ended with)
+            if (e.Kind == MediaEventKind.CodecChange) _info = _source.Programs.FirstOrDefault(p => p.Program == _info.Program) ?? _info;
             MediaTrack? track = e.StreamIndex == _info.Video?.StreamIndex ? MediaTrack.Video
                 : e.StreamIndex == _info.Audio?.StreamIndex ? MediaTrack.Audio : null;
             if (e.Kind == MediaEventKind.CodecChange && track is { } changed) _timeline.CodecChanged(changed);

@@ -13,6 +13,7 @@ namespace Vigil.Tests.Service;
 /// <list type="bullet">
 /// <item>dead feeds (nothing sending, garbage bytes, an HLS URL answering 404): stream.stall within the stall time, open across a restart, closed when media flows</item>
 /// <item>a 5 s burst of random UDP into a live feed: reported, and every defect it opened closes soon after the burst</item>
+/// <item>codec switch on the same port (H.264 sender replaced by MPEG-2, same PIDs): codec_change reported, status follows, analysis goes on</item>
 /// <item>sender restart with a timestamp reset: stream time runs on, defects after it found where they are</item>
 /// <item><c>kill -9</c> mid-defect: a defect still there after the restart goes on under its first start; one that is gone closes with closed_by restart</item>
 /// <item>webhook receiver down (60 s; <c>VIGIL_FAULT_OUTAGE_SECONDS</c>): every event stored meanwhile arrives after it is back, in order, first one within the capped backoff</item>
@@ -402,6 +403,42 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
         output.WriteLine($"last of {closes.Count} defects ({string.Join(", ", closes.Select(e => e.Data.Kind()).Distinct())}) closed {lastClosedAfter:0.00} s after the burst ended");
         Assert.True(lastClosedAfter < 15, $"closed {lastClosedAfter:0.0} s after the burst");
         Assert.Equal("running", (await service.GetJsonAsync($"/api/streams/{id}"))["status"]!["state"]!.GetValue<string>());
+        foreach (var e in sse.Events.Where(e => e.Type == "defect_start")) AssertNotInTheFuture(sse, e);
+    }
+
+    /// <summary>
+    /// Expected: an H.264 sender on a port is replaced by an MPEG-2 one on the same port (same PIDs, PMT version
+    /// 0 both, which libavformat does not notice: issue 12.2). The converter finds the new codec and reports
+    /// a stream.discontinuity with <c>details.codec_change</c>; the status's <c>video_codec</c> becomes
+    /// mpeg2video; the MPEG-2 black is reported (≈ 2 s) and ends; stream time runs on (the black starts later
+    /// than anything before the switch); nothing stays open.
+    /// </summary>
+    [Fact]
+    public async Task CodecSwitch_H264ThenMpeg2OnTheSamePort_CodecChangeReportedAndAnalysisGoesOn()
+    {
+        var port = Net.FreeUdpPort();
+        var h264 = FfmpegLive.Udp(port, new FfmpegLive.Pattern(Period: 600));
+        await using var service = await ServiceUnderTest.StartAsync();
+        await using var sse = SseListener.Open(service.Http);
+        var id = await service.AddStreamAsync(new { url = $"udp://127.0.0.1:{port}", thresholds = new Dictionary<string, object> { ["video.black.min_duration"] = 1.0 } });
+        await Net.WaitUntilAsync(async () => (await service.GetJsonAsync($"/api/streams/{id}"))["status"]!["media"]?["video_codec"]?.GetValue<string>() == "h264", 30,
+            "the H.264 feed to run");
+        await Task.Delay(3000);
+        var positionBefore = (await service.GetJsonAsync($"/api/streams/{id}"))["status"]!["position"]!.GetValue<double>();
+        await h264.DisposeAsync();
+        await using var mpeg2 = FfmpegLive.Udp(port, new FfmpegLive.Pattern(Period: 600, Black: (4, 6)), mpeg2: true);
+
+        var change = await sse.WaitForAsync(e => e.Data.Kind() == "stream.discontinuity" && e.Data["details"]?["codec_change"] is not null, 40,
+            "a stream.discontinuity with codec_change");
+        await Net.WaitUntilAsync(async () => (await service.GetJsonAsync($"/api/streams/{id}"))["status"]!["media"]?["video_codec"]?.GetValue<string>() == "mpeg2video", 20,
+            "the status to show mpeg2video");
+        var black = await sse.WaitForAsync(e => e.Type == "defect" && e.Data.Kind() == "video.black", 40, "the MPEG-2 part's black");
+        var length = black.Data["end"]!.GetValue<double>() - black.Data["start"]!.GetValue<double>();
+        output.WriteLine($"codec change reported at {change.Data["start"]} (switch near {positionBefore:0.0}); black {black.Data["start"]}..{black.Data["end"]} ({length:0.00} s)");
+        Assert.InRange(length, 1.6, 2.5);
+        Assert.True(black.Data["start"]!.GetValue<double>() > positionBefore + 3, "stream time ran on across the switch");
+        await Net.WaitUntilAsync(() => sse.Events.Where(e => e.Type == "defect_start").All(s => sse.Events.Any(e => e.Type == "defect"
+            && e.Data.Kind() == s.Data.Kind() && e.Data["start"]!.GetValue<double>() == s.Data["start"]!.GetValue<double>())), 30, "nothing to stay open");
         foreach (var e in sse.Events.Where(e => e.Type == "defect_start")) AssertNotInTheFuture(sse, e);
     }
 
