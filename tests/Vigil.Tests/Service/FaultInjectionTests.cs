@@ -434,7 +434,8 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
             "the status to show mpeg2video");
         var black = await sse.WaitForAsync(e => e.Type == "defect" && e.Data.Kind() == "video.black", 40, "the MPEG-2 part's black");
         var length = black.Data["end"]!.GetValue<double>() - black.Data["start"]!.GetValue<double>();
-        output.WriteLine($"codec change reported at {change.Data["start"]} (switch near {positionBefore:0.0}); black {black.Data["start"]}..{black.Data["end"]} ({length:0.00} s)");
+        output.WriteLine($"codec change reported at {change.Data["start"]} (switch near {positionBefore:0.0}); black {black.Data["start"]}..{black.Data["end"]} ({length:0.00} s); " +
+            $"defects: {string.Join(", ", sse.Events.Where(e => e.Type == "defect_start").Select(e => e.Data.Kind()))}");
         Assert.InRange(length, 1.6, 2.5);
         Assert.True(black.Data["start"]!.GetValue<double>() > positionBefore + 3, "stream time ran on across the switch");
         await Net.WaitUntilAsync(() => sse.Events.Where(e => e.Type == "defect_start").All(s => sse.Events.Any(e => e.Type == "defect"
