@@ -13,11 +13,15 @@ namespace Vigil.Tools.Bench;
 
 /// <summary>One memory sample of the soak.</summary>
 /// <param name="Seconds">Since the streams were started.</param>
-/// <param name="RssMiB">Resident memory of the process (service and bench).</param>
+/// <param name="Memory">Resident memory of the process (service and bench), and where it is.</param>
 /// <param name="ManagedHeapMiB">Managed heap live after a full collection.</param>
 /// <param name="Events">Events stored so far.</param>
 /// <param name="Shed">Frames shed so far, all streams.</param>
-public sealed record SoakSample(double Seconds, double RssMiB, double ManagedHeapMiB, long Events, long Shed);
+public sealed record SoakSample(double Seconds, ProcessMemory Memory, double ManagedHeapMiB, long Events, long Shed)
+{
+    /// <summary>Resident memory of the process.</summary>
+    public double RssMiB => Memory.RssMiB;
+}
 
 /// <summary>What <see cref="SoakBench.RunAsync"/> measured.</summary>
 /// <param name="Samples">Memory every <see cref="SoakBench.SampleSeconds"/> s.</param>
@@ -34,7 +38,17 @@ public sealed record SoakResult(
     int CodecChanges,
     long Delivered,
     long PendingAtEnd,
-    long SseRefused);
+    long SseRefused)
+{
+    /// <summary>Memory once the service was up, before any stream.</summary>
+    public ProcessMemory Started { get; init; }
+
+    /// <summary>Memory after the service stopped (every pipeline closed) and a full collection: what stays is no pipeline's.</summary>
+    public ProcessMemory Stopped { get; init; }
+
+    /// <summary>The same after <c>malloc_trim(0)</c> gave the C heap's free memory back.</summary>
+    public ProcessMemory Trimmed { get; init; }
+}
 
 /// <summary>
 /// The soak: N live streams (UDP MPEG-TS, 640×360 H.264/AAC, black 6–9 s of every 12 s loop) into an
@@ -99,6 +113,8 @@ public sealed class SoakBench : IDisposable
             ["Logging:LogLevel:Vigil.Service.Notify.WebhookDispatcher"] = "Error",
         });
         await app.StartAsync(cancel);
+        var started = ProcessMemory.Now();
+        SoakResult result;
         var senders = new Sender?[streams];
         var ports = new int[streams];
         try
@@ -124,7 +140,6 @@ public sealed class SoakBench : IDisposable
             }
             await log.WriteLineAsync($"vigil bench soak: {streams} streams, {minutes} min, faults every {CycleSeconds} s");
 
-            using var self = Process.GetCurrentProcess();
             var samples = new List<SoakSample>();
             var stallDelays = new List<double>();
             var redeliveries = new List<double>();
@@ -209,12 +224,11 @@ public sealed class SoakBench : IDisposable
                 if (t >= nextSample)
                 {
                     nextSample += SampleSeconds;
-                    self.Refresh();
                     var health = JsonNode.Parse(await http.GetStringAsync("/healthz", cancel))!;
                     var shed = JsonNode.Parse(await http.GetStringAsync("/api/streams", cancel))!.AsArray().Sum(s => s!["status"]!["frames_shed"]!.GetValue<long>());
                     // live managed heap after a full collection: garbage not yet collected is not growth
-                    samples.Add(new SoakSample(Math.Round(t), self.WorkingSet64 / 1048576.0, GC.GetTotalMemory(forceFullCollection: true) / 1048576.0,
-                        health["events"]!.GetValue<long>(), shed));
+                    var heap = GC.GetTotalMemory(forceFullCollection: true) / 1048576.0;
+                    samples.Add(new SoakSample(Math.Round(t), ProcessMemory.Now(), heap, health["events"]!.GetValue<long>(), shed));
                 }
             }
             foreach (var (response, body) in clients)
@@ -228,7 +242,7 @@ public sealed class SoakBench : IDisposable
             var pending = JsonNode.Parse(await http.GetStringAsync("/healthz", cancel))!["pending_webhooks"]!.GetValue<long>();
             var metrics = await http.GetStringAsync("/metrics", cancel);
             var refused = System.Text.RegularExpressions.Regex.Match(metrics, @"vigil_sse_refused_total ([0-9]+)") is { Success: true } m ? long.Parse(m.Groups[1].Value) : -1;
-            return new SoakResult(samples, stallDelays, redeliveries, codecChanges, receiver.Count, pending, refused);
+            result = new SoakResult(samples, stallDelays, redeliveries, codecChanges, receiver.Count, pending, refused) { Started = started };
         }
         finally
         {
@@ -237,6 +251,13 @@ public sealed class SoakBench : IDisposable
             await app.DisposeAsync();
             await receiver.StopAsync();
         }
+        // every pipeline is closed: what the process still holds beyond its start is held by none of them
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        var stopped = ProcessMemory.Now();
+        ProcessMemory.Trim();
+        return result with { Stopped = stopped, Trimmed = ProcessMemory.Now() };
     }
 
     private static int FreeUdpPort()
