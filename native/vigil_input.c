@@ -7,6 +7,9 @@
 #include <libavutil/time.h>
 #include <libswscale/swscale.h>
 #include <math.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,7 +19,19 @@
  * events, so FFmpeg's own log stays off stderr below fatal. */
 static pthread_once_t ffmpeg_once = PTHREAD_ONCE_INIT;
 
+/* glibc's malloc raises its mmap threshold to the largest block freed so far (up to 32 MiB). After the first
+ * reconnect the big buffers each input allocates and frees again (libavformat's 5.4 MB UDP receive FIFO, a
+ * decoder's picture pool) come from the heap's arenas instead of their own mappings, and a service that keeps
+ * reconnecting leaves them behind as free holes that small allocations split and other threads' arenas cannot
+ * use: `vigil bench soak` measured +20 MiB of free heap per fault cycle, 180 MiB after 3 minutes. A fixed
+ * threshold (which also stops the dynamic one) keeps every block this size and over in its own mapping, given
+ * back to the system when freed. Below it sit the per-packet allocations, which the heap reuses well. */
+#define MMAP_THRESHOLD (256 * 1024)
+
 static void init_ffmpeg(void) {
+#if defined(__GLIBC__)
+    mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+#endif
     av_log_set_level(AV_LOG_FATAL);
     av_log_set_callback(decode_log); /* notes decode trouble per packet (vigil_decode.c), then logs as before */
     avformat_network_init();
