@@ -74,8 +74,10 @@ public sealed class MediaSource : IMediaReader, IDisposable
     public string? TransportFailure => _tap?.Failure;
 
     /// <summary>
-    /// <see cref="System.Diagnostics.Stopwatch"/> ticks of the last picture or audio block <see cref="Read"/> handed
-    /// out (0 before any): when media last arrived, whatever the analysis behind it is doing. Thread-safe.
+    /// <see cref="System.Diagnostics.Stopwatch"/> ticks of when the last picture or audio block <see cref="Read"/>
+    /// handed out arrived (0 before any), whatever the analysis behind it is doing: on a tapped input, when the
+    /// shim last read bytes of it, for the demuxer hands out a transport stream's last packets only once the
+    /// input stalls (the read timed out) or ends, seconds after their bytes came; else when it was decoded. Thread-safe.
     /// </summary>
     public long LastMediaTicks => Interlocked.Read(ref _lastMediaTicks);
 
@@ -292,7 +294,8 @@ public sealed class MediaSource : IMediaReader, IDisposable
             throw new MediaException(message);
         }
         if (result == 0) return new MediaItem(MediaItemKind.End);
-        if (item.Kind is VgItemKind.Video or VgItemKind.Audio) Interlocked.Exchange(ref _lastMediaTicks, System.Diagnostics.Stopwatch.GetTimestamp());
+        if (item.Kind is VgItemKind.Video or VgItemKind.Audio)
+            Interlocked.Exchange(ref _lastMediaTicks, _tap is { LastBytesTicks: > 0 and var read } ? read : System.Diagnostics.Stopwatch.GetTimestamp());
         switch (item.Kind)
         {
             case VgItemKind.Video:

@@ -33,6 +33,9 @@ internal sealed unsafe class TransportTap : ITransportEventSink, IDisposable
 
     public int Pending => _pending.Count;
 
+    /// <summary><see cref="System.Diagnostics.Stopwatch"/> ticks of the latest bytes read from the input; 0 before any. Reading thread only.</summary>
+    public long LastBytesTicks { get; private set; }
+
     public bool TryTake(out TransportEvent e) => _pending.TryDequeue(out e);
 
     public void Clear() => _pending.Clear();
@@ -43,6 +46,7 @@ internal sealed unsafe class TransportTap : ITransportEventSink, IDisposable
     private static void OnBytes(nint opaque, byte* data, int size, int datagram)
     {
         var tap = (TransportTap)GCHandle.FromIntPtr(opaque).Target!;
+        tap.LastBytesTicks = System.Diagnostics.Stopwatch.GetTimestamp();
         if (tap.Failure is not null) return;
         try
         {

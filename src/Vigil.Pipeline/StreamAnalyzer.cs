@@ -93,6 +93,20 @@ public sealed class StreamAnalyzer
     public double Position => Volatile.Read(ref _endOfMedia);
 
     /// <summary>
+    /// Media time the converter has handed on (the end of its latest picture or audio block, shed pictures
+    /// included), in seconds; NaN before any. Ahead of <see cref="Position"/> by what waits in the queue for the
+    /// detectors: where the input is, while <see cref="Position"/> is where the analysis is. Thread-safe.
+    /// </summary>
+    public double Converted => Volatile.Read(ref _converted);
+
+    private double _converted = double.NaN;
+
+    private void Converting(double end)
+    {
+        if (!double.IsNaN(end) && !(end <= _converted)) Volatile.Write(ref _converted, end); // NaN before the first: always taken
+    }
+
+    /// <summary>
     /// Analyses to the end of the input (or cancellation). Whatever ends it, every detector is flushed
     /// first (defects still open are closed with <c>details.closed_by</c>); then a converter failure
     /// surfaces as <see cref="MediaException"/>.
@@ -242,6 +256,7 @@ public sealed class StreamAnalyzer
         {
             var step = _timeline.Map(MediaTrack.Video, frame.Pts, frame.Duration, 1 / _fps);
             (frame.Pts, frame.Duration) = (step.Pts, step.Duration);
+            Converting(step.Pts + step.Duration);
             if (step.Break is { } broke) emit(new Work(default, broke));
             var stream = _info.Video!.StreamIndex;
             if (!double.IsNaN(step.Jump))
@@ -260,6 +275,7 @@ public sealed class StreamAnalyzer
         {
             var step = _timeline.Map(MediaTrack.Audio, block.Pts, block.Duration, block.Duration);
             block.Pts = step.Pts;
+            Converting(step.Pts + block.Duration);
             if (step.Break is { } broke) emit(new Work(default, broke));
             if (!double.IsNaN(step.Jump))
                 emit(new Work(new MediaItem(MediaItemKind.Event, Event: new MediaEvent(MediaEventKind.TimestampJump, _info.Audio!.StreamIndex, block.Pts, step.Jump))));

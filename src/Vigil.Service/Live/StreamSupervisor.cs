@@ -343,16 +343,19 @@ public sealed class StreamSupervisor : IAsyncDisposable
             {
                 var now = Stopwatch.GetTimestamp();
                 bool openStall, giveUpLeftOpen;
+                double idle;
                 lock (_gate)
                 {
                     // media counts when the converter hands it out, not when the analysis behind a queue gets to it:
-                    // a stall is about the feed, and a lagging analysis must not delay the alert
-                    var lastMedia = Math.Max(Math.Max(_lastMediaTicks, _lastDecodedTicks), _source?.LastMediaTicks ?? 0);
+                    // a stall is about the feed, and a lagging analysis must not delay the alert (the detector
+                    // thread's own arrivals, _lastMediaTicks, would: it drains seconds of queue after the feed died)
+                    var lastMedia = Math.Max(_lastDecodedTicks, _source?.LastMediaTicks ?? 0);
+                    idle = (now - Math.Max(lastMedia, _startTicks)) / (double)Stopwatch.Frequency;
                     openStall = _reportsStall && _stallStart is null && now - Math.Max(lastMedia, _startTicks) >= stallTicks;
                     giveUpLeftOpen = _leftOpen.Count > 0
                         && now - (_firstMediaTicks != 0 ? _firstMediaTicks : _startTicks) >= ContinueSeconds * Stopwatch.Frequency;
                 }
-                if (openStall) OpenStall();
+                if (openStall) OpenStall(idle);
                 if (giveUpLeftOpen) CloseLeftOpen();
 
                 if (now - sampleTicks >= Stopwatch.Frequency)
@@ -374,7 +377,7 @@ public sealed class StreamSupervisor : IAsyncDisposable
         }
     }
 
-    private void OpenStall()
+    private void OpenStall(double idle)
     {
         lock (_events)
         {
@@ -382,13 +385,17 @@ public sealed class StreamSupervisor : IAsyncDisposable
             lock (_gate)
             {
                 if (_stallStart is not null) return;
-                // from the last media of this run; a feed that gave none stalls from when monitoring started
-                start = _lastMediaTicks != 0 ? _timeline.Reached : Math.Max(_watchFrom, _timeline.Reached);
+                // from the last media of this run, where the converter handed it out (the analysis may still be
+                // working through the queue before it); a feed that gave none stalls from when monitoring started
+                var converted = _analyzer?.Converted ?? double.NaN;
+                start = !double.IsNaN(converted) ? Math.Max(_timeline.Reached, _timeline.Map(converted))
+                    : _lastMediaTicks != 0 || _lastDecodedTicks != 0 ? _timeline.Reached
+                    : Math.Max(_watchFrom, _timeline.Reached);
                 _stallStart = start;
                 _stallTicks = Stopwatch.GetTimestamp();
                 _resumedAt = null;
             }
-            _log.LogWarning("Stream {StreamId} stalled: no media for {Seconds} s", Id, _options.StallSeconds);
+            _log.LogWarning("Stream {StreamId} stalled: no media for {Seconds:0.0} s (stall time {StallSeconds} s)", Id, idle, _options.StallSeconds);
             Publish(new Defect(StallKind, start, null, 1.0), null);
         }
     }

@@ -11,7 +11,7 @@ namespace Vigil.Tests.Service;
 /// <c>vigil serve</c> under faults and hostile input (issue 12), one case per fault, each against real
 /// processes on loopback with its expected event sequence; every wait is bounded in time and count.
 /// <list type="bullet">
-/// <item>dead feeds (nothing sending, garbage bytes, an HLS URL answering 404): stream.stall within the stall time, open across a restart, closed when media flows</item>
+/// <item>dead feeds (nothing sending, garbage bytes, an HLS URL answering 404): stream.stall within the stall time, open across a restart, closed when media flows; a sender killed: stream.stall within the stall time of its last media</item>
 /// <item>a 5 s burst of random UDP into a live feed: reported, and every defect it opened closes soon after the burst</item>
 /// <item>codec switch on the same port (H.264 sender replaced by MPEG-2, same PIDs): codec_change reported, status follows, analysis goes on</item>
 /// <item>sender restart with a timestamp reset: stream time runs on, defects after it found where they are</item>
@@ -367,6 +367,60 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
         Assert.Equal(start["start"]!.GetValue<double>(), end.Data["start"]!.GetValue<double>());
         Assert.Null(end.Data["details"]?["closed_by"]); // closed by the media
         Assert.False((await service.GetJsonAsync("/api/streams/silent"))["status"]!["stalled"]!.GetValue<bool>());
+    }
+
+    /// <summary>
+    /// Expected: the sender of a running feed is killed, four times (restarted in between); each time stream.stall
+    /// comes the stall time (2 s) after the feed's last media plus the watchdog's tick, not twice the stall time:
+    /// the demuxer hands out a transport stream's last packets only when the read times out (after the stall time),
+    /// and that media, decoded then, does not count as arriving then (when it did, whether the alert came at one or
+    /// two stall times was a race between the watchdog's tick and that read, hence four kills). Each stall starts
+    /// where the media ended (its wall-clock <c>time</c> at the kill) and closes once the sender is back.
+    /// </summary>
+    [Fact]
+    public async Task SenderKilled_StallWithinTheStallTimeOfItsLastMedia()
+    {
+        const double stallSeconds = 2;
+        const int kills = 4;
+        var port = Net.FreeUdpPort();
+        var pattern = new FfmpegLive.Pattern(Period: 600);
+        var sender = FfmpegLive.Udp(port, pattern);
+        try
+        {
+            await using var service = await ServiceUnderTest.StartAsync(settings: new Dictionary<string, string?>
+            {
+                ["StallSeconds"] = $"{stallSeconds}", ["OpenTimeoutSeconds"] = "2", ["ReconnectMaxSeconds"] = "1",
+            });
+            await using var sse = SseListener.Open(service.Http, "/api/events/live?kind=stream.stall");
+            var id = await service.AddStreamAsync(new { url = $"udp://127.0.0.1:{port}", detectors = new[] { "video.black" } });
+            var delays = new List<double>();
+            for (var kill = 0; kill < kills; kill++)
+            {
+                var analysed = (await service.GetJsonAsync($"/api/streams/{id}"))["status"]!["frames_analysed"]!.GetValue<long>();
+                await Net.WaitUntilAsync(async () => (await service.GetJsonAsync($"/api/streams/{id}"))["status"]!["frames_analysed"]!.GetValue<long>() > analysed + 50,
+                    40, $"two seconds of media analysed before kill {kill + 1}");
+                var seen = sse.Events.Count;
+                await sender.DisposeAsync(); // killed: its last datagrams are on their way now
+                var killed = DateTimeOffset.UtcNow;
+                var stall = await sse.WaitForAsync(e => e.Type == "defect_start", 30, $"stream.stall after kill {kill + 1}", seen);
+                var delay = (sse.ReceivedAt(stall.Id) - killed).TotalSeconds;
+                var time = DateTimeOffset.Parse(stall.Data["time"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
+                output.WriteLine($"kill {kill + 1}: stream.stall {delay:0.00} s after it (stall time {stallSeconds} s), starting {(time - killed).TotalSeconds:+0.00;-0.00} s from it");
+                delays.Add(delay);
+                Assert.InRange((time - killed).TotalSeconds, -2, 0.5); // where the media ended (the feed's own latency before it)
+                Assert.True((await service.GetJsonAsync($"/api/streams/{id}"))["status"]!["stalled"]!.GetValue<bool>());
+                sender = FfmpegLive.Udp(port, pattern);
+                await sse.WaitForAsync(e => e.Type == "defect" && e.Data["start"]!.GetValue<double>() == stall.Data["start"]!.GetValue<double>(), 40,
+                    $"the stall to close once the sender is back ({kill + 1})", seen);
+            }
+            // the stall time, the watchdog's 0.25 s tick and room for a loaded machine: the media flushed at the read
+            // timeout counted as arriving then makes it two stall times
+            Assert.All(delays, d => Assert.InRange(d, stallSeconds - 0.1, stallSeconds + 1.2));
+        }
+        finally
+        {
+            await sender.DisposeAsync();
+        }
     }
 
     /// <summary>
