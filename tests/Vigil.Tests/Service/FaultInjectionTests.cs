@@ -414,8 +414,9 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
                     $"the stall to close once the sender is back ({kill + 1})", seen);
             }
             // the stall time, the watchdog's 0.25 s tick and room for a loaded machine: the media flushed at the read
-            // timeout counted as arriving then makes it two stall times
-            Assert.All(delays, d => Assert.InRange(d, stallSeconds - 0.1, stallSeconds + 1.2));
+            // timeout counted as arriving then makes it two stall times. Counted from the kill, which comes a moment after
+            // the sender's last datagram (on a loaded machine its sends come in bursts), hence a little less at the least.
+            Assert.All(delays, d => Assert.InRange(d, stallSeconds - 0.5, stallSeconds + 1.2));
         }
         finally
         {
