@@ -35,4 +35,10 @@ public interface IMediaReader
     /// (see <see cref="MediaSource.FinishTransport"/>); nothing where there is no transport.
     /// </summary>
     IEnumerable<MediaItem> FinishTransport() => [];
+
+    /// <summary>
+    /// <see cref="System.Diagnostics.Stopwatch"/> ticks of the last picture or audio block handed out (0 before any, or
+    /// where it is not known): when media last arrived, whatever the analysis behind it is doing. Thread-safe.
+    /// </summary>
+    long LastMediaTicks => 0;
 }

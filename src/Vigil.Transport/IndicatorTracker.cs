@@ -50,6 +50,12 @@ internal sealed class IndicatorTracker(ITransportEventSink sink, TransportOption
     /// <summary>Called with (programme, indicator) on each failure of a programme's PID.</summary>
     public Action<int, Indicator>? OnProgramFailure;
 
+    /// <summary>
+    /// Failures per indicator by the programme they were on (0: the multiplex as a whole), each counted once:
+    /// written on the analysing thread, readable from any other (the service's metrics).
+    /// </summary>
+    public readonly System.Collections.Concurrent.ConcurrentDictionary<int, long[]> ByProgram = new();
+
     /// <summary>A failure at one instant.</summary>
     public void Fail(Indicator indicator, int pid, int program, double time) => FailPeriod(indicator, pid, program, time, time);
 
@@ -133,6 +139,7 @@ internal sealed class IndicatorTracker(ITransportEventSink sink, TransportOption
         if (!_states.TryGetValue((indicator, pid, program), out var state))
             _states[(indicator, pid, program)] = state = new State(indicator, pid, program);
         Totals[(int)indicator]++;
+        Interlocked.Increment(ref ByProgram.GetOrAdd(program, _ => new long[Indicators.Count])[(int)indicator]);
         if (program != 0) OnProgramFailure?.Invoke(program, indicator);
         state.Count++;
         if (!state.Open)

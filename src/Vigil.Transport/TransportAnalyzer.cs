@@ -91,6 +91,23 @@ public sealed class TransportAnalyzer : IPacketReceiver
     /// <summary>Failures of <paramref name="indicator"/> over the input so far.</summary>
     public long Count(Indicator indicator) => _tracker.Totals[(int)indicator];
 
+    /// <summary>
+    /// Failures per indicator (indexed by <see cref="Indicator"/>) by the programme they were on, 0 for the multiplex
+    /// as a whole (sync, PAT, CAT, PIDs of no programme): each failure counted once, so the entries add up to
+    /// <see cref="Count"/>. A copy of the counts so far, safe to take from any thread while the analyser runs.
+    /// </summary>
+    public IReadOnlyDictionary<int, long[]> CountsByProgram()
+    {
+        var copy = new Dictionary<int, long[]>();
+        foreach (var (program, counts) in _tracker.ByProgram)
+        {
+            var read = new long[counts.Length];
+            for (var i = 0; i < counts.Length; i++) read[i] = Interlocked.Read(ref counts[i]);
+            copy[program] = read;
+        }
+        return copy;
+    }
+
     /// <summary>Counts of one PID, or null when it never occurred.</summary>
     public PidStatistics? Pid(int pid) => _pids[pid] is { Packets: > 0 } s ? s.Snapshot() : null;
 

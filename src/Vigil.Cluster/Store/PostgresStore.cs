@@ -87,6 +87,8 @@ public sealed partial class PostgresStore : IServiceStore, IEventFeed, IDisposab
                     id text PRIMARY KEY, name text NOT NULL, url text NOT NULL, detectors jsonb, settings jsonb NOT NULL,
                     masks jsonb NOT NULL, paused boolean NOT NULL, created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL,
                     epoch double precision NOT NULL, position double precision NOT NULL DEFAULT 0);
+                ALTER TABLE streams ADD COLUMN IF NOT EXISTS program integer;
+                ALTER TABLE streams ADD COLUMN IF NOT EXISTS programs jsonb;
                 CREATE TABLE IF NOT EXISTS event_counter (one boolean PRIMARY KEY DEFAULT true CHECK (one), last bigint NOT NULL);
                 INSERT INTO event_counter VALUES (true, 0) ON CONFLICT DO NOTHING;
                 CREATE TABLE IF NOT EXISTS events (
@@ -150,8 +152,8 @@ public sealed partial class PostgresStore : IServiceStore, IEventFeed, IDisposab
     {
         using var c = Open();
         Execute(c, """
-            INSERT INTO streams (id, name, url, detectors, settings, masks, paused, created_at, updated_at, epoch)
-            VALUES (@id, @name, @url, @detectors, @settings, @masks, @paused, @created, @updated, @epoch)
+            INSERT INTO streams (id, name, url, detectors, settings, masks, paused, created_at, updated_at, epoch, program, programs)
+            VALUES (@id, @name, @url, @detectors, @settings, @masks, @paused, @created, @updated, @epoch, @program, @programs)
             """, StreamParameters(s));
     }
 
@@ -160,7 +162,7 @@ public sealed partial class PostgresStore : IServiceStore, IEventFeed, IDisposab
         using var c = Open();
         return Execute(c, """
             UPDATE streams SET name = @name, url = @url, detectors = @detectors, settings = @settings, masks = @masks,
-                paused = @paused, updated_at = @updated WHERE id = @id
+                paused = @paused, updated_at = @updated, program = @program, programs = @programs WHERE id = @id
             """, StreamParameters(s)) > 0;
     }
 
@@ -209,7 +211,7 @@ public sealed partial class PostgresStore : IServiceStore, IEventFeed, IDisposab
     private List<StreamConfig> ReadStreams(string where, params (string, object?)[] parameters)
     {
         using var c = Open();
-        using var cmd = Command(c, $"SELECT id, name, url, detectors::text, settings::text, masks::text, paused, created_at, updated_at, epoch FROM streams {where}", parameters);
+        using var cmd = Command(c, $"SELECT id, name, url, detectors::text, settings::text, masks::text, paused, created_at, updated_at, epoch, program, programs::text FROM streams {where}", parameters);
         using var r = cmd.ExecuteReader();
         var list = new List<StreamConfig>();
         while (r.Read())
@@ -221,7 +223,11 @@ public sealed partial class PostgresStore : IServiceStore, IEventFeed, IDisposab
                 r.GetBoolean(6),
                 new DateTimeOffset(r.GetDateTime(7), TimeSpan.Zero),
                 new DateTimeOffset(r.GetDateTime(8), TimeSpan.Zero),
-                r.GetDouble(9)));
+                r.GetDouble(9))
+            {
+                Program = r.IsDBNull(10) ? null : r.GetInt32(10),
+                Programs = r.IsDBNull(11) ? null : JsonSerializer.Deserialize<List<int>>(r.GetString(11)),
+            });
         return list;
     }
 
@@ -230,6 +236,7 @@ public sealed partial class PostgresStore : IServiceStore, IEventFeed, IDisposab
         ("id", s.Id), ("name", s.Name), ("url", s.Url),
         ("detectors", Json(s.Detectors)), ("settings", Json(s.Settings)), ("masks", Json(s.Masks)),
         ("paused", s.Paused), ("created", s.CreatedAt.UtcDateTime), ("updated", s.UpdatedAt.UtcDateTime), ("epoch", s.Epoch),
+        ("program", s.Program), ("programs", Json(s.Programs)),
     ];
 
     private static JsonbText? Json(object? value) => value is null ? null : new JsonbText(JsonSerializer.Serialize(value));

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Vigil.Service.Security;
+using Vigil.Service.Live;
 using Vigil.Service.Store;
 
 namespace Vigil.Service.Api;
@@ -40,11 +41,12 @@ public static class AlarmEndpoints
             .Accepts<AckRequest>("application/json").Produces<AlarmResource>().ProducesProblem(400).ProducesProblem(404);
     }
 
-    private static ActiveAlarms Active(string? stream, IServiceStore store)
+    private static ActiveAlarms Active(string? stream, IServiceStore store, IStreamControl streams)
     {
         // the id first: an event stored while the open defects are read is then sent again, never missed
         var last = store.LastSeq;
-        var open = store.ListStreams().Where(s => stream is null || s.Id == stream).SelectMany(s => store.OpenDefects(s.Id))
+        var open = store.ListStreams().SelectMany(s => streams.ProgramStreams(s.Id).Prepend(s)) // programme streams have their own
+            .Where(s => stream is null || s.Id == stream).SelectMany(s => store.OpenDefects(s.Id))
             .OrderBy(e => e.Seq).ToList();
         return new ActiveAlarms(last, WithAcks(store, open));
     }

@@ -11,7 +11,10 @@ namespace Vigil.Service.Api;
 /// A stream to add (POST) or the fields to change (PATCH; absent fields keep their value).
 /// <c>detectors</c>: kinds or families to run (empty or absent: all). <c>thresholds</c>:
 /// <c>{"video.black.min_duration": 0.5}</c>, as <c>vigil analyze --set</c>. <c>masks</c>: picture regions
-/// <c>x,y,w,h</c> (fractions) that video detectors ignore.
+/// <c>x,y,w,h</c> (fractions) that video detectors ignore. Of a multiplex: <c>program</c>, a service id, analyses
+/// that programme alone (0 in a PATCH: the input as one again); <c>programs</c>, <c>"all"</c> or a list of service
+/// ids, monitors each programme as a stream of its own, <c>{id}.{program}</c>, from one receive (<c>[]</c> in a
+/// PATCH: the input as one again).
 /// </summary>
 public sealed record StreamRequest(
     string? Url = null,
@@ -20,11 +23,15 @@ public sealed record StreamRequest(
     Dictionary<string, JsonElement>? Thresholds = null,
     List<string>? Masks = null,
     bool? Paused = null,
-    string? Id = null);
+    string? Id = null,
+    int? Program = null,
+    JsonElement? Programs = null);
 
 /// <summary>
 /// A monitored stream with its live status (the pipeline's own <see cref="StreamStatus"/>, serialised as it is).
-/// For keys that are not admin keys the URL is redacted (<see cref="UrlRedaction"/>).
+/// For keys that are not admin keys the URL is redacted (<see cref="UrlRedaction"/>). <c>program</c>: the programme
+/// this stream analyses; <c>programs</c>: <c>"all"</c> or the service ids monitored as programme streams;
+/// <c>parent</c>: a programme stream's multiplex stream (its definition: a programme stream is changed through it).
 /// </summary>
 public sealed record StreamResource(
     string Id,
@@ -38,6 +45,13 @@ public sealed record StreamResource(
     DateTimeOffset UpdatedAt,
     StreamStatus Status)
 {
+    public int? Program { get; init; }
+
+    /// <summary><c>"all"</c> or the list of service ids; null for a stream that is not split into programme streams.</summary>
+    public object? Programs { get; init; }
+
+    public string? Parent { get; init; }
+
     /// <param name="redact">True unless the caller holds an admin key: the URL and error text lose their secrets.</param>
     /// <param name="placement">In a fleet, where the stream's detector groups run (<c>status.groups</c>, <c>status.unassigned</c>); null for one process.</param>
     public static StreamResource From(StreamConfig c, StreamStatus? s, bool redact, StreamPlacement? placement = null)
@@ -48,7 +62,12 @@ public sealed record StreamResource(
             Unassigned = placement?.Unassigned,
         };
         return new(c.Id, c.Name, redact ? UrlRedaction.Redact(c.Url) : c.Url, c.Detectors, c.Settings, c.Masks, c.Paused, c.CreatedAt, c.UpdatedAt,
-            redact && status.LastError is { } error ? status with { LastError = UrlRedaction.Scrub(error) } : status);
+            redact && status.LastError is { } error ? status with { LastError = UrlRedaction.Scrub(error) } : status)
+        {
+            Program = c.Program,
+            Programs = c.Programs is null ? null : c.Programs.Count == 0 ? "all" : c.Programs,
+            Parent = c.Parent,
+        };
     }
 }
 

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
 using Vigil.Service.Notify;
 using Vigil.Service.Security;
+using Vigil.Service.Live;
 using Vigil.Service.Store;
 
 namespace Vigil.Service.Api;
@@ -25,8 +26,8 @@ public static class EventEndpoints
                 History(store, stream, kind, after, limit))
             .WithSummary("Stored events (JSON Lines, EVENTS.md shape plus id, stream_id, time, snapshot), oldest first")
             .Produces<string>(200, "application/x-ndjson");
-        events.MapGet("/streams/{id}/events", (string id, string? kind, long? after, int? limit, IServiceStore store) =>
-                store.GetStream(id) is null ? StreamEndpoints.NotFound(id) : History(store, id, kind, after, limit))
+        events.MapGet("/streams/{id}/events", (string id, string? kind, long? after, int? limit, IServiceStore store, IStreamControl streams) =>
+                StreamEndpoints.Find(store, streams, id) is null ? StreamEndpoints.NotFound(id) : History(store, id, kind, after, limit))
             .WithSummary("Stored events of one stream (JSON Lines)").Produces<string>(200, "application/x-ndjson").ProducesProblem(404);
         events.MapGet("/events/live", LiveAsync)
             .WithSummary("Live defect_start and defect events as Server-Sent Events; filter with stream= and kind= (kinds or families, comma-separated); resume with Last-Event-ID or after=")

@@ -27,7 +27,7 @@ public static class LiveViewEndpoints
 
     private static async Task<IResult> ThumbnailAsync(string id, HttpContext http, IStreamControl streams, IServiceStore store)
     {
-        if (store.GetStream(id) is null) return StreamEndpoints.NotFound(id);
+        if (StreamEndpoints.Find(store, streams, id) is null) return StreamEndpoints.NotFound(id);
         if (await streams.ThumbnailAsync(id, http.RequestAborted) is not { } thumbnail) return Results.NoContent();
         var headers = http.Response.Headers;
         headers.ETag = thumbnail.ETag;
@@ -39,7 +39,7 @@ public static class LiveViewEndpoints
     private static async Task<IResult> LoudnessAsync(string id, int? seconds, HttpContext http, IStreamControl streams, IServiceStore store)
     {
         if (seconds is < 1 or > LiveMeters.HistorySeconds) return StreamEndpoints.Invalid($"seconds must be between 1 and {LiveMeters.HistorySeconds}");
-        if (store.GetStream(id) is not { } config) return StreamEndpoints.NotFound(id);
+        if (StreamEndpoints.Find(store, streams, id) is not { } config) return StreamEndpoints.NotFound(id);
         var count = seconds ?? LiveMeters.HistorySeconds;
         return Results.Ok(await streams.LoudnessAsync(config, count, http.RequestAborted)
                           ?? new LoudnessHistory(DateTimeOffset.UtcNow.AddSeconds(-count), 1, new double?[count], new double?[count])); // nothing measured

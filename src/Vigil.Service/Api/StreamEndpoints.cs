@@ -19,11 +19,13 @@ public static partial class StreamEndpoints
     {
         var streams = app.MapGroup("/api/streams").WithTags("streams");
         streams.MapGet("/", (HttpContext http, IStreamControl manager, IServiceStore store) =>
-            store.ListStreams().Select(c => StreamResource.From(c, manager.Status(c.Id), !http.IsAdmin(), manager.Placement(c.Id))).ToList())
-            .WithSummary("List monitored streams with their status (URLs redacted unless the key is an admin key)");
+            store.ListStreams()
+                .SelectMany(c => manager.ProgramStreams(c.Id).Prepend(c)) // a multiplex stream, then each of its programme streams
+                .Select(c => StreamResource.From(c, manager.Status(c.Id), !http.IsAdmin(), manager.Placement(c.Id))).ToList())
+            .WithSummary("List monitored streams with their status, each programme stream after its multiplex stream (URLs redacted unless the key is an admin key)");
         streams.MapGet("/{id}", (string id, HttpContext http, IStreamControl manager, IServiceStore store) =>
-            store.GetStream(id) is { } c ? Results.Ok(StreamResource.From(c, manager.Status(id), !http.IsAdmin(), manager.Placement(id))) : NotFound(id))
-            .WithSummary("One stream with its status").Produces<StreamResource>().ProducesProblem(404);
+            Find(store, manager, id) is { } c ? Results.Ok(StreamResource.From(c, manager.Status(id), !http.IsAdmin(), manager.Placement(id))) : NotFound(id))
+            .WithSummary("One stream (or programme stream, {id}.{program}) with its status").Produces<StreamResource>().ProducesProblem(404);
         streams.MapPost("/", AddAsync).RequireAdmin()
             .WithSummary("Start monitoring a stream").Accepts<StreamRequest>("application/json")
             .Produces<StreamResource>(201).ProducesProblem(400).ProducesProblem(409).ProducesProblem(413).ProducesProblem(415);
@@ -51,6 +53,8 @@ public static partial class StreamEndpoints
         var now = DateTimeOffset.UtcNow;
         var config = new StreamConfig(id, request.Name ?? DefaultName(request.Url), request.Url ?? "", Normalise(request.Detectors),
             new Dictionary<string, string>(), request.Masks ?? [], request.Paused ?? false, now, now, now.ToUnixTimeMilliseconds() / 1000.0);
+        if (Programmes(config, request, manager) is { } bad) return bad;
+        config = WithProgrammes(config, request);
         var (valid, problem) = Validate(config, request);
         if (problem is not null) return problem;
         await manager.AddAsync(valid!);
@@ -73,6 +77,8 @@ public static partial class StreamEndpoints
             Paused = request.Paused ?? current.Paused,
             UpdatedAt = DateTimeOffset.UtcNow,
         };
+        if (Programmes(config, request, manager) is { } bad) return bad;
+        config = WithProgrammes(config, request);
         var (valid, problem) = Validate(config, request, current.Settings);
         if (problem is not null) return problem;
         if (!await manager.UpdateAsync(valid!)) return NotFound(id);
@@ -126,6 +132,49 @@ public static partial class StreamEndpoints
             return (null, Invalid(e.Message, "Invalid detector configuration"));
         }
         return (config, null);
+    }
+
+    /// <summary>A stored stream, or a programme stream of one (<c>{id}.{program}</c>); null when there is neither.</summary>
+    internal static StreamConfig? Find(IServiceStore store, IStreamControl manager, string id) =>
+        store.GetStream(id) ?? (id.Contains('.') ? manager.ProgramStream(id) : null);
+
+    /// <summary>Checks <c>program</c> and <c>programs</c> of a request: service ids, not both; null when they pass, else a 400.</summary>
+    private static IResult? Programmes(StreamConfig config, StreamRequest request, IStreamControl manager)
+    {
+        if (request.Program is < 0 or > 65535) return Invalid("program must be a service id, 1-65535 (0: the input as one)");
+        if (request.Programs is { } programs)
+        {
+            if (!manager.MonitorsProgramStreams) return Invalid("programs: a fleet monitors a multiplex as one stream, or one programme of it (program)");
+            if (programs.ValueKind == JsonValueKind.String ? programs.GetString() != "all" : programs.ValueKind != JsonValueKind.Array)
+                return Invalid("programs must be \"all\" or a list of service ids");
+            if (programs.ValueKind == JsonValueKind.Array)
+            {
+                if (programs.GetArrayLength() > 64) return Invalid("at most 64 programs");
+                var seen = new HashSet<int>();
+                foreach (var p in programs.EnumerateArray())
+                    if (p.ValueKind != JsonValueKind.Number || !p.TryGetInt32(out var n) || n is < 1 or > 65535 || !seen.Add(n))
+                        return Invalid("programs must list distinct service ids, 1-65535");
+            }
+        }
+        var (program, list) = Choice(config, request);
+        return program is not null && list is not null ? Invalid("program and programs exclude each other: name one programme, or monitor several") : null;
+    }
+
+    /// <summary>The stream with the programme choice of the request applied (absent fields keep theirs).</summary>
+    private static StreamConfig WithProgrammes(StreamConfig config, StreamRequest request)
+    {
+        var (program, programs) = Choice(config, request);
+        return config with { Program = program, Programs = programs };
+    }
+
+    private static (int? Program, IReadOnlyList<int>? Programs) Choice(StreamConfig config, StreamRequest request)
+    {
+        var program = request.Program is { } p ? p == 0 ? null : p : config.Program;
+        var programs = request.Programs is not { } given ? config.Programs
+            : given.ValueKind == JsonValueKind.String ? []                                    // "all"
+            : given.GetArrayLength() == 0 ? null                                              // []: the input as one
+            : given.EnumerateArray().Select(e => e.GetInt32()).ToList();
+        return (program, programs);
     }
 
     private static IReadOnlyList<string>? Normalise(List<string>? detectors) =>

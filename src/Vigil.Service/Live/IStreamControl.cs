@@ -18,8 +18,17 @@ public interface IStreamControl
     /// <summary>Stops monitoring a stream and forgets it.</summary>
     Task<bool> RemoveAsync(string id);
 
-    /// <summary>The stream's pipeline status; null when nothing runs it.</summary>
+    /// <summary>The stream's pipeline status (a programme stream's too, <c>{id}.{program}</c>); null when nothing runs it.</summary>
     StreamStatus? Status(string id);
+
+    /// <summary>Whether a stream can monitor programmes of a multiplex each as a stream of its own (<see cref="StreamConfig.Programs"/>).</summary>
+    bool MonitorsProgramStreams => false;
+
+    /// <summary>The programme streams of a multiplex stream, in the multiplex's order (those seen so far); none for any other stream.</summary>
+    IReadOnlyList<StreamConfig> ProgramStreams(string id) => [];
+
+    /// <summary>A programme stream by its id (<c>{id}.{program}</c>); null when there is none.</summary>
+    StreamConfig? ProgramStream(string id) => null;
 
     /// <summary>Where a fleet runs the stream's detector groups; null for one process.</summary>
     StreamPlacement? Placement(string id) => null;

@@ -15,6 +15,7 @@ public sealed class StreamManager(IServiceStore store, EventHub hub, ServiceOpti
 {
     private readonly ILogger _log = logs.CreateLogger("Vigil.Streams");
     private readonly Dictionary<string, StreamSupervisor> _running = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, MultiplexFeed> _multiplexes = new(StringComparer.Ordinal); // streams of a programme stream each (under _running's lock)
     private readonly SemaphoreSlim _gate = new(1, 1);
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -44,7 +45,9 @@ public sealed class StreamManager(IServiceStore store, EventHub hub, ServiceOpti
         {
             // the stopped supervisors stay listed so the last results segment still has their status
             // an open stall stays open: the feed is still dead as far as anyone knows, the next run continues it
-            await Task.WhenAll(Supervisors.Select(s => s.StopAsync(stallGoesOn: true)));
+            List<MultiplexFeed> multiplexes;
+            lock (_running) multiplexes = [.. _multiplexes.Values];
+            await Task.WhenAll(Singles.Select(s => s.StopAsync(stallGoesOn: true)).Concat(multiplexes.Select(m => m.StopAsync(stallGoesOn: true))));
         }
         finally
         {
@@ -52,21 +55,57 @@ public sealed class StreamManager(IServiceStore store, EventHub hub, ServiceOpti
         }
     }
 
+    /// <summary>The pipeline of a stream, or of a programme stream (<c>{id}.{program}</c>); null when none runs.</summary>
     public StreamSupervisor? Supervisor(string id)
     {
-        lock (_running) return _running.GetValueOrDefault(id);
+        lock (_running)
+            return _running.GetValueOrDefault(id) ?? _multiplexes.Values.SelectMany(m => m.Programs).FirstOrDefault(p => p.Id == id);
     }
 
+    /// <summary>Every pipeline: of each stream, and of each programme stream of a multiplex.</summary>
     public IReadOnlyList<StreamSupervisor> Supervisors
+    {
+        get { lock (_running) return [.. _running.Values, .. _multiplexes.Values.SelectMany(m => m.Programs)]; }
+    }
+
+    private IReadOnlyList<StreamSupervisor> Singles
     {
         get { lock (_running) return _running.Values.ToList(); }
     }
 
-    public StreamStatus? Status(string id) => Supervisor(id)?.Status;
+    public StreamStatus? Status(string id)
+    {
+        lock (_running)
+            if (_multiplexes.TryGetValue(id, out var multiplex)) return multiplex.Status;
+        return Supervisor(id)?.Status;
+    }
+
+    public bool MonitorsProgramStreams => true;
+
+    public IReadOnlyList<StreamConfig> ProgramStreams(string id)
+    {
+        lock (_running) return _multiplexes.TryGetValue(id, out var m) ? m.Programs.Select(p => p.Config).ToList() : [];
+    }
+
+    public StreamConfig? ProgramStream(string id)
+    {
+        lock (_running) return _multiplexes.Values.SelectMany(m => m.Programs).FirstOrDefault(p => p.Id == id)?.Config;
+    }
 
     public IReadOnlyList<StreamSupervisor> LocalSupervisors(string id) => Supervisor(id) is { } s ? [s] : [];
 
-    public IReadOnlyList<LocalPipeline> Local => Supervisors.Select(s => new LocalPipeline(s.Config, null, s.Status)).ToList();
+    /// <summary>Each stream's pipeline; a multiplex of programme streams as its receive and each programme stream.</summary>
+    public IReadOnlyList<LocalPipeline> Local
+    {
+        get
+        {
+            List<MultiplexFeed> multiplexes;
+            lock (_running) multiplexes = [.. _multiplexes.Values];
+            return Singles.Select(s => new LocalPipeline(s.Config, null, s.Status))
+                .Concat(multiplexes.SelectMany(m => m.Programs.Select(p => new LocalPipeline(p.Config, null, p.Status)).Prepend(new LocalPipeline(m.Config, null, m.Status))))
+                .ToList();
+        }
+    }
 
     public async Task AddAsync(StreamConfig stream)
     {
@@ -120,6 +159,18 @@ public sealed class StreamManager(IServiceStore store, EventHub hub, ServiceOpti
     /// <summary>Starts a stream's pipeline, which takes over what its last run left open (a stall, a crash's defects).</summary>
     private void Launch(StreamConfig stream)
     {
+        if (stream.Programs is not null)
+        {
+            var multiplex = new MultiplexFeed(stream, options, inputs, logs.CreateLogger("Vigil.Stream"), (program, feed) =>
+            {
+                var child = new StreamSupervisor(program, options, hub, store, inputs, logs.CreateLogger("Vigil.Stream"), leftOpen: store.OpenDefects(program.Id), feed: feed);
+                child.Start();
+                return child;
+            });
+            lock (_running) _multiplexes[stream.Id] = multiplex;
+            multiplex.Start();
+            return;
+        }
         var supervisor = new StreamSupervisor(stream, options, hub, store, inputs, logs.CreateLogger("Vigil.Stream"), leftOpen: store.OpenDefects(stream.Id));
         lock (_running) _running[stream.Id] = supervisor;
         supervisor.Start();
@@ -128,11 +179,18 @@ public sealed class StreamManager(IServiceStore store, EventHub hub, ServiceOpti
     private async Task StopOne(string id, bool stallGoesOn = false)
     {
         StreamSupervisor? supervisor;
+        MultiplexFeed? multiplex = null;
         lock (_running)
         {
-            if (!_running.Remove(id, out supervisor)) return;
+            if (!_running.Remove(id, out supervisor) && !_multiplexes.Remove(id, out multiplex)) return;
         }
-        await supervisor.StopAsync(stallGoesOn: stallGoesOn);
+        if (multiplex is not null)
+        {
+            await multiplex.StopAsync(stallGoesOn: stallGoesOn);
+            await multiplex.DisposeAsync();
+            return;
+        }
+        await supervisor!.StopAsync(stallGoesOn: stallGoesOn);
         await supervisor.DisposeAsync();
     }
 

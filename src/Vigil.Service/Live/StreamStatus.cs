@@ -37,10 +37,30 @@ public sealed record StreamStatus(
 
     /// <summary>The audio meters of the last complete second; null before one, or without audio.</summary>
     public MeterReading? Meters { get; init; }
+
+    /// <summary>
+    /// A stream monitoring programmes of a multiplex each as its own stream: their ids (<c>{id}.{program}</c>), in the
+    /// multiplex's order; null for any other stream.
+    /// </summary>
+    public IReadOnlyList<string>? ProgramStreams { get; init; }
+
+    /// <summary>
+    /// ETSI TR 101 290 failures per indicator (indexed by <c>Indicator</c>) by programme (0: the multiplex as a whole)
+    /// since the service started, of what this stream reports; null before a transport stream was read. For the metrics.
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlyDictionary<int, long[]>? TransportErrors { get; init; }
 }
 
 /// <summary>One detector group of a stream in a fleet: its kinds, the node running it (null: none yet) and that pipeline's state.</summary>
 public sealed record GroupStatus(string Group, IReadOnlyList<string> Detectors, string? Node, StreamState? State);
 
 /// <summary>What the current connection carries.</summary>
-public sealed record MediaSummary(string Format, string? VideoCodec, int Width, int Height, double Fps, string? AudioCodec, int SampleRate, int Channels);
+public sealed record MediaSummary(string Format, string? VideoCodec, int Width, int Height, double Fps, string? AudioCodec, int SampleRate, int Channels)
+{
+    /// <summary>The programme of a multiplex this stream analyses (service id); null for an input analysed as one.</summary>
+    public int? Program { get; init; }
+
+    /// <summary>The programme's service name (DVB SDT), when the multiplex carries one.</summary>
+    public string? ServiceName { get; init; }
+}

@@ -42,7 +42,9 @@ public sealed class StreamSupervisor : IAsyncDisposable
     private string? _lastError;
     private long _connections, _framesDone, _shedDone;
     private StreamAnalyzer? _analyzer;
-    private MediaSource? _source;                  // the current connection's input
+    private IMediaReader? _source;                 // the current connection's input (its own, or its programme of a shared multiplex)
+    private Vigil.Transport.TransportAnalyzer? _transport; // the current connection's transport analysis
+    private readonly Dictionary<int, long[]> _transportDone = []; // TR 101 290 failures of the connections before, by programme
     private ConnectionProgress? _progress;
     private MediaSummary? _media;
     private double _fps;
@@ -74,9 +76,11 @@ public sealed class StreamSupervisor : IAsyncDisposable
     /// was this process's own, stopped or killed); a fleet passes none, its failover continuity does that.
     /// </param>
     /// <param name="reportsStall">False for a fleet's detector group that leaves <c>stream.stall</c> to another group.</param>
+    /// <param name="feed">A programme stream (<see cref="StreamConfig.Parent"/>): the shared receive of its multiplex, which it reads its programme from.</param>
     public StreamSupervisor(StreamConfig config, ServiceOptions options, IEventPublisher hub, IServiceStore store, InputPolicy inputs, ILogger log,
-        bool reportsStall = true, IReadOnlyList<StoredEvent>? leftOpen = null)
+        bool reportsStall = true, IReadOnlyList<StoredEvent>? leftOpen = null, MultiplexFeed? feed = null)
     {
+        _feed = feed;
         Config = config;
         _options = options;
         _hub = hub;
@@ -89,6 +93,7 @@ public sealed class StreamSupervisor : IAsyncDisposable
         _takeOver = leftOpen ?? [];
     }
 
+    private readonly MultiplexFeed? _feed;                 // a programme stream: its multiplex's shared receive
     private readonly bool _reportsStall;                   // false: another group of the fleet reports stream.stall
     private readonly IReadOnlyList<StoredEvent> _takeOver; // what the previous run left open (Start takes it over)
 
@@ -110,9 +115,9 @@ public sealed class StreamSupervisor : IAsyncDisposable
             {
                 var analyzer = _analyzer;
                 return new StreamStatus(_state, _stallStart is not null, _lastError, _connections,
-                    _framesDone + (analyzer?.VideoFrames ?? 0), _shedDone + (analyzer?.ShedFrames ?? 0),
+                    _framesDone + (analyzer?.VideoFrames ?? 0), _shedDone + (analyzer?.ShedFrames ?? 0) + ((_source as ProgramReader)?.ShedFrames ?? 0),
                     Math.Round(_fps, 2), Math.Round(_progress?.Lag ?? 0, 3), Math.Round(_timeline?.Reached ?? 0, 3),
-                    new Dictionary<string, long>(_defects), _media) { Meters = Meters.Latest };
+                    new Dictionary<string, long>(_defects), _media) { Meters = Meters.Latest, TransportErrors = TransportErrors() };
             }
         }
     }
@@ -123,7 +128,7 @@ public sealed class StreamSupervisor : IAsyncDisposable
     /// </summary>
     public void Start()
     {
-        _positionAtStart = _store.GetPosition(Config.Id);
+        _positionAtStart = _store.GetPosition(PositionKey);
         _timeline = new StreamTimeline(Config.Epoch, _positionAtStart);
         _watchFrom = _timeline.Now;
         _startTicks = Stopwatch.GetTimestamp();
@@ -178,7 +183,7 @@ public sealed class StreamSupervisor : IAsyncDisposable
         {
             SetState(StreamState.Connecting);
             _connectionHadMedia = false;
-            MediaSource? source = null;
+            IMediaReader? source = null;
             try
             {
                 source = await OpenAsync(selected, stop);
@@ -201,12 +206,12 @@ public sealed class StreamSupervisor : IAsyncDisposable
             }
             finally
             {
-                source?.Dispose();
+                (source as IDisposable)?.Dispose();
             }
             if (stop.IsCancellationRequested) break;
             failures = _connectionHadMedia ? 0 : failures + 1;
             SetState(StreamState.Reconnecting);
-            var delay = Backoff(failures);
+            var delay = _feed is null ? Backoff(failures) : TimeSpan.Zero; // the multiplex's receive backs off itself
             _log.LogInformation("Stream {StreamId} reconnecting in {DelaySeconds:0.0} s (attempt {Attempt})", Id, delay.TotalSeconds, failures + 1);
             try
             {
@@ -220,22 +225,24 @@ public sealed class StreamSupervisor : IAsyncDisposable
         await watchdog;
         if (!_stallGoesOn) CloseStall(_timeline.Now, ClosedBy.EndOfInput);
         CloseLeftOpen();
-        _store.SavePosition(Id, _timeline.Reached);
+        _store.SavePosition(PositionKey, _timeline.Reached);
     }
+
+    /// <summary>
+    /// Where the stream time reached is saved: a programme stream's in its multiplex stream's row, which the
+    /// programmes share (stream time counts wall-clock seconds since the one epoch they share).
+    /// </summary>
+    private string PositionKey => Config.Parent ?? Config.Id;
 
     /// <summary>
     /// Opens the input off the caller's thread: opening blocks (up to the open timeout) and cannot be interrupted.
     /// The host is resolved and checked first (a name may point elsewhere now than when the stream was added).
     /// </summary>
-    private async Task<MediaSource> OpenAsync(IReadOnlyList<DetectorDescriptor> selected, CancellationToken stop)
+    private async Task<IMediaReader> OpenAsync(IReadOnlyList<DetectorDescriptor> selected, CancellationToken stop)
     {
+        if (_feed is not null) return await _feed.ConnectAsync(Config.Program!.Value, stop);
         if (await _inputs.CheckNetworkAsync(Config.Url, stop) is { } refused) throw new MediaException(refused);
-        var options = DetectorCatalog.DecodeFor(selected, new MediaOpenOptions
-        {
-            DecodeThreads = 1,
-            IoTimeout = TimeSpan.FromSeconds(_options.StallSeconds),
-            OpenTimeout = TimeSpan.FromSeconds(_options.OpenTimeoutSeconds),
-        });
+        var options = DetectorCatalog.DecodeFor(selected, OpenOptions(_options, Config.Program));
         var opening = Task.Run(() => MediaSource.Open(Config.Url, options), CancellationToken.None);
         try
         {
@@ -248,23 +255,36 @@ public sealed class StreamSupervisor : IAsyncDisposable
         }
     }
 
+    /// <summary>How a live input is opened: one decode thread, timeouts from the options; a programme of a multiplex alone when one is named.</summary>
+    internal static MediaOpenOptions OpenOptions(ServiceOptions options, int? program) => new()
+    {
+        DecodeThreads = 1,
+        IoTimeout = TimeSpan.FromSeconds(options.StallSeconds),
+        OpenTimeout = TimeSpan.FromSeconds(options.OpenTimeoutSeconds),
+        Programs = program is { } p ? [p] : null,
+    };
+
     /// <summary>One connection: analyse until the input ends, fails or stalls.</summary>
-    private async Task AnalyseAsync(MediaSource source, IReadOnlyList<DetectorDescriptor> selected, DetectorSettings settings, CancellationToken stop)
+    private async Task AnalyseAsync(IMediaReader source, IReadOnlyList<DetectorDescriptor> selected, DetectorSettings settings, CancellationToken stop)
     {
         _timeline.BeginConnection();
         lock (_gate) _resumedAt = null; // what the last connection drained does not count towards resuming
         var progress = new ConnectionProgress();
         var arrival = new ArrivalTap(OnMedia, () => OnCodecChange(source));
-        var sink = new Sink(this, () => arrival.Latest);
+        IDefectSink sink = new Sink(this, () => arrival.Latest);
+        // a programme of a multiplex: its defects say so (ts.* say which programme, if any, themselves)
+        if ((Config.Program ?? source.Info.Program) is not 0 and var program) sink = new ProgramSink(program, sink);
         var detectors = DetectorCatalog.Create(selected, new DetectorContext(source.Info, sink, settings));
         Meters.BeginConnection();
+        // a programme of a shared receive is analysed on its own thread behind the receive's queue, which sheds for it
         var analyzer = new StreamAnalyzer(source, detectors,
-            new AnalyzerOptions { ShedWhenBehind = true, QueueCapacity = _options.QueueCapacity, ClosedByOnCancel = ClosedBy.Restart },
+            new AnalyzerOptions { ShedWhenBehind = _feed is null, QueueCapacity = _options.QueueCapacity, ClosedByOnCancel = ClosedBy.Restart },
             [arrival, new LiveViewTap(Picture, Meters, _timeline), new ProgressTap(_timeline, progress)]);
         lock (_gate)
         {
             _analyzer = analyzer;
             _source = source;
+            _transport = source is ProgramReader reader ? reader.SharedTransport : source.Transport;
             _progress = progress;
             _connections++;
             _media = Summarise(source.Info);
@@ -282,10 +302,13 @@ public sealed class StreamSupervisor : IAsyncDisposable
             lock (_gate)
             {
                 _framesDone += analyzer.VideoFrames;
-                _shedDone += analyzer.ShedFrames;
+                _shedDone += analyzer.ShedFrames + ((source as ProgramReader)?.ShedFrames ?? 0);
                 _lastDecodedTicks = Math.Max(_lastDecodedTicks, source.LastMediaTicks);
+                AddCounts(_transportDone, _transport);
+                if (_transport is { IsTransportStream: true }) _transportDone.TryAdd(0, new long[Vigil.Transport.Indicators.Count]); // was a transport stream, even if clean
                 _analyzer = null;
                 _source = null;
+                _transport = null;
             }
         }
     }
@@ -317,8 +340,42 @@ public sealed class StreamSupervisor : IAsyncDisposable
         if (closeAt is { } end) CloseStall(end);
     }
 
+    /// <summary>
+    /// The TR 101 290 failures of every connection so far (the caller holds <see cref="_gate"/>), by programme, of
+    /// what this stream reports: a stream naming a programme (or one of a shared multiplex) those of the multiplex
+    /// as a whole and of its own PMT and PIDs, any other stream all of them. Null before a transport stream was read.
+    /// </summary>
+    private Dictionary<int, long[]>? TransportErrors()
+    {
+        if (_transport is not { IsTransportStream: true } && _transportDone.Count == 0) return null;
+        var all = new Dictionary<int, long[]>();
+        AddCounts(all, _transportDone);
+        AddCounts(all, _transport);
+        if (Config.Program is { } mine)
+        {
+            foreach (var other in all.Keys.Where(p => p != 0 && p != mine).ToList()) all.Remove(other);
+            all.TryAdd(mine, new long[Vigil.Transport.Indicators.Count]);
+        }
+        all.TryAdd(0, new long[Vigil.Transport.Indicators.Count]); // counters exist from the start, at 0
+        return all;
+    }
+
+    private static void AddCounts(Dictionary<int, long[]> into, Vigil.Transport.TransportAnalyzer? analyzer)
+    {
+        if (analyzer is { IsTransportStream: true }) AddCounts(into, analyzer.CountsByProgram());
+    }
+
+    private static void AddCounts(Dictionary<int, long[]> into, IReadOnlyDictionary<int, long[]> counts)
+    {
+        foreach (var (program, add) in counts)
+        {
+            if (!into.TryGetValue(program, out var sum)) into[program] = sum = new long[add.Length];
+            for (var i = 0; i < add.Length; i++) sum[i] += add[i];
+        }
+    }
+
     /// <summary>A new decoder took over (analysis thread): the status says what the input carries now.</summary>
-    private void OnCodecChange(MediaSource source)
+    private void OnCodecChange(IMediaReader source)
     {
         var media = Summarise(source.Info);
         lock (_gate) _media = media;
@@ -367,7 +424,7 @@ public sealed class StreamSupervisor : IAsyncDisposable
                 }
                 if (now - lastSave >= 2 * Stopwatch.Frequency)
                 {
-                    _store.SavePosition(Id, _timeline.Reached);
+                    _store.SavePosition(PositionKey, _timeline.Reached);
                     lastSave = now;
                 }
             }
@@ -462,6 +519,8 @@ public sealed class StreamSupervisor : IAsyncDisposable
     /// <summary>Stores and announces an event; the caller holds <see cref="_events"/>.</summary>
     private void Publish(Defect defect, string? snapshotId)
     {
+        // a programme's stall is on that programme (the detectors' defects say so already, ProgramSink)
+        if (defect.Kind == StallKind && Config.Program is { } program) defect = defect with { Program = program };
         if (defect.End is null)
             lock (_gate) _defects[defect.Kind] = _defects.GetValueOrDefault(defect.Kind) + 1;
         _hub.Publish(Id, Config.Epoch, defect, snapshotId);
@@ -480,7 +539,11 @@ public sealed class StreamSupervisor : IAsyncDisposable
 
     private static MediaSummary Summarise(MediaInfo info) =>
         new(info.Format, info.Video?.Codec, info.Video?.Width ?? 0, info.Video?.Height ?? 0, info.Video?.Fps ?? 0,
-            info.Audio?.Codec, info.Audio?.SampleRate ?? 0, info.Audio?.Channels ?? 0);
+            info.Audio?.Codec, info.Audio?.SampleRate ?? 0, info.Audio?.Channels ?? 0)
+        {
+            Program = info.Program != 0 ? info.Program : null,
+            ServiceName = info.ServiceName,
+        };
 
     /// <summary>
     /// The detectors' sink for one connection: maps media time to stream time, takes the snapshot when a

@@ -5,6 +5,7 @@ using Vigil.Service.Live;
 using Vigil.Service.Notify;
 using Vigil.Service.Segments;
 using Vigil.Service.Store;
+using Vigil.Transport;
 
 namespace Vigil.Service.Ops;
 
@@ -39,6 +40,14 @@ public sealed class PrometheusMetrics(IStreamControl streams, EventHub hub, ISer
         foreach (var (config, status, group) in supervisors)
             foreach (var (kind, count) in status.DefectsByKind.OrderBy(k => k.Key, StringComparer.Ordinal))
                 Line(text, "vigil_stream_defects_total", Labels(config, group, ("kind", kind)), count);
+        // as the summary's transport counts them, each failure once: by programme (0: the multiplex as a whole)
+        Header(text, "vigil_transport_errors_total", "counter",
+            "ETSI TR 101 290 indicator failures since the service started, by programme (0: the multiplex as a whole) and indicator");
+        foreach (var (config, status, group) in supervisors)
+            foreach (var (program, counts) in (status.TransportErrors ?? new Dictionary<int, long[]>()).OrderBy(p => p.Key))
+                foreach (var indicator in Indicators.All)
+                    Line(text, "vigil_transport_errors_total",
+                        Labels(config, group, ("program", program.ToString(CultureInfo.InvariantCulture)), ("indicator", indicator.Name())), counts[(int)indicator]);
 
         Header(text, "vigil_events_total", "counter", "Events stored (highest event id)");
         Line(text, "vigil_events_total", "", store.LastSeq);

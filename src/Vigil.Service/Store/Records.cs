@@ -15,7 +15,40 @@ public sealed record StreamConfig(
     bool Paused,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    double Epoch);
+    double Epoch)
+{
+    /// <summary>
+    /// Of a multiplex: decode and analyse only this programme (service id); its <c>ts.*</c> are those of the
+    /// multiplex as a whole (sync, PAT, CAT) and of its own PMT and PIDs. Null: the input as one.
+    /// </summary>
+    public int? Program { get; init; }
+
+    /// <summary>
+    /// Of a multiplex: monitor each of these programmes (service ids) as a stream of its own, <c>{id}.{program}</c>
+    /// (<see cref="ProgramStreamId"/>), all from one receive and one demux; empty: every TV and radio programme;
+    /// null: the input is one stream.
+    /// </summary>
+    public IReadOnlyList<int>? Programs { get; init; }
+
+    /// <summary>A programme stream: the multiplex stream it belongs to (not stored: it follows from that stream's <see cref="Programs"/>).</summary>
+    public string? Parent { get; init; }
+
+    /// <summary>The id of programme <paramref name="program"/> of multiplex stream <paramref name="parent"/>: ids have no '.', so it names no stored stream.</summary>
+    public static string ProgramStreamId(string parent, int program) => $"{parent}.{program}";
+
+    /// <summary>
+    /// The programme stream <paramref name="program"/> of this multiplex stream: the same input, detectors and
+    /// thresholds, analysing that programme.
+    /// </summary>
+    public StreamConfig ProgramStream(int program, string? serviceName) => this with
+    {
+        Id = ProgramStreamId(Id, program),
+        Name = $"{Name} / {serviceName ?? program.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
+        Program = program,
+        Programs = null,
+        Parent = Id,
+    };
+}
 
 /// <summary>An event as stored: its sequence number (the <c>id</c> in its JSON) and the JSON line itself.</summary>
 public sealed record StoredEvent(long Seq, string StreamId, string Type, string Kind, double Start, double? End, string? SnapshotId, string Json);
@@ -29,8 +62,10 @@ public sealed record WebhookConfig(
     IReadOnlyList<string>? Kinds,
     DateTimeOffset CreatedAt)
 {
+    /// <summary>A programme stream (<c>{id}.{program}</c>) matches its multiplex stream's id too.</summary>
     public bool Matches(string streamId, string kind) =>
-        (Streams is null || Streams.Contains(streamId)) && KindFilter.Matches(Kinds, kind);
+        (Streams is null || Streams.Contains(streamId) || streamId.LastIndexOf('.') is > 0 and var dot && Streams.Contains(streamId[..dot]))
+        && KindFilter.Matches(Kinds, kind);
 }
 
 /// <summary>One pending webhook delivery: the oldest undelivered event of one stream for one receiver.</summary>

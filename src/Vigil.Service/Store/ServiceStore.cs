@@ -58,6 +58,9 @@ public sealed partial class ServiceStore : IServiceStore, IDisposable
         // the defect's identity (DefectKey) came after the first databases: add it to theirs
         if (Scalar<long>(_writer, "SELECT COUNT(*) FROM pragma_table_info('events') WHERE name = 'key'") == 0)
             Execute(_writer, "ALTER TABLE events ADD COLUMN key TEXT");
+        // the programmes of a multiplex (issue 15) came after the first databases too
+        if (Scalar<long>(_writer, "SELECT COUNT(*) FROM pragma_table_info('streams') WHERE name = 'program'") == 0)
+            Execute(_writer, "ALTER TABLE streams ADD COLUMN program INTEGER; ALTER TABLE streams ADD COLUMN programs TEXT");
         CreateAlarmTables();
         _lastSeq = Scalar<long>(_writer, "SELECT IFNULL(MAX(seq), 0) FROM events");
         SealClearSecrets();
@@ -70,8 +73,8 @@ public sealed partial class ServiceStore : IServiceStore, IDisposable
     {
         lock (_gate)
             Execute(_writer, """
-                INSERT INTO streams (id, name, url, detectors, settings, masks, paused, created_at, updated_at, epoch)
-                VALUES ($id, $name, $url, $detectors, $settings, $masks, $paused, $created, $updated, $epoch)
+                INSERT INTO streams (id, name, url, detectors, settings, masks, paused, created_at, updated_at, epoch, program, programs)
+                VALUES ($id, $name, $url, $detectors, $settings, $masks, $paused, $created, $updated, $epoch, $program, $programs)
                 """, StreamParameters(s));
     }
 
@@ -81,7 +84,7 @@ public sealed partial class ServiceStore : IServiceStore, IDisposable
         lock (_gate)
             return Execute(_writer, """
                 UPDATE streams SET name = $name, url = $url, detectors = $detectors, settings = $settings, masks = $masks,
-                    paused = $paused, updated_at = $updated WHERE id = $id
+                    paused = $paused, updated_at = $updated, program = $program, programs = $programs WHERE id = $id
                 """, StreamParameters(s)) > 0;
     }
 
@@ -109,7 +112,7 @@ public sealed partial class ServiceStore : IServiceStore, IDisposable
     private List<StreamConfig> ReadStreams(string where, params (string, object?)[] parameters)
     {
         using var c = OpenReader();
-        using var cmd = Command(c, $"SELECT id, name, url, detectors, settings, masks, paused, created_at, updated_at, epoch FROM streams {where}", parameters);
+        using var cmd = Command(c, $"SELECT id, name, url, detectors, settings, masks, paused, created_at, updated_at, epoch, program, programs FROM streams {where}", parameters);
         using var r = cmd.ExecuteReader();
         var list = new List<StreamConfig>();
         while (r.Read())
@@ -121,7 +124,11 @@ public sealed partial class ServiceStore : IServiceStore, IDisposable
                 r.GetInt64(6) != 0,
                 DateTimeOffset.Parse(r.GetString(7), CultureInfo.InvariantCulture),
                 DateTimeOffset.Parse(r.GetString(8), CultureInfo.InvariantCulture),
-                r.GetDouble(9)));
+                r.GetDouble(9))
+            {
+                Program = r.IsDBNull(10) ? null : r.GetInt32(10),
+                Programs = r.IsDBNull(11) ? null : JsonSerializer.Deserialize<List<int>>(r.GetString(11)),
+            });
         return list;
     }
 
@@ -131,7 +138,7 @@ public sealed partial class ServiceStore : IServiceStore, IDisposable
         ("$detectors", s.Detectors is null ? null : JsonSerializer.Serialize(s.Detectors)),
         ("$settings", JsonSerializer.Serialize(s.Settings)), ("$masks", JsonSerializer.Serialize(s.Masks)),
         ("$paused", s.Paused ? 1 : 0), ("$created", s.CreatedAt.ToString("O")), ("$updated", s.UpdatedAt.ToString("O")),
-        ("$epoch", s.Epoch),
+        ("$epoch", s.Epoch), ("$program", s.Program), ("$programs", s.Programs is null ? null : JsonSerializer.Serialize(s.Programs)),
     ];
 
     // ---- events ----

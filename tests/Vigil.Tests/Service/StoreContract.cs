@@ -49,6 +49,31 @@ public abstract class StoreContract
     }
 
     [Fact]
+    public void Streams_ProgrammeChoice_ReadBackAsStored()
+    {
+        using var lease = Lease(NewStore(Key()));
+        var store = lease.Store;
+        var at = new DateTimeOffset(2026, 12, 1, 10, 0, 0, TimeSpan.Zero);
+        var plain = new StreamConfig("plain", "One", "udp://239.0.0.1:5000", null, new Dictionary<string, string>(), [], false, at, at, 1);
+        store.InsertStream(plain);
+        store.InsertStream(plain with { Id = "named", Program = 3401 });
+        store.InsertStream(plain with { Id = "every", Programs = [] });
+        store.InsertStream(plain with { Id = "some", Programs = [3410, 3402] });
+
+        Assert.Equal(((int?)null, (IReadOnlyList<int>?)null), (store.GetStream("plain")!.Program, store.GetStream("plain")!.Programs));
+        Assert.Equal(3401, store.GetStream("named")!.Program);
+        Assert.Null(store.GetStream("named")!.Programs);
+        Assert.Equal([], store.GetStream("every")!.Programs!); // every programme: empty, not null
+        Assert.Equal([3410, 3402], store.GetStream("some")!.Programs!); // in the order given
+        Assert.Equal([3410, 3402], store.ListStreams().Single(s => s.Id == "some").Programs!);
+
+        Assert.True(store.UpdateStream(store.GetStream("named")! with { Program = null, Programs = [3403] }));
+        Assert.Equal(((int?)null, 3403), (store.GetStream("named")!.Program, store.GetStream("named")!.Programs!.Single()));
+        Assert.True(store.UpdateStream(store.GetStream("some")! with { Programs = null }));
+        Assert.Null(store.GetStream("some")!.Programs);
+    }
+
+    [Fact]
     public void Position_Saved_OnlyGrows()
     {
         using var lease = Lease(NewStore(Key()));
