@@ -38,6 +38,9 @@ public sealed record StreamStatus(
     /// <summary>The audio meters of the last complete second; null before one, or without audio.</summary>
     public MeterReading? Meters { get; init; }
 
+    /// <summary>Defects open now, by kind (an alarm that is on); those a crash left open count once found again.</summary>
+    public IReadOnlyDictionary<string, long>? OpenDefects { get; init; }
+
     /// <summary>
     /// A stream monitoring programmes of a multiplex each as its own stream: their ids (<c>{id}.{program}</c>), in the
     /// multiplex's order; null for any other stream.

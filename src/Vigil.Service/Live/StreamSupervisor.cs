@@ -35,6 +35,7 @@ public sealed class StreamSupervisor : IAsyncDisposable
     private readonly Lock _gate = new();          // status fields and the stall state
     private readonly Lock _events = new();        // one event of this stream at a time, in causal order
     private readonly Dictionary<string, long> _defects = new(StringComparer.Ordinal);
+    private readonly Dictionary<DefectKey, string> _openNow = [];  // defects open now (their kind), by identity
     private StreamTimeline _timeline = null!;
     private Task? _run;
 
@@ -43,8 +44,8 @@ public sealed class StreamSupervisor : IAsyncDisposable
     private long _connections, _framesDone, _shedDone;
     private StreamAnalyzer? _analyzer;
     private IMediaReader? _source;                 // the current connection's input (its own, or its programme of a shared multiplex)
-    private Vigil.Transport.TransportAnalyzer? _transport; // the current connection's transport analysis
-    private readonly Dictionary<int, long[]> _transportDone = []; // TR 101 290 failures of the connections before, by programme
+    private Vigil.Transport.TransportAnalyzer? _transport; // the transport analysis of the current (or last) connection
+    private readonly Dictionary<int, long[]> _transportDone = []; // TR 101 290 failures of the analyses before it, by programme
     private ConnectionProgress? _progress;
     private MediaSummary? _media;
     private double _fps;
@@ -117,7 +118,12 @@ public sealed class StreamSupervisor : IAsyncDisposable
                 return new StreamStatus(_state, _stallStart is not null, _lastError, _connections,
                     _framesDone + (analyzer?.VideoFrames ?? 0), _shedDone + (analyzer?.ShedFrames ?? 0) + ((_source as ProgramReader)?.ShedFrames ?? 0),
                     Math.Round(_fps, 2), Math.Round(_progress?.Lag ?? 0, 3), Math.Round(_timeline?.Reached ?? 0, 3),
-                    new Dictionary<string, long>(_defects), _media) { Meters = Meters.Latest, TransportErrors = TransportErrors() };
+                    new Dictionary<string, long>(_defects), _media)
+                {
+                    Meters = Meters.Latest,
+                    TransportErrors = TransportErrors(),
+                    OpenDefects = _openNow.Values.GroupBy(k => k, StringComparer.Ordinal).ToDictionary(g => g.Key, g => (long)g.Count(), StringComparer.Ordinal),
+                };
             }
         }
     }
@@ -135,7 +141,11 @@ public sealed class StreamSupervisor : IAsyncDisposable
         foreach (var open in _takeOver)
         {
             var defect = EventJson.ParseDefect(open.Json);
-            if (defect.Kind == StallKind && _stallStart is null) _stallStart = defect.Start;
+            if (defect.Kind == StallKind && _stallStart is null)
+            {
+                _stallStart = defect.Start;
+                _openNow[defect.Key] = defect.Kind;
+            }
             else _leftOpen.Add((defect, open.SnapshotId));
         }
         if (_stallStart is { } stall) _log.LogInformation("Stream {StreamId}: the stall open since {Start:0.0} goes on until media flows", Id, stall);
@@ -284,7 +294,13 @@ public sealed class StreamSupervisor : IAsyncDisposable
         {
             _analyzer = analyzer;
             _source = source;
-            _transport = source is ProgramReader reader ? reader.SharedTransport : source.Transport;
+            // a programme stream that attaches again to the same receive goes on with its analysis: counted once
+            var transport = source is ProgramReader reader ? reader.SharedTransport : source.Transport;
+            if (!ReferenceEquals(transport, _transport))
+            {
+                AddCounts(_transportDone, _transport);
+                _transport = transport;
+            }
             _progress = progress;
             _connections++;
             _media = Summarise(source.Info);
@@ -304,11 +320,8 @@ public sealed class StreamSupervisor : IAsyncDisposable
                 _framesDone += analyzer.VideoFrames;
                 _shedDone += analyzer.ShedFrames + ((source as ProgramReader)?.ShedFrames ?? 0);
                 _lastDecodedTicks = Math.Max(_lastDecodedTicks, source.LastMediaTicks);
-                AddCounts(_transportDone, _transport);
-                if (_transport is { IsTransportStream: true }) _transportDone.TryAdd(0, new long[Vigil.Transport.Indicators.Count]); // was a transport stream, even if clean
                 _analyzer = null;
                 _source = null;
-                _transport = null;
             }
         }
     }
@@ -347,7 +360,7 @@ public sealed class StreamSupervisor : IAsyncDisposable
     /// </summary>
     private Dictionary<int, long[]>? TransportErrors()
     {
-        if (_transport is not { IsTransportStream: true } && _transportDone.Count == 0) return null;
+        if (_transport is not { IsTransportStream: true } && _transportDone.Count == 0) return null; // not (yet) a transport stream
         var all = new Dictionary<int, long[]>();
         AddCounts(all, _transportDone);
         AddCounts(all, _transport);
@@ -362,7 +375,9 @@ public sealed class StreamSupervisor : IAsyncDisposable
 
     private static void AddCounts(Dictionary<int, long[]> into, Vigil.Transport.TransportAnalyzer? analyzer)
     {
-        if (analyzer is { IsTransportStream: true }) AddCounts(into, analyzer.CountsByProgram());
+        if (analyzer is not { IsTransportStream: true }) return;
+        AddCounts(into, analyzer.CountsByProgram());
+        into.TryAdd(0, new long[Vigil.Transport.Indicators.Count]); // a transport stream, even a clean one, has counters
     }
 
     private static void AddCounts(Dictionary<int, long[]> into, IReadOnlyDictionary<int, long[]> counts)
@@ -521,8 +536,15 @@ public sealed class StreamSupervisor : IAsyncDisposable
     {
         // a programme's stall is on that programme (the detectors' defects say so already, ProgramSink)
         if (defect.Kind == StallKind && Config.Program is { } program) defect = defect with { Program = program };
-        if (defect.End is null)
-            lock (_gate) _defects[defect.Kind] = _defects.GetValueOrDefault(defect.Kind) + 1;
+        lock (_gate)
+        {
+            if (defect.End is not null) _openNow.Remove(defect.Key);
+            else
+            {
+                _defects[defect.Kind] = _defects.GetValueOrDefault(defect.Kind) + 1;
+                _openNow[defect.Key] = defect.Kind;
+            }
+        }
         _hub.Publish(Id, Config.Epoch, defect, snapshotId);
     }
 
@@ -563,6 +585,7 @@ public sealed class StreamSupervisor : IAsyncDisposable
                 if (owner.TakeLeftOpen(defect) is var (previous, previousSnapshot))
                 {
                     _open[defect.Key] = (previous.Start, previousSnapshot, double.NaN);
+                    lock (owner._gate) owner._openNow[previous.Key] = previous.Kind;
                     owner._log.LogInformation("Stream {StreamId}: {Kind} open before the restart goes on", owner.Id, defect.Kind);
                     return;
                 }

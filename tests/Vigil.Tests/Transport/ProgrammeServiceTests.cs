@@ -259,8 +259,9 @@ public sealed class ProgrammeServiceTests
                 "Alpha to be analysed");
             alphaDecoded.SetResult();
             Assert.Equal(["mux.101"], (await service.GetJsonAsync("/api/streams/mux"))["status"]!["program_streams"]!.AsArray().Select(s => s!.GetValue<string>()));
-            await Net.WaitUntilAsync(async () => (await service.EventsAsync("mux.102")).Any(e => e.Type() == "defect_start" && e.Kind() == "video.black"), 40,
-                "Bravo, started later, to go black as a stream of its own");
+            // its status shows the black open (GET /api/streams: each programme's open defects)
+            await Net.WaitUntilAsync(async () => (await TryGetAsync(service, "/api/streams/mux.102"))?["status"]?["open_defects"]?["video.black"]?.GetValue<int>() == 1, 40,
+                "Bravo, started later, to be black as a stream of its own");
         }
         finally
         {
@@ -271,6 +272,7 @@ public sealed class ProgrammeServiceTests
         Assert.Equal(["mux.101", "mux.102"], mux["status"]!["program_streams"]!.AsArray().Select(s => s!.GetValue<string>()));
         Assert.True(mux["status"]!["connections"]!.GetValue<int>() >= 2); // once more for Bravo
         Assert.Equal("Bravo", (await service.GetJsonAsync("/api/streams/mux.102"))["status"]!["media"]!["service_name"]!.GetValue<string>());
+        Assert.Contains(await service.EventsAsync("mux.102"), e => e.Type() == "defect_start" && e.Kind() == "video.black" && e["program"]!.GetValue<int>() == Bravo);
         Assert.DoesNotContain(await service.EventsAsync("mux.101"), e => e.Kind() == "video.black"); // Alpha is never black
     }
 
