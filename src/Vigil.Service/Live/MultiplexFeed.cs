@@ -217,6 +217,7 @@ public sealed class MultiplexFeed : IAsyncDisposable
             connection.Decodes(program, info);
             EnsureProgramStream(program, info.ServiceName);
         }
+        connection.Prepare();
         var missing = Config.Programs is { Count: > 0 } listed ? listed.Where(p => !connection.Has(p)).ToList() : [];
         lock (_gate)
         {
@@ -285,6 +286,7 @@ public sealed class MultiplexFeed : IAsyncDisposable
         private readonly Lock _gate = new();
         private readonly Dictionary<int, ProgramReader> _readers = [];
         private ProgramReader[] _all = [];
+        private readonly HashSet<int> _waiting = [];               // prepared readers no programme stream took yet
         private readonly HashSet<int> _listedAtOpen = source.Transport?.Programs.Select(p => p.Number).ToHashSet() ?? []; // the shim chose from these
 
         public bool HadMedia { get; private set; }
@@ -302,20 +304,45 @@ public sealed class MultiplexFeed : IAsyncDisposable
 
         public bool Has(int program) => _decoded.ContainsKey(program);
 
-        /// <summary>A programme stream attaches (again): a fresh reader, replacing the one it had; null when this connection does not decode it.</summary>
-        public ProgramReader? Attach(int program)
+        /// <summary>
+        /// A reader for every programme decoded, before the first item is read: what the input delivers before a
+        /// programme stream attaches waits for it in its reader's queue (a file is read faster than a busy thread pool
+        /// starts a pipeline).
+        /// </summary>
+        public void Prepare()
         {
-            if (!_decoded.TryGetValue(program, out var opened)) return null;
-            var item = opened.Program;
-            var reader = new ProgramReader(() => source.Programs.FirstOrDefault(p => p.Program == item) ?? opened, source.Transport, owner._options.QueueCapacity);
             lock (_gate)
             {
+                foreach (var program in _decoded.Keys) _readers[program] = NewReader(program);
+                _waiting.UnionWith(_decoded.Keys);
+                _all = [.. _readers.Values];
+            }
+        }
+
+        /// <summary>
+        /// A programme stream attaches: the reader prepared for it, or (attaching again) a fresh one replacing the one
+        /// it had; null when this connection does not decode it.
+        /// </summary>
+        public ProgramReader? Attach(int program)
+        {
+            if (!_decoded.ContainsKey(program)) return null;
+            lock (_gate)
+            {
+                if (_waiting.Remove(program)) return _readers[program];
+                var reader = NewReader(program);
                 _readers.Remove(program, out var previous);
                 _readers[program] = reader;
                 _all = [.. _readers.Values];
                 previous?.End(null);
+                return reader;
             }
-            return reader;
+        }
+
+        private ProgramReader NewReader(int program)
+        {
+            var opened = _decoded[program];
+            return new ProgramReader(() => source.Programs.FirstOrDefault(p => p.Program == opened.Program) ?? opened, source.Transport,
+                owner._options.QueueCapacity);
         }
 
         /// <summary>Reads the input to its end (the receive thread), handing each item to its programme's reader; returns what ended it.</summary>
