@@ -210,6 +210,7 @@ struct vg_ctx {
     int tap_rtp;               /* rtp://: RTP headers stripped for the demuxer */
     uint8_t *tap_datagram;     /* RTP: the datagram being read */
     int tap_pending;           /* RTP: bytes of a datagram read ahead at open, not yet handed out */
+    int64_t tap_pending_arrival; /* RTP: when that datagram was read (CLOCK_MONOTONIC_RAW, ns) */
 
     /* blocking-read watchdog */
     atomic_int interrupted;

@@ -10,9 +10,11 @@
 typedef struct vg_ctx vg_ctx;
 
 /* The transport tap: the input's raw bytes, in order and each once, before the demuxer reads them. `datagram`
- * is 1 when `data` is one whole datagram (udp, rtp: RTP headers included). Called on the reading thread,
+ * is 1 when `data` is one whole datagram (udp, rtp: RTP headers included). `arrival_ns`: CLOCK_MONOTONIC_RAW
+ * (nanoseconds) when the read that got these bytes returned, the closest to the socket the shim can stamp them
+ * (live inputs judge PCR accuracy by it; a raw clock, which NTP never slews). Called on the reading thread,
  * inside vg_open and vg_read; `data` is valid during the call only. */
-typedef void (*vg_tap_fn)(void *opaque, const uint8_t *data, int32_t size, int32_t datagram);
+typedef void (*vg_tap_fn)(void *opaque, const uint8_t *data, int32_t size, int32_t datagram, int64_t arrival_ns);
 
 typedef struct vg_open_options {
     int32_t decode_threads;        /* 0: FFmpeg picks; 1: one decode thread */

@@ -17,6 +17,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* One read of the input: a UDP datagram of any size fits whole, so datagram boundaries survive. */
 #define TAP_BUFFER (64 * 1024)
@@ -25,11 +26,20 @@
 /* The bytes [pos, pos + n) were just read from the input: hand on those not handed on before. libavformat may
  * seek a file back (probing) or far ahead (the mpegts demuxer reads the end to estimate the duration): bytes
  * already seen are not handed on again, and bytes beyond a gap wait until reading reaches them in order. */
-static void tap_bytes(vg_ctx *ctx, const uint8_t *data, int64_t pos, int n, int datagram) {
+static void tap_bytes(vg_ctx *ctx, const uint8_t *data, int64_t pos, int n, int datagram, int64_t arrival_ns) {
     if (!ctx->tap || pos > ctx->tap_seen || pos + n <= ctx->tap_seen) return;
     int skip = (int)(ctx->tap_seen - pos);
-    ctx->tap(ctx->tap_opaque, data + skip, n - skip, datagram);
+    ctx->tap(ctx->tap_opaque, data + skip, n - skip, datagram, arrival_ns);
     ctx->tap_seen = pos + n;
+}
+
+/* When a read returned bytes: stamped as soon as the protocol hands them over. A live input's bytes may have
+ * waited before that (the kernel's socket buffer, FFmpeg's UDP FIFO thread, a reader busy decoding), so the
+ * stamp is the latest they can have arrived; the analyser's PCR check allows for waiting, never for earliness. */
+static int64_t arrival_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC_RAW, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
 /* The RTP header's length (RFC 3550: fixed part, CSRCs, extension) and the payload's end, or 0 when it is not RTP. */
@@ -46,7 +56,7 @@ static int tap_read(void *opaque, uint8_t *buf, int size) {
     if (!ctx->tap_rtp) {
         int n = avio_read_partial(ctx->tap_input, buf, size);
         if (n > 0) {
-            tap_bytes(ctx, buf, ctx->tap_position, n, ctx->tap_datagrams);
+            tap_bytes(ctx, buf, ctx->tap_position, n, ctx->tap_datagrams, arrival_now());
             ctx->tap_position += n;
         }
         return n == 0 ? AVERROR_EOF : n;
@@ -54,13 +64,17 @@ static int tap_read(void *opaque, uint8_t *buf, int size) {
     for (;;) {
         /* RTP: one datagram per read (the first was read at open, to check its payload type) */
         int n = ctx->tap_pending;
+        int64_t arrival = ctx->tap_pending_arrival;
         ctx->tap_pending = 0;
-        if (n == 0) n = avio_read_partial(ctx->tap_input, ctx->tap_datagram, TAP_BUFFER);
+        if (n == 0) {
+            n = avio_read_partial(ctx->tap_input, ctx->tap_datagram, TAP_BUFFER);
+            arrival = arrival_now();
+        }
         if (n <= 0) return n == 0 ? AVERROR_EOF : n;
         const uint8_t *d = ctx->tap_datagram;
         int end, start = rtp_payload(d, n, &end);
         if (!start || (d[1] & 0x7F) != RTP_PAYLOAD_MP2T) continue; /* RTCP (which the protocol also reads) or junk */
-        tap_bytes(ctx, d, ctx->tap_position, n, 1);
+        tap_bytes(ctx, d, ctx->tap_position, n, 1, arrival);
         ctx->tap_position += n;
         int payload = end - start < size ? end - start : size;
         memcpy(buf, d + start, payload);
@@ -87,11 +101,13 @@ static int64_t tap_seek(void *opaque, int64_t offset, int whence) {
 static int rtp_carries_ts(vg_ctx *ctx) {
     for (int tries = 0; tries < 16; tries++) {
         int n = avio_read_partial(ctx->tap_input, ctx->tap_datagram, TAP_BUFFER);
+        int64_t arrival = arrival_now();
         if (n <= 0) return 0;
         int end, start = rtp_payload(ctx->tap_datagram, n, &end);
         int type = ctx->tap_datagram[1] & 0x7F;
         if (!start || (type >= 72 && type <= 76)) continue; /* RTCP: sender reports and the like */
         ctx->tap_pending = n;
+        ctx->tap_pending_arrival = arrival;
         return type == RTP_PAYLOAD_MP2T;
     }
     return 0;

@@ -85,7 +85,7 @@ internal static class AnalyzeCommand
                 IoTimeout = IsNetwork(request.Input) && request.StallTimeout > 0 ? TimeSpan.FromSeconds(request.StallTimeout) : null,
                 EveryProgram = true,
                 Programs = programs,
-            }));
+            }, settings));
         }
         catch (MediaException e)
         {

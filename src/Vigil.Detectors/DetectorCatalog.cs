@@ -85,8 +85,11 @@ public static class DetectorCatalog
             DetectorNeeds.Video | DetectorNeeds.Audio | DetectorNeeds.BitstreamEvents, (o, c) => new AvSyncDetector(o, c.Sink)),
         Entry<DiscontinuityOptions>(DiscontinuityDetector.KindName, "timestamp jumps, lost packets, missing frames, codec changes",
             DetectorNeeds.BitstreamEvents, (o, c) => new DiscontinuityDetector(o, c.Sink)),
-        .. Indicators.All.Select(i => Entry<TransportIndicatorOptions>(i.Kind(), $"ETSI TR 101 290 {i.Number()}: {TransportDescription(i)} (MPEG-TS)",
-            DetectorNeeds.Transport, (_, c) => new TransportIndicatorDetector(i, c.Sink))),
+        .. Indicators.All.Select(i => i == Indicator.PcrAccuracyError
+            ? Entry<PcrAccuracyOptions>(i.Kind(), $"ETSI TR 101 290 {i.Number()}: {TransportDescription(i)} (MPEG-TS)",
+                DetectorNeeds.Transport, (_, c) => new TransportIndicatorDetector(i, c.Sink))
+            : Entry<TransportIndicatorOptions>(i.Kind(), $"ETSI TR 101 290 {i.Number()}: {TransportDescription(i)} (MPEG-TS)",
+                DetectorNeeds.Transport, (_, c) => new TransportIndicatorDetector(i, c.Sink))),
     ];
 
     private static string TransportDescription(Indicator indicator) => indicator switch
@@ -101,7 +104,7 @@ public static class DetectorCatalog
         Indicator.CrcError => "a CRC error in a PAT, CAT, PMT, NIT, SDT, BAT, EIT or TOT",
         Indicator.PcrRepetitionError => "more than 40 ms between PCRs",
         Indicator.PcrDiscontinuityIndicatorError => "PCRs more than 100 ms apart or going back without discontinuity_indicator",
-        Indicator.PcrAccuracyError => "a PCR more than 500 ns off its byte position at a constant mux rate",
+        Indicator.PcrAccuracyError => "a PCR more than 500 ns off its byte position at a constant mux rate; on a live input also one ahead of its bytes' arrival (arrival_accuracy, 2 ms)",
         Indicator.PtsError => "more than 700 ms between PTS",
         _ => "scrambled packets without a CAT, or another table on PID 1",
     };
@@ -113,9 +116,10 @@ public static class DetectorCatalog
     /// from their declared needs: the one place decoding follows the detector selection. Video for a video
     /// detector or one that watches every stream, audio likewise (an audio-only selection decodes no video at
     /// all), and the block grid (one extra pass per frame, ~5 % at 1080p) only when a detector reads it. The
-    /// other settings of <paramref name="options"/> (threads, timeouts) are kept.
+    /// other settings of <paramref name="options"/> (threads, timeouts) are kept. Given <paramref name="settings"/>,
+    /// the transport analysis takes the limits they set for its checks (<see cref="PcrAccuracyOptions"/>).
     /// </summary>
-    public static MediaOpenOptions DecodeFor(IEnumerable<DetectorDescriptor> selected, MediaOpenOptions options)
+    public static MediaOpenOptions DecodeFor(IEnumerable<DetectorDescriptor> selected, MediaOpenOptions options, DetectorSettings? settings = null)
     {
         var list = selected as IReadOnlyCollection<DetectorDescriptor> ?? selected.ToList();
         return options with
@@ -123,6 +127,10 @@ public static class DetectorCatalog
             GridStatistics = NeedsGridStatistics(list),
             Video = NeedsVideo(list),
             Audio = NeedsAudio(list),
+            TransportLimits = settings is null ? options.TransportLimits : (options.TransportLimits ?? new TransportOptions()) with
+            {
+                PcrArrivalAccuracy = settings.Bind<PcrAccuracyOptions>(Indicator.PcrAccuracyError.Kind()).ArrivalAccuracy,
+            },
         };
     }
 

@@ -90,7 +90,7 @@ public sealed class MediaSource : IMediaReader, IDisposable
     public static unsafe MediaSource Open(string url, MediaOpenOptions? options = null)
     {
         options ??= new MediaOpenOptions();
-        var tap = options.AnalyzeTransport ? new TransportTap(options.TransportLimits) : null;
+        var tap = options.AnalyzeTransport ? new TransportTap(options.TransportLimits, TransportTap.IsLiveInput(url)) : null;
         var chosen = options.Programs is { Count: > 0 } list ? list.ToArray() : [];
         const int errorSize = 512;
         byte* error = stackalloc byte[errorSize];

@@ -47,6 +47,14 @@ internal sealed class IndicatorTracker(ITransportEventSink sink, TransportOption
     /// <summary>Failures per indicator over the whole input.</summary>
     public readonly long[] Totals = new long[Indicators.Count];
 
+    /// <summary>
+    /// Failures of <paramref name="indicator"/> may be reported up to <paramref name="late"/> after their time
+    /// (decided on what followed): its defects wait that much longer before they clear, so that a late failure
+    /// still extends the defect it belongs to.
+    /// </summary>
+    public void DelayClear(Indicator indicator, double late) =>
+        _clearAfter[(int)indicator] = ClearIntervals(options)[(int)indicator] + late;
+
     /// <summary>Called with (programme, indicator) on each failure of a programme's PID.</summary>
     public Action<int, Indicator>? OnProgramFailure;
 

@@ -32,6 +32,7 @@ internal sealed class PidState(int pid)
     public bool DeviationFailed;
     public double LastDeviation;
     public long LastPts = -1;
+    public PcrArrival? Arrival;          // a live input's programme PCR PID: accuracy against arrival times
 
     public Deadline? Presence, Pts, PcrRepetition;
 

@@ -8,7 +8,8 @@ namespace Vigil.Transport;
 /// in order (<see cref="Feed"/>, or <see cref="FeedDatagram"/> for UDP/RTP datagrams); it reports raise
 /// and clear of each indicator to its <see cref="ITransportEventSink"/> as they happen, on the feeding
 /// thread. Intervals are measured in transport time (<see cref="Time"/>, from PCRs and byte positions),
-/// so the same bytes always give the same answer. A packet costs a few field reads and one array lookup;
+/// so the same bytes always give the same answer. Bytes fed with their arrival time (a live input) also have
+/// their PCRs judged against it (2.4, <see cref="PcrArrival"/>); bytes fed without (a file) never. A packet costs a few field reads and one array lookup;
 /// nothing is allocated per packet (state is per PID, created once).
 /// </summary>
 public sealed class TransportAnalyzer : IPacketReceiver
@@ -36,6 +37,11 @@ public sealed class TransportAnalyzer : IPacketReceiver
     private bool _catSeen, _catMissing;
     private double _lastScrambled;
     private double _lastNull = double.NegativeInfinity;
+    private long _arrivalOrigin = NoArrival; // nanoseconds of the first arrival time fed
+    private double _arrival = double.NaN;    // seconds since it, of the bytes being fed; NaN: none (a file)
+
+    /// <summary>Bytes fed without an arrival time (a file): PCR accuracy is judged from the mux rate alone.</summary>
+    public const long NoArrival = long.MinValue;
 
     public TransportAnalyzer(ITransportEventSink sink, TransportOptions? options = null)
     {
@@ -111,18 +117,46 @@ public sealed class TransportAnalyzer : IPacketReceiver
     /// <summary>Counts of one PID, or null when it never occurred.</summary>
     public PidStatistics? Pid(int pid) => _pids[pid] is { Packets: > 0 } s ? s.Snapshot() : null;
 
+    /// <summary>The drift of a live input's arrival times against PCR PID <paramref name="pid"/>'s clock as last fitted (s/s); NaN without.</summary>
+    internal double ArrivalDrift(int pid) => _pids[pid]?.Arrival?.Drift ?? double.NaN;
+
     /// <summary>Every PID seen, by PID.</summary>
     public IEnumerable<PidStatistics> Pids => _pids.Where(p => p is { Packets: > 0 }).Select(p => p!.Snapshot());
 
-    /// <summary>The next bytes of a stream input (file, TCP, HTTP, SRT; a UDP payload without RTP works too).</summary>
-    public void Feed(ReadOnlySpan<byte> data) => _framer.Feed(data);
+    /// <summary>
+    /// The next bytes of a stream input (file, TCP, HTTP, SRT; a UDP payload without RTP works too), and for a live
+    /// input when they arrived (<paramref name="arrivalNanoseconds"/>: a monotonic clock, taken when the read that
+    /// got them returned; <see cref="NoArrival"/>, a file's bytes: none).
+    /// </summary>
+    public void Feed(ReadOnlySpan<byte> data, long arrivalNanoseconds = NoArrival)
+    {
+        Arrived(arrivalNanoseconds);
+        _framer.Feed(data);
+    }
 
-    /// <summary>One datagram of a UDP input, with or without an RTP header.</summary>
-    public void FeedDatagram(ReadOnlySpan<byte> datagram) => _framer.FeedDatagram(datagram);
+    /// <summary>One datagram of a UDP input, with or without an RTP header, and when it arrived (see <see cref="Feed"/>).</summary>
+    public void FeedDatagram(ReadOnlySpan<byte> datagram, long arrivalNanoseconds = NoArrival)
+    {
+        Arrived(arrivalNanoseconds);
+        _framer.FeedDatagram(datagram);
+    }
+
+    private void Arrived(long nanoseconds)
+    {
+        if (nanoseconds == NoArrival) return;
+        if (_arrivalOrigin == NoArrival)
+        {
+            _arrivalOrigin = nanoseconds;
+            // an arrival error is decided a second after its PCR: the defect waits that long before it clears
+            _tracker.DelayClear(Indicator.PcrAccuracyError, PcrArrival.LookAhead + _options.PcrIntervalVariableRate);
+        }
+        _arrival = (nanoseconds - _arrivalOrigin) / 1e9;
+    }
 
     /// <summary>End of input: indicators that pass again are cleared; those still failing stay raised (<see cref="TransportEventKind.StillFailing"/>).</summary>
     public void Finish()
     {
+        foreach (var s in _pids) s?.Arrival?.Flush();
         _tracker.Scan(_now);
         _tracker.Finish(_now);
     }
@@ -314,6 +348,8 @@ public sealed class TransportAnalyzer : IPacketReceiver
     private void Pcr(PidState s, long pcr, long position, bool discontinuity)
     {
         s.Pcrs++;
+        var counted = false;
+        var restart = s.LastPcr < 0;
         if (s.LastPcr < 0)
         {
             s.UnwrappedPcr = pcr;
@@ -326,7 +362,10 @@ public sealed class TransportAnalyzer : IPacketReceiver
             if (s.IsProgramPcr && !discontinuity && !regular)
                 _tracker.Fail(Indicator.PcrDiscontinuityIndicatorError, s.Pid, s.Program, _now);
             if (!regular) s.RateRun = 0;
-            else if (s.IsProgramPcr) Accuracy(s, step, position);
+            else if (s.IsProgramPcr) counted = Accuracy(s, step, position);
+            // a PCR a little off is what the arrival check judges (a step back of a few ms is 2.3b's and 2.4's);
+            // only a new clock (flagged, or a jump of over a second) starts its floor again
+            restart = discontinuity || Math.Abs(step) > TsPacket.ClockHz;
             var interval = step / TsPacket.ClockHz;
             if (regular && interval <= _options.PcrIntervalVariableRate)
                 s.PcrCadence = double.IsNaN(s.PcrCadence) ? interval : s.PcrCadence + (interval - s.PcrCadence) / CadenceSpan;
@@ -337,9 +376,18 @@ public sealed class TransportAnalyzer : IPacketReceiver
             if (double.IsNaN(d.Last)) _tracker.Watch(d, _now); // armed at the first PCR after the PMT
             else _tracker.Occurred(d, _now);
         }
+        if (s.IsProgramPcr && !double.IsNaN(_arrival)) ArrivalAccuracy(s, restart, counted);
         s.LastPcr = pcr;
         s.LastPcrTime = _now;
         s.LastPcrPosition = position;
+    }
+
+    /// <summary>2.4 on a live input: the PCR against the arrival time of its bytes (<see cref="PcrArrival"/>).</summary>
+    private void ArrivalAccuracy(PidState s, bool restart, bool counted)
+    {
+        var arrival = s.Arrival ??= new PcrArrival(_options.PcrArrivalAccuracy, time => _tracker.Fail(Indicator.PcrAccuracyError, s.Pid, s.Program, time));
+        if (restart) arrival.Restart();
+        arrival.OnPcr(_arrival, s.UnwrappedPcr / TsPacket.ClockHz, _now, counted);
     }
 
     /// <summary>The moving average of PCR intervals spans about this many of them.</summary>
@@ -375,7 +423,7 @@ public sealed class TransportAnalyzer : IPacketReceiver
     /// its PCRs sit up to a millisecond off any straight line: test-025), after 16 intervals of that rate; a
     /// deviation over 1 ms, lost packets and lost sync restart the run.
     /// </summary>
-    private void Accuracy(PidState s, long step, long position)
+    private bool Accuracy(PidState s, long step, long position)
     {
         var previous = s.UnwrappedPcr - step;
         if (s.RateRun == 0)
@@ -385,7 +433,7 @@ public sealed class TransportAnalyzer : IPacketReceiver
             s.Predicted = s.UnwrappedPcr;
             s.RateRun = 1;
             s.DeviationFailed = false;
-            return;
+            return false;
         }
         var ticksPerByte = (previous - s.RunPcr) / (double)(s.LastPcrPosition - s.RunPosition);
         var predicted = s.Predicted + (position - s.LastPcrPosition) * ticksPerByte;
@@ -393,7 +441,7 @@ public sealed class TransportAnalyzer : IPacketReceiver
         if (Math.Abs(deviation) > VariableRateTicks)
         {
             s.RateRun = 0;
-            return;
+            return false;
         }
         s.RateRun++;
         if (Math.Abs(deviation) <= _pcrAccuracyTicks || (s.DeviationFailed && Math.Abs(deviation - s.LastDeviation) <= _pcrAccuracyTicks))
@@ -401,13 +449,14 @@ public sealed class TransportAnalyzer : IPacketReceiver
             // accurate, or the same offset twice: the clock stepped and this is its new level
             s.Predicted = s.UnwrappedPcr;
             s.DeviationFailed = false;
-            return;
+            return false;
         }
-        if (s.RateRun > AccuracyRun && ConstantRate)
-            _tracker.Fail(Indicator.PcrAccuracyError, s.Pid, s.Program, _now);
+        var failed = s.RateRun > AccuracyRun && ConstantRate;
+        if (failed) _tracker.Fail(Indicator.PcrAccuracyError, s.Pid, s.Program, _now);
         s.Predicted = predicted;
         s.DeviationFailed = true;
         s.LastDeviation = deviation;
+        return failed;
     }
 
     /// <summary>Lost bytes (packets, sync) take the byte clock with them: accuracy runs start again.</summary>

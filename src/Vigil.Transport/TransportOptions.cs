@@ -26,6 +26,15 @@ public sealed record TransportOptions
     public double PcrMaxStep { get; init; } = 0.100;
     /// <summary>2.4: a PCR within this of the value implied by its byte position at the mux rate.</summary>
     public double PcrAccuracy { get; init; } = 500e-9;
+    /// <summary>
+    /// 2.4 on a live input (bytes fed with their arrival time): a PCR may run at most this far ahead of the
+    /// lower envelope of its bytes' arrival (drift fitted out). Not the standard's 500 ns: arrival times carry
+    /// the network's and the receiver's delays, which only ever make bytes late, so a PCR ahead of its bytes is
+    /// a wrong PCR; 2 ms lies above what a prompt read's stamp varies by (well under a millisecond, loaded or
+    /// not) and the drift fit's error over its window, and below a PCR value wrong by a few milliseconds, a
+    /// re-stamping encoder or a remux that adds jitter.
+    /// </summary>
+    public double PcrArrivalAccuracy { get; init; } = 0.002;
     /// <summary>2.5: PTS on each PES PID at least this often.</summary>
     public double PtsInterval { get; init; } = 0.700;
     /// <summary>

@@ -14,7 +14,7 @@ internal unsafe struct VgOpenOptions
     public int WantVideo;
     public int WantAudio;
     public int WantGridStats;
-    public delegate* unmanaged<nint, byte*, int, int, void> Tap;
+    public delegate* unmanaged<nint, byte*, int, int, long, void> Tap;
     public nint TapOpaque;
     public int ProgramCount;
     public int* Programs;

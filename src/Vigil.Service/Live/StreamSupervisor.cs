@@ -196,7 +196,7 @@ public sealed class StreamSupervisor : IAsyncDisposable
             IMediaReader? source = null;
             try
             {
-                source = await OpenAsync(selected, stop);
+                source = await OpenAsync(selected, settings, stop);
                 await AnalyseAsync(source, selected, settings, stop);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -248,11 +248,11 @@ public sealed class StreamSupervisor : IAsyncDisposable
     /// Opens the input off the caller's thread: opening blocks (up to the open timeout) and cannot be interrupted.
     /// The host is resolved and checked first (a name may point elsewhere now than when the stream was added).
     /// </summary>
-    private async Task<IMediaReader> OpenAsync(IReadOnlyList<DetectorDescriptor> selected, CancellationToken stop)
+    private async Task<IMediaReader> OpenAsync(IReadOnlyList<DetectorDescriptor> selected, DetectorSettings settings, CancellationToken stop)
     {
         if (_feed is not null) return await _feed.ConnectAsync(Config.Program!.Value, stop);
         if (await _inputs.CheckNetworkAsync(Config.Url, stop) is { } refused) throw new MediaException(refused);
-        var options = DetectorCatalog.DecodeFor(selected, OpenOptions(_options, Config.Program));
+        var options = DetectorCatalog.DecodeFor(selected, OpenOptions(_options, Config.Program), settings);
         var opening = Task.Run(() => MediaSource.Open(Config.Url, options), CancellationToken.None);
         try
         {

@@ -125,9 +125,10 @@ public sealed class DetectorSettingsTests
         { "audio.clipping", typeof(ClippingOptions) },
         { "av.sync", typeof(Vigil.Detectors.Sync.AvSyncOptions) },
         { "stream.discontinuity", typeof(Vigil.Detectors.Stream.DiscontinuityOptions) },
-        // the ts.* detectors apply the standard's limits (TransportOptions) and have no options of their own
+        // the ts.* detectors apply the standard's limits (TransportOptions) and have no options of their own, but for
+        // ts.pcr_accuracy_error's tolerance on live inputs
         { "ts.continuity_count_error", typeof(Vigil.Detectors.Transport.TransportIndicatorOptions) },
-        { "ts.pcr_accuracy_error", typeof(Vigil.Detectors.Transport.TransportIndicatorOptions) },
+        { "ts.pcr_accuracy_error", typeof(Vigil.Detectors.Transport.PcrAccuracyOptions) },
     };
 
     [Theory]

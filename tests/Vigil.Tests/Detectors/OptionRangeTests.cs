@@ -75,6 +75,7 @@ public sealed class OptionRangeTests
         new("av.sync.timestamp_span", "10", 1, 3600),
         new("stream.discontinuity.min_gap", "0.1", 0, 3600),
         new("stream.discontinuity.merge", "1", 0, 60),
+        new("ts.pcr_accuracy_error.arrival_accuracy", "0.002", 0.0001, 1),
     ];
 
     /// <summary>The options that are not numbers, with their defaults as listed.</summary>
