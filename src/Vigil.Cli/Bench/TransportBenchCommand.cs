@@ -34,7 +34,13 @@ internal static class TransportBenchCommand
             Console.WriteLine("|---|---:|---:|---:|");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| TR 101 290 analyser (64 KiB reads) | {r.AnalyserCpuSeconds:0.000} | {r.NanosecondsPerPacket:0} ns | {r.Ratio:0.00%} |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| analyser, 1316-byte datagrams (UDP) | {r.DatagramCpuSeconds:0.000} | {r.DatagramCpuSeconds / r.Packets * 1e9:0} ns | {r.DatagramCpuSeconds / r.DecodeCpuSeconds:0.00%} |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| live path: datagrams stamped, PCR accuracy from arrival times | {r.LiveCpuSeconds:0.000} | {r.LiveCpuSeconds / r.Packets * 1e9:0} ns | {r.LiveRatio:0.00%} |"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| ffmpeg -threads 1 -map 0:v -map 0:a -f null - | {r.DecodeCpuSeconds:0.00} | | 100 % |"));
+            Console.WriteLine();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"arrival times add {r.ArrivalNanosecondsPerDatagram:0} ns per datagram (a clock read and the PCR check)"));
             Console.WriteLine();
             var failed = r.Failures.Count == 0 ? "no indicator failed on the clean multiplex" : "failed: " + string.Join(", ", r.Failures.Select(f => $"{f.Key} {f.Value}"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"analyser throughput: {r.MegabitsPerCpuSecond:0} Mb/s per CPU-second; {failed}"));
