@@ -46,7 +46,7 @@ public sealed class DetectorsCliTests
         var listed = new Dictionary<string, string>();
         foreach (var line in lines)
         {
-            var heading = Regex.Match(line, @"^([a-z]+\.[a-z]+): ");
+            var heading = Regex.Match(line, @"^([a-z]+\.[a-z_]+): "); // ts.pcr_accuracy_error
             if (heading.Success) { kind = heading.Groups[1].Value; continue; }
             var option = Regex.Match(line, @"^([a-z_]+) {2,}(\S+) {2,}(.+?) {2,}");
             if (option.Success && option.Groups[1].Value != "option") listed[$"{kind}.{option.Groups[1].Value}"] = $"{option.Groups[2].Value} | {option.Groups[3].Value}";
